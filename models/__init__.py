@@ -1,0 +1,25 @@
+"""SQLAlchemy models. This package never imports ``webapp``."""
+
+from models.audit import AuditLog, record_audit
+from models.base import db, now_utc
+from models.event import Audience, Category, Event, EventStaff, EventStatus, RoadmapItem
+from models.organization import Baseline, CityPlan, Organization, OrgKind
+from models.registration import (
+    ParentSignup,
+    Registration,
+    RegistrationStatus,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
+from models.roster import Student, Teacher
+from models.scan import Scan, ScannerLink, ScanOutcome
+from models.user import ApiToken, LoginFailure, Role, User
+
+__all__ = [
+    "ApiToken", "Audience", "AuditLog", "Baseline", "Category", "CityPlan", "Event",
+    "EventStaff", "EventStatus", "LoginFailure", "OrgKind", "Organization", "ParentSignup",
+    "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
+    "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "db",
+    "now_utc", "record_audit",
+]

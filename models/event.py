@@ -1,0 +1,192 @@
+"""Career-guidance events, their categories, roadmap items and running staff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+
+#: API.md defaults: check-in opens 2 hours before the start and closes at the end.
+DEFAULT_CHECKIN_LEAD = timedelta(hours=2)
+
+
+class Audience(TitledEnum):
+    STUDENTS = ("students", "Обучающиеся")
+    PRESCHOOL = ("preschool", "Дошкольники")
+    PARENTS = ("parents", "Родители")
+    TEACHERS = ("teachers", "Педагоги")
+
+
+class EventStatus(TitledEnum):
+    DRAFT = ("draft", "Черновик")
+    PUBLISHED = ("published", "Опубликовано")
+    CANCELLED = ("cancelled", "Отменено")
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable code used by the API (``professionals``, ``abilympics``, ...).
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    sort_order: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=100)
+
+
+class RoadmapItem(db.Model):
+    """A numbered row (1.1 … 7.4) of the order's «Дорожная карта»."""
+
+    __tablename__ = "roadmap_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(10), nullable=False, unique=True)
+    #: Section 1–7: organizational, colleges, universities, partners, ЦПК, monitoring,
+    #: coordinators.
+    section: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    sort_order: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
+        sa.CheckConstraint(
+            "per_school_quota IS NULL OR per_school_quota >= 1", name="quota_positive"
+        ),
+        sa.CheckConstraint(
+            "grades_min IS NULL OR (grades_min BETWEEN 0 AND 11)", name="grades_min_range"
+        ),
+        sa.CheckConstraint(
+            "grades_max IS NULL OR (grades_max BETWEEN 0 AND 11)", name="grades_max_range"
+        ),
+        sa.CheckConstraint(
+            "grades_min IS NULL OR grades_max IS NULL OR grades_min <= grades_max",
+            name="grades_ordered",
+        ),
+        sa.CheckConstraint(
+            "registration_closes_at IS NULL OR registration_opens_at IS NULL "
+            "OR registration_closes_at > registration_opens_at",
+            name="registration_window_ordered",
+        ),
+        sa.CheckConstraint(
+            "checkin_closes_at IS NULL OR checkin_opens_at IS NULL "
+            "OR checkin_closes_at > checkin_opens_at",
+            name="checkin_window_ordered",
+        ),
+        sa.CheckConstraint(
+            "status <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancelled_has_reason"
+        ),
+        sa.Index("ix_events_status_starts_at", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    #: Plain text with light Markdown; rendered with raw HTML disabled.
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("categories.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience), nullable=False)
+    grades_min: Mapped[int | None] = mapped_column(sa.Integer)
+    grades_max: Mapped[int | None] = mapped_column(sa.Integer)
+    starts_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    ends_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    venue_name: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    venue_address: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    venue_room: Mapped[str | None] = mapped_column(sa.String(100))
+    capacity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    #: Most confirmed tickets one school may hold; NULL for no quota.
+    per_school_quota: Mapped[int | None] = mapped_column(sa.Integer)
+    #: NULL: registration is open from publication until the start.
+    registration_opens_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: NULL: check-in opens 2 hours before the start and closes at the end.
+    checkin_opens_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    checkin_closes_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: «ранняя профориентация»
+    early: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    #: «адаптировано для ОВЗ»
+    ovz_adapted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    roadmap_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("roadmap_items.id", ondelete="SET NULL")
+    )
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus, name="event_status"), nullable=False, default=EventStatus.DRAFT
+    )
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: A school's internal event: visible only to the organizing school.
+    school_internal: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    updated_at: Mapped[object] = mapped_column(
+        UTCDateTime, nullable=False, default=now_utc, onupdate=now_utc
+    )
+
+    organizer = relationship("Organization")
+    category = relationship("Category")
+    roadmap_item = relationship("RoadmapItem")
+    staff = relationship("EventStaff", back_populates="event", cascade="all, delete-orphan")
+
+    @property
+    def effective_registration_closes_at(self):
+        return self.registration_closes_at or self.starts_at
+
+    @property
+    def effective_checkin_opens_at(self):
+        return self.checkin_opens_at or (self.starts_at - DEFAULT_CHECKIN_LEAD)
+
+    @property
+    def effective_checkin_closes_at(self):
+        return self.checkin_closes_at or self.ends_at
+
+    def registration_open(self, at=None) -> bool:
+        at = at or now_utc()
+        if self.status != EventStatus.PUBLISHED:
+            return False
+        if self.registration_opens_at and at < self.registration_opens_at:
+            return False
+        return at < self.effective_registration_closes_at
+
+    def checkin_open(self, at=None) -> bool:
+        at = at or now_utc()
+        return self.effective_checkin_opens_at <= at < self.effective_checkin_closes_at
+
+    def is_finished(self, at=None) -> bool:
+        return self.status == EventStatus.PUBLISHED and (at or now_utc()) >= self.ends_at
+
+    @property
+    def status_title(self) -> str:
+        if self.is_finished():
+            return "Завершено"
+        return self.status.title
+
+
+class EventStaff(db.Model):
+    """A teacher who runs an event (counts in indicators 6 and 7)."""
+
+    __tablename__ = "event_staff"
+    __table_args__ = (sa.UniqueConstraint("event_id", "teacher_id", name="uq_event_staff_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False
+    )
+    teacher_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("teachers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+    event = relationship("Event", back_populates="staff")
+    teacher = relationship("Teacher")

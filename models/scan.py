@@ -1,0 +1,102 @@
+"""Every scan at the door, successful or not, and the scanner links handed to volunteers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+
+
+class ScanOutcome(TitledEnum):
+    OK = ("ok", "Отмечен")
+    ALREADY_CHECKED_IN = ("already_checked_in", "Уже отмечен")
+    WRONG_EVENT = ("wrong_event", "Билет на другое мероприятие")
+    CANCELLED = ("cancelled", "Регистрация отменена")
+    WAITLISTED = ("waitlisted", "В листе ожидания")
+    NOT_OPEN = ("not_open", "Вне окна регистрации на входе")
+    INVALID = ("invalid", "Неизвестный код")
+
+
+class ScannerLink(db.Model):
+    """A link (and Bearer token) that lets a volunteer scan one event until it expires."""
+
+    __tablename__ = "scanner_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    label: Mapped[str | None] = mapped_column(sa.String(100))
+    gate: Mapped[str | None] = mapped_column(sa.String(100))
+    expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+
+    event = relationship("Event")
+
+    def usable(self, at=None) -> bool:
+        return self.revoked_at is None and (at or now_utc()) < self.expires_at
+
+
+class Scan(db.Model):
+    """One scan. A check-in is a scan with outcome ``ok`` that has not been undone."""
+
+    __tablename__ = "scans"
+    __table_args__ = (
+        # One successful, not undone check-in per ticket: the backstop against double counting.
+        sa.Index(
+            "uq_scans_ticket_checkin", "ticket_id", unique=True,
+            sqlite_where=sa.text("outcome = 'ok' AND undone_at IS NULL"),
+            postgresql_where=sa.text("outcome = 'ok' AND undone_at IS NULL"),
+        ),
+        sa.Index("ix_scans_event_outcome", "event_id", "outcome"),
+        sa.CheckConstraint(
+            "undone_at IS NULL OR outcome = 'ok'", name="only_checkins_undone"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The event the scanner was scanning for.
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="RESTRICT"), nullable=False
+    )
+    #: The ticket the code resolved to (NULL for unknown codes).
+    ticket_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="RESTRICT"), index=True
+    )
+    raw_code: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    outcome: Mapped[ScanOutcome] = mapped_column(
+        enum_column(ScanOutcome, name="scan_outcome"), nullable=False
+    )
+    #: The phone's nonce: the same id again returns the first answer and records nothing.
+    client_scan_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    scanner_link_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("scanner_links.id", ondelete="SET NULL")
+    )
+    device_label: Mapped[str | None] = mapped_column(sa.String(100))
+    gate: Mapped[str | None] = mapped_column(sa.String(100))
+    #: When it happened (the phone's clock, checked); ``received_at`` when it reached the server.
+    scanned_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    received_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    #: Checked in outside the window by an organizer.
+    forced: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    #: Needs the organizer's attention (suspicious phone time, offline scan of a cancelled ticket).
+    flag: Mapped[str | None] = mapped_column(sa.String(64))
+    undone_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    undo_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The answer given, returned again for a repeated ``client_scan_id``.
+    response: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    event = relationship("Event")
+    ticket = relationship("Ticket")
+    user = relationship("User", foreign_keys=[user_id])
+    scanner_link = relationship("ScannerLink")

@@ -1,0 +1,185 @@
+"""Fixtures: every test gets its own database, on SQLite by default or on PostgreSQL when
+TEST_DATABASE_URL is set. The schema comes from the Alembic migrations, built once per run.
+
+- SQLite: the migrated template file is copied for each test.
+- PostgreSQL: a fresh database is created for the run; each test starts from emptied tables
+  (reference data kept), so tests may commit and use real parallel connections.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from webapp import create_app
+from webapp.config import TestConfig, normalize_database_url
+
+REFERENCE_TABLES = {"alembic_version", "categories", "roadmap_items"}
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def is_postgres() -> bool:
+    return bool(TEST_DATABASE_URL) and TEST_DATABASE_URL.startswith(("postgres", "postgresql"))
+
+
+def migrate_to_head(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({**_test_config_dict(), "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        from models import db
+
+        db.engine.dispose()
+
+
+def _test_config_dict() -> dict:
+    return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate an empty database once; yields how to get a per-test copy."""
+    if is_postgres():
+        base_url = normalize_database_url(TEST_DATABASE_URL)
+        name = f"profroute_test_{uuid.uuid4().hex[:10]}"
+        admin_engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.engine.make_url(base_url).set(database=name).render_as_string(
+            hide_password=False)
+        migrate_to_head(url)
+        yield {"kind": "postgres", "url": url}
+        with admin_engine.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin_engine.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        migrate_to_head(f"sqlite:///{path}")
+        yield {"kind": "sqlite", "path": path}
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [row[0] for row in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+        to_empty = [t for t in tables if t not in REFERENCE_TABLES]
+        if to_empty:
+            conn.execute(sa.text("TRUNCATE {} RESTART IDENTITY CASCADE".format(
+                ", ".join(f'"{t}"' for t in to_empty))))
+        conn.execute(sa.text("DELETE FROM categories WHERE sort_order > 1000"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path) -> str:
+    if database_template["kind"] == "postgres":
+        _empty_postgres(database_template["url"])
+        return database_template["url"]
+    path = tmp_path / "test.db"
+    shutil.copyfile(database_template["path"], path)
+    return f"sqlite:///{path}"
+
+
+class CSRFClient(FlaskClient):
+    """A test client that can post forms with the session's CSRF token, as a browser does."""
+
+    _csrf_pattern = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+    def csrf_token(self) -> str:
+        response = self.get("/login")
+        if response.status_code == 302:  # logged in: any page with a form has the token
+            response = self.get("/account/password")
+        match = self._csrf_pattern.search(response.get_data(as_text=True))
+        assert match, "no CSRF token found"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        **_test_config_dict(),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_OUTBOX_DIR": str(tmp_path / "mail"),
+    })
+    app.test_client_class = CSRFClient
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    from models import db
+
+    db.session.remove()
+    db.engine.dispose()
+    ctx.pop()
+
+
+@pytest.fixture
+def db(app):
+    from models import db as _db
+
+    return _db
+
+
+@pytest.fixture
+def client(app) -> CSRFClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client: CSRFClient):
+        self.client = client
+
+    def login(self, email: str, password: str = "secret-pass"):
+        return self.client.post_form("/login", {"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post_form("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def factory(db):
+    from tests import factories
+
+    return factories
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL' if is_postgres() else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if is_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+TESTS_DIR = Path(__file__).parent

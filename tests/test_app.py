@@ -1,0 +1,52 @@
+import pytest
+
+from webapp import ConfigurationError, create_app
+from webapp.config import DEV_SECRET_KEY
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI":
+                      f"sqlite:///{tmp_path}/missing/dir/db.sqlite"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unavailable"
+
+
+@pytest.mark.parametrize("key", [DEV_SECRET_KEY, "short"])
+def test_production_refuses_a_weak_secret_key(key):
+    with pytest.raises(ConfigurationError):
+        create_app({"ENV_NAME": "production", "SECRET_KEY": key,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_starts_with_a_real_secret_key():
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 48,
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_pages_are_russian_and_phone_ready(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="ru">' in html
+    assert 'name="viewport"' in html
+    assert "Перейти к содержимому" in html  # skip link
+    assert "cdn" not in html.lower()
+
+
+def test_error_pages_are_russian(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Страница не найдена" in response.get_data(as_text=True)
+
+
+def test_api_404_uses_the_json_error_shape(client):
+    response = client.get("/api/v1/no-such-endpoint")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"

@@ -1,0 +1,204 @@
+"""Профмаршрут: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, render_template, request
+from sqlalchemy import text
+
+from webapp.config import DEV_SECRET_KEY, Config, TestConfig
+from webapp.extensions import csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the application. ``config`` is a config class, a dict of overrides, or None."""
+    import models  # noqa: F401  (register every model with the metadata)
+
+    app = Flask(__name__, instance_path=_instance_dir())
+    app.config.from_object(Config)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif isinstance(config, dict):
+        app.config.update(config)
+
+    _refuse_insecure_production(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _configure_sqlite(app)
+
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+    _register_cli(app)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any database failure means unhealthy
+            log.exception("health check failed")
+            return {"status": "error", "database": "unavailable"}, 503
+        return {"status": "ok", "database": "ok"}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app
+
+
+def _instance_dir() -> str:
+    from webapp.config import INSTANCE_DIR
+
+    return str(INSTANCE_DIR)
+
+
+def _migrations_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def _refuse_insecure_production(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production":
+        key = app.config.get("SECRET_KEY") or ""
+        if key == DEV_SECRET_KEY or len(key) < 32:
+            raise ConfigurationError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite: enforce foreign keys, wait for locks instead of failing, WAL for readers."""
+    from sqlalchemy import event
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Let SQLAlchemy emit BEGIN itself so "BEGIN IMMEDIATE" can be used for writes.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            if engine.url.database and engine.url.database != ":memory:":
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            mode = conn.info.pop("sqlite_begin", "BEGIN")
+            conn.exec_driver_sql(mode)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.admin import bp as admin_bp
+    from webapp.api import bp as api_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    # Feature blueprints register themselves here as they are added.
+    for module_name in _feature_blueprints():
+        module = __import__(module_name, fromlist=["bp"])
+        app.register_blueprint(module.bp)
+
+
+def _feature_blueprints() -> list[str]:
+    """Feature packages under webapp/ that expose ``bp`` (kept explicit and ordered)."""
+    from webapp.blueprints import FEATURE_BLUEPRINTS
+
+    return FEATURE_BLUEPRINTS
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from webapp import timefmt
+    from webapp.forms import EmptyForm
+    from webapp.navigation import nav_items
+
+    app.add_template_filter(timefmt.format_date, "date")
+    app.add_template_filter(timefmt.format_datetime, "datetime")
+    app.add_template_filter(timefmt.format_time, "time")
+    app.add_template_filter(timefmt.format_percent, "percent")
+    app.add_template_filter(timefmt.format_number, "number")
+
+    @app.context_processor
+    def inject_helpers():
+        return {"empty_form": EmptyForm, "nav_items": nav_items}
+
+
+def _register_error_pages(app: Flask) -> None:
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
+
+    def render(code: int, title: str, message: str):
+        if wants_json():
+            from webapp.api.errors import error_body
+
+            api_codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                         413: "too_large", 500: "server_error", 400: "bad_request"}
+            return error_body(api_codes.get(code, "error"), message), code
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(_e):
+        return render(400, "Неверный запрос", "Запрос не удалось обработать. "
+                      "Обновите страницу и попробуйте ещё раз.")
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        return render(403, "Доступ запрещён", "У вас нет прав на эту страницу.")
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return render(404, "Страница не найдена", "Такой страницы нет. Проверьте адрес.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(_e):
+        return render(405, "Действие недоступно", "Этот адрес не поддерживает такое действие.")
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return render(413, "Файл слишком большой", "Файл больше 10 МБ. Разделите его на части.")
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        db.session.rollback()
+        return render(500, "Ошибка на сервере", "Что-то пошло не так. Мы уже знаем об этом; "
+                      "попробуйте ещё раз через минуту.")
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return render(400, "Форма устарела", "Срок действия формы истёк. "
+                      "Обновите страницу и отправьте форму ещё раз.")
+
+
+def _register_cli(app: Flask) -> None:
+    from webapp.cli import register_commands
+
+    register_commands(app)
+
+
+__all__ = ["ConfigurationError", "TestConfig", "create_app"]

@@ -1,0 +1,92 @@
+"""Who is calling the API: a user's Bearer token, a scanner link's token, or a session cookie.
+
+A browser session may call the API too (the scanner page does); then the CSRF token is required
+in the ``X-CSRFToken`` header, as for forms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import g, request
+from flask_login import current_user
+
+from models import ApiToken, Role, ScannerLink, User, db, now_utc
+from models.user import hash_token
+from webapp.api.errors import ApiError
+
+
+@dataclass
+class Caller:
+    user: User | None = None
+    scanner_link: ScannerLink | None = None
+
+    @property
+    def role(self) -> Role | None:
+        return self.user.role if self.user else None
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def resolve_caller() -> Caller | None:
+    """Identify the caller once per request; None for anonymous."""
+    if "api_caller" in g:
+        return g.api_caller
+    caller = None
+    token = _bearer_token()
+    if token is not None:
+        digest = hash_token(token)
+        api_token = ApiToken.query.filter_by(token_hash=digest).first()
+        if api_token is not None:
+            if api_token.revoked_at is not None or not api_token.user.active:
+                raise ApiError(401, "unauthorized", "Токен отозван или пользователь отключён.")
+            api_token.last_used_at = now_utc()
+            db.session.commit()
+            caller = Caller(user=api_token.user)
+        else:
+            link = ScannerLink.query.filter_by(token_hash=digest).first()
+            if link is None:
+                raise ApiError(401, "unauthorized", "Неизвестный токен.")
+            if not link.usable():
+                raise ApiError(401, "link_expired", "Ссылка сканера истекла или отозвана.")
+            caller = Caller(scanner_link=link)
+    elif current_user.is_authenticated:
+        from webapp.extensions import csrf
+
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        caller = Caller(user=current_user._get_current_object())
+    g.api_caller = caller
+    return caller
+
+
+def api_login_required(*roles: Role):
+    """Require a user (not a scanner link) with one of ``roles`` (any role if none given)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            caller = resolve_caller()
+            if caller is None:
+                raise ApiError(401, "unauthorized", "Нужна авторизация: заголовок "
+                               "Authorization: Bearer <токен>.")
+            if caller.user is None:
+                raise ApiError(403, "forbidden", "Ссылка сканера даёт доступ только к отметке.")
+            if roles and caller.user.role not in roles:
+                raise ApiError(403, "forbidden", "Недостаточно прав.")
+            g.caller = caller
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def current_caller() -> Caller:
+    return g.caller

@@ -1,0 +1,6 @@
+"""Feature blueprints, registered by the app factory in this order.
+
+Each entry is a module path exposing ``bp``. Add a line when a feature package is added.
+"""
+
+FEATURE_BLUEPRINTS: list[str] = []

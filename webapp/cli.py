@@ -1,0 +1,77 @@
+"""CLI commands of API.md: ``demo``, ``users create``, ``tokens create`` (``db`` comes from
+Flask-Migrate)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from models import ApiToken, Organization, Role, User, db, record_audit
+from models.user import normalize_email
+
+
+def register_commands(app: Flask) -> None:
+    users = AppGroup("users", help="Пользователи.")
+    tokens = AppGroup("tokens", help="API-токены.")
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--password", required=True)
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    @click.option("--org", "org_id", type=int, default=None, help="id организации")
+    @click.option("--name", "full_name", default="")
+    def create_user(email, password, role, org_id, full_name):
+        """Create a user; prints the new user's id as the last line."""
+        email = normalize_email(email)
+        role = Role(role)
+        if User.query.filter_by(email=email).first():
+            raise click.ClickException(f"Пользователь {email} уже существует.")
+        if role != Role.ADMIN and org_id is None:
+            raise click.ClickException("Для организатора и координатора укажите --org.")
+        if org_id is not None and db.session.get(Organization, org_id) is None:
+            raise click.ClickException(f"Организация {org_id} не найдена.")
+        if len(password) < 4:
+            raise click.ClickException("Пароль слишком короткий.")
+        user = User(email=email, role=role, organization_id=org_id, full_name=full_name,
+                    active=True)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+        record_audit(None, "user.create", user, via="cli", role=role.value)
+        db.session.commit()
+        click.echo(user.id)
+
+    @tokens.command("create")
+    @click.option("--email", required=True)
+    @click.option("--name", default="CLI")
+    def create_token(email, name):
+        """Create an API token for a user; prints only the token."""
+        user = User.query.filter_by(email=normalize_email(email)).first()
+        if user is None or not user.active:
+            raise click.ClickException(f"Активный пользователь {email} не найден.")
+        row, plain = ApiToken.issue(user, name)
+        db.session.flush()
+        record_audit(None, "token.create", row, via="cli", user_id=user.id)
+        db.session.commit()
+        click.echo(plain)
+
+    @app.cli.command("demo")
+    @click.option("--size", type=click.Choice(["small", "city"]), default="small")
+    @click.option("--if-empty", is_flag=True, help="Загрузить, только если база пуста.")
+    def demo(size, if_empty):
+        """Load the deterministic demo data set."""
+        from webapp.demo import DEMO_LOGINS, DEMO_PASSWORD, database_is_empty, load_demo
+
+        if not database_is_empty():
+            if if_empty:
+                click.echo("База не пуста: демо-данные не загружаются.")
+                return
+            raise click.ClickException("База не пуста. Демо-данные загружаются в пустую базу.")
+        load_demo(size)
+        click.echo(f"Демо-данные загружены. Входы (пароль «{DEMO_PASSWORD}»):")
+        for email, who in DEMO_LOGINS:
+            click.echo(f"  {email} — {who}")
+
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)

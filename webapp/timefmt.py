@@ -1,0 +1,58 @@
+"""Conversions at the edges: aware UTC inside, Asia/Tomsk and ДД.ММ.ГГГГ for people."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from models.academic_year import TOMSK
+
+MONTHS_GENITIVE = [
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+]
+
+
+def to_local(value: datetime) -> datetime:
+    return value.astimezone(TOMSK)
+
+
+def local_to_utc(value: datetime) -> datetime:
+    """A naive datetime entered by a person in Tomsk, as aware UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TOMSK)
+    return value.astimezone(UTC)
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return value.strftime("%d.%m.%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return to_local(value).strftime("%d.%m.%Y %H:%M")
+
+
+def format_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return to_local(value).strftime("%H:%M")
+
+
+def format_percent(value: float | Decimal | None) -> str:
+    """12.5 → «12,5 %»; None → «нет данных»."""
+    if value is None:
+        return "нет данных"
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded}".replace(".", ",") + "\u00a0%"
+
+
+def format_number(value: int | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,}".replace(",", "\u00a0")

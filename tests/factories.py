@@ -120,3 +120,37 @@ def create_teacher(organization: Organization, **overrides) -> Teacher:
     db.session.add(teacher)
     db.session.flush()
     return teacher
+
+
+def create_ticket(event: Event, holder, **overrides):
+    """A ticket for a Student, Teacher or ParentSignup (model-level, no capacity rules)."""
+    from models import ParentSignup, Ticket, TicketKind, TicketStatus
+
+    values = {"event": event, "status": TicketStatus.CONFIRMED}
+    if isinstance(holder, Student):
+        values.update(kind=TicketKind.STUDENT, student=holder)
+    elif isinstance(holder, Teacher):
+        values.update(kind=TicketKind.TEACHER, teacher=holder)
+    elif isinstance(holder, ParentSignup):
+        values.update(kind=TicketKind.PARENT, parent_signup=holder)
+    else:
+        raise TypeError(holder)
+    values.update(overrides)
+    ticket = Ticket(**values)
+    db.session.add(ticket)
+    db.session.flush()
+    return ticket
+
+
+def create_checkin(ticket, **overrides):
+    """A successful scan (check-in) of a ticket at its own event (model-level)."""
+    from models import Scan, ScanOutcome
+
+    at = overrides.pop("at", None) or ticket.event.starts_at
+    values = {"event_id": ticket.event_id, "ticket_id": ticket.id, "raw_code": ticket.token,
+              "outcome": ScanOutcome.OK, "scanned_at": at, "received_at": at}
+    values.update(overrides)
+    scan = Scan(**values)
+    db.session.add(scan)
+    db.session.flush()
+    return scan

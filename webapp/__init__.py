@@ -104,8 +104,10 @@ def _configure_sqlite(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            mode = conn.info.pop("sqlite_begin", "BEGIN")
-            conn.exec_driver_sql(mode)
+            from checkin.capacity import SQLITE_IMMEDIATE_OPTION
+
+            immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Tickets, QR codes, seat allocation, scanning and offline sync."""

@@ -1,0 +1,5 @@
+"""Events: organizer pages, the public catalogue, iCalendar, organizer profiles."""
+
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)

@@ -4,6 +4,7 @@ from models.audit import AuditLog, record_audit
 from models.base import db, now_utc
 from models.event import Audience, Category, Event, EventStaff, EventStatus, RoadmapItem
 from models.organization import Baseline, CityPlan, Organization, OrgKind
+from models.outbox import OutboxMessage, OutboxStatus  # noqa: F401  (mail outbox, parents area)
 from models.registration import (
     ParentSignup,
     Registration,

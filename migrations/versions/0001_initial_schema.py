@@ -47,6 +47,27 @@ def upgrade():
         batch_op.create_index('ix_login_failures_email_at', ['email', 'at'], unique=False)
         batch_op.create_index('ix_login_failures_ip_at', ['ip', 'at'], unique=False)
 
+    op.create_table('mail_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('message', sa.LargeBinary(), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=120), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', name='outbox_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name=op.f('ck_mail_outbox_sent_has_time')),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_mail_outbox_attempts_nonnegative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_outbox')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_mail_outbox_dedupe_key'))
+    )
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_mail_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('organizations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('school', 'preschool', 'college', 'university', 'partner', 'department', name='org_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
@@ -436,6 +457,11 @@ def downgrade():
     op.drop_table('baselines')
     op.drop_table('roadmap_items')
     op.drop_table('organizations')
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_mail_outbox_status_next')
+
+    op.drop_table('mail_outbox')
+
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index('ix_login_failures_ip_at')
         batch_op.drop_index('ix_login_failures_email_at')

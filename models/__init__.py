@@ -3,6 +3,7 @@
 from models.audit import AuditLog, record_audit
 from models.base import db, now_utc
 from models.event import Audience, Category, Event, EventStaff, EventStatus, RoadmapItem
+from models.notice import SchoolNotice  # noqa: F401  (school notices, registration area)
 from models.organization import Baseline, CityPlan, Organization, OrgKind
 from models.outbox import OutboxMessage, OutboxStatus  # noqa: F401  (mail outbox, parents area)
 from models.registration import (

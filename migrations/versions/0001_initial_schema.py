@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:20:49.909147
+Create Date: 2026-11-26 09:33:37.895954
 
 """
 from alembic import op
@@ -328,6 +328,22 @@ def upgrade():
     with op.batch_alter_table('scanner_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scanner_links_event_id'), ['event_id'], unique=False)
 
+    op.create_table('school_notices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('registration_id', sa.Integer(), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('dismissed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_school_notices_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_school_notices_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['registration_id'], ['registrations.id'], name=op.f('fk_school_notices_registration_id_registrations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_school_notices'))
+    )
+    with op.batch_alter_table('school_notices', schema=None) as batch_op:
+        batch_op.create_index('ix_school_notices_org_dismissed', ['organization_id', 'dismissed_at'], unique=False)
+
     op.create_table('tickets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -414,6 +430,10 @@ def downgrade():
         batch_op.drop_index('ix_tickets_event_status')
 
     op.drop_table('tickets')
+    with op.batch_alter_table('school_notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_school_notices_org_dismissed')
+
+    op.drop_table('school_notices')
     with op.batch_alter_table('scanner_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scanner_links_event_id'))
 
@@ -461,7 +481,6 @@ def downgrade():
         batch_op.drop_index('ix_mail_outbox_status_next')
 
     op.drop_table('mail_outbox')
-
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index('ix_login_failures_ip_at')
         batch_op.drop_index('ix_login_failures_email_at')

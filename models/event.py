@@ -125,6 +125,9 @@ class Event(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
     published_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: Lower-cased title, description and venue (ё→е) for the catalogue's text search;
+    #: kept by the events services (SQLite's lower() does not fold Cyrillic).
+    search_key: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     #: A school's internal event: visible only to the organizing school.
     school_internal: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:33:37.895954
+Create Date: 2026-11-26 09:34:08.970692
 
 """
 from alembic import op
@@ -232,6 +232,7 @@ def upgrade():
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.Column('cancelled_at', sa.DateTime(), nullable=True),
     sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('search_key', sa.Text(), nullable=False),
     sa.Column('school_internal', sa.Boolean(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

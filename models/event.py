@@ -193,3 +193,15 @@ class EventStaff(db.Model):
 
     event = relationship("Event", back_populates="staff")
     teacher = relationship("Teacher")
+
+
+def event_search_key(*parts: str | None) -> str:
+    """Lower-cased text with ё→е and spaces collapsed, for the catalogue's search."""
+    return " ".join(" ".join((p or "").lower().replace("ё", "е").split()) for p in parts if p)
+
+
+@sa.event.listens_for(Event, "before_insert")
+@sa.event.listens_for(Event, "before_update")
+def _refresh_search_key(_mapper, _connection, target: Event) -> None:
+    target.search_key = event_search_key(target.title, target.description, target.venue_name,
+                                         target.venue_address, target.venue_room)

@@ -16,6 +16,7 @@ from models.registration import (
 )
 from models.roster import Student, Teacher
 from models.scan import Scan, ScannerLink, ScanOutcome
+from models.teacher_signup import TeacherSignup, TeacherSignupStatus  # noqa: F401  (parents area)
 from models.user import ApiToken, LoginFailure, Role, User
 
 __all__ = [

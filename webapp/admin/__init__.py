@@ -1,5 +1,7 @@
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+# No url_prefix: the admin pages live under /admin/..., the token page every role uses
+# under /account/tokens (tests treat every /admin/ rule as admin-only).
+bp = Blueprint("admin", __name__)
 
 from webapp.admin import routes  # noqa: E402,F401

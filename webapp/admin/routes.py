@@ -1,22 +1,604 @@
-from flask import render_template, request
+"""Admin pages: organizations, users, baselines (table, city plan, locks, import), the audit
+log; and the token page every logged-in user has."""
 
-from models import Organization, OrgKind, db
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from models import (
+    ApiToken,
+    AuditLog,
+    Baseline,
+    CityPlan,
+    Organization,
+    OrgKind,
+    Role,
+    User,
+    db,
+)
+from models.academic_year import academic_year_title, current_academic_year
+from models.errors import ServiceError
 from webapp.access import admin_required
 from webapp.admin import bp
+from webapp.admin.forms import (
+    AuditFilterForm,
+    BaselineImportForm,
+    BaselineRowForm,
+    BaselineTableForm,
+    CityPlanForm,
+    OrganizationForm,
+    PasswordResetForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from webapp.forms import EmptyForm
+from webapp.services import accounts, directory
+from webapp.services.directory import BASELINE_FIELDS, BaselineFigures, BaselineRow
+
+PROFILE_FIELDS = ("description", "offer", "address", "phone", "email", "website")
 
 
-@bp.get("/organizations")
+def _apply_service_error(form, err: ServiceError) -> None:
+    """Show a service error next to its field, or on top of the form."""
+    placed = False
+    for name, message in err.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+            placed = True
+    if not placed:
+        form.form_errors.append(err.message)
+
+
+def _get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _posted(form_cls=EmptyForm) -> None:
+    """POST-only buttons: a bad or missing CSRF token is a 400 (handled by Flask-WTF)."""
+    form = form_cls()
+    if not form.validate_on_submit():
+        abort(400)
+
+
+# --- organizations --------------------------------------------------------------------------
+
+@bp.get("/admin/organizations")
 @admin_required
 def organizations():
     query = Organization.query
     q = (request.args.get("q") or "").strip()
     kind = request.args.get("kind") or ""
+    status = request.args.get("status") or ""
     if q:
         like = f"%{q.lower()}%"
-        query = query.filter(db.or_(db.func.lower(Organization.name).like(like),
-                                    db.func.lower(Organization.short_name).like(like)))
+        query = query.filter(db.or_(Organization.name_key.like(like.replace("ё", "е")),
+                                    db.func.lower(Organization.short_name).like(like),
+                                    db.func.lower(Organization.external_id).like(like)))
     if kind in {k.value for k in OrgKind}:
         query = query.filter(Organization.kind == OrgKind(kind))
+    if status == "active":
+        query = query.filter(Organization.active.is_(True))
+    elif status == "inactive":
+        query = query.filter(Organization.active.is_(False))
     orgs = query.order_by(Organization.kind, Organization.name).all()
+    orgs.sort(key=lambda o: (list(OrgKind).index(o.kind), directory._natural_key(o.name)))
     return render_template("admin/organizations.html", orgs=orgs, q=q, kind=kind,
-                           kinds=list(OrgKind))
+                           status=status, kinds=list(OrgKind))
+
+
+def _organization_form_page(form, org=None):
+    if form.validate_on_submit():
+        try:
+            saved = directory.save_organization(
+                current_user, organization=org, name=form.name.data,
+                kind=OrgKind(form.kind.data), short_name=form.short_name.data,
+                external_id=form.external_id.data,
+                **{f: getattr(form, f).data for f in PROFILE_FIELDS})
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Организация «{saved.name}» {'сохранена' if org else 'добавлена'}.",
+                  "success")
+            return redirect(url_for("admin.organizations", q=saved.name))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/organization_form.html", form=form, org=org), status
+
+
+@bp.route("/admin/organizations/new", methods=["GET", "POST"])
+@admin_required
+def organization_new():
+    return _organization_form_page(OrganizationForm())
+
+
+@bp.route("/admin/organizations/<int:org_id>/edit", methods=["GET", "POST"])
+@admin_required
+def organization_edit(org_id: int):
+    org = _get_or_404(Organization, org_id)
+    form = OrganizationForm(obj=org)
+    if request.method == "GET":
+        form.kind.data = org.kind.value
+    return _organization_form_page(form, org)
+
+
+@bp.post("/admin/organizations/<int:org_id>/deactivate")
+@admin_required
+def organization_deactivate(org_id: int):
+    org = _get_or_404(Organization, org_id)
+    _posted()
+    directory.set_organization_active(current_user, org, False)
+    db.session.commit()
+    flash(f"Организация «{org.name}» отключена: она не появится в новых списках, "
+          "история сохранена.", "success")
+    return redirect(request.referrer or url_for("admin.organizations"))
+
+
+@bp.post("/admin/organizations/<int:org_id>/activate")
+@admin_required
+def organization_activate(org_id: int):
+    org = _get_or_404(Organization, org_id)
+    _posted()
+    directory.set_organization_active(current_user, org, True)
+    db.session.commit()
+    flash(f"Организация «{org.name}» снова действует.", "success")
+    return redirect(request.referrer or url_for("admin.organizations"))
+
+
+# --- users ----------------------------------------------------------------------------------
+
+def _organization_choices() -> list[tuple[int, str]]:
+    orgs = Organization.query.filter(Organization.active.is_(True)).all()
+    orgs.sort(key=lambda o: (list(OrgKind).index(o.kind), directory._natural_key(o.name)))
+    return [(0, "— нет (только для администратора) —")] + [(o.id, o.name) for o in orgs]
+
+
+def _chosen_organization(form) -> Organization | None:
+    if not form.organization.data:
+        return None
+    org = db.session.get(Organization, form.organization.data)
+    if org is None:
+        form.organization.errors = list(form.organization.errors) + ["Выберите организацию."]
+    return org
+
+
+@bp.get("/admin/users")
+@admin_required
+def users():
+    query = User.query
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.outerjoin(Organization, User.organization_id == Organization.id).filter(
+            db.or_(User.email.like(like), db.func.lower(User.full_name).like(like),
+                   Organization.name_key.like(like)))
+    if role in {r.value for r in Role}:
+        query = query.filter(User.role == Role(role))
+    people = query.order_by(User.role, User.email).all()
+    return render_template("admin/users.html", users=people, q=q, role=role, roles=list(Role))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def user_new():
+    form = UserCreateForm()
+    form.organization.choices = _organization_choices()
+    if form.validate_on_submit():
+        org = _chosen_organization(form)
+        if not form.organization.errors:
+            try:
+                user = accounts.create_user(
+                    current_user, email=form.email.data, password=form.password.data,
+                    role=Role(form.role.data), organization=org,
+                    full_name=form.full_name.data)
+            except ServiceError as err:
+                db.session.rollback()
+                _apply_service_error(form, err)
+            else:
+                db.session.commit()
+                flash(f"Пользователь {user.email} создан. Передайте ему пароль лично.",
+                      "success")
+                return redirect(url_for("admin.users"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@admin_required
+def user_edit(user_id: int):
+    user = _get_or_404(User, user_id)
+    form = UserEditForm(obj=user)
+    form.organization.choices = _organization_choices()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.organization.data = user.organization_id or 0
+    if form.validate_on_submit():
+        org = _chosen_organization(form)
+        if not form.organization.errors:
+            try:
+                accounts.update_user(current_user, user, full_name=form.full_name.data,
+                                     role=Role(form.role.data), organization=org)
+            except ServiceError as err:
+                db.session.rollback()
+                user = _get_or_404(User, user_id)
+                _apply_service_error(form, err)
+            else:
+                db.session.commit()
+                flash(f"Пользователь {user.email} сохранён.", "success")
+                return redirect(url_for("admin.users"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@admin_required
+def user_password(user_id: int):
+    user = _get_or_404(User, user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(current_user, user, form.password.data)
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Пароль пользователя {user.email} изменён. Передайте новый пароль лично.",
+                  "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/user_password.html", form=form, user=user), status
+
+
+def _set_user_active(user_id: int, active: bool) -> Response:
+    user = _get_or_404(User, user_id)
+    _posted()
+    try:
+        accounts.set_user_active(current_user, user, active)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"Пользователь {user.email} {'снова активен' if active else 'отключён'}.",
+              "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+@admin_required
+def user_deactivate(user_id: int):
+    return _set_user_active(user_id, False)
+
+
+@bp.post("/admin/users/<int:user_id>/activate")
+@admin_required
+def user_activate(user_id: int):
+    return _set_user_active(user_id, True)
+
+
+# --- baselines ------------------------------------------------------------------------------
+
+def _year_arg() -> int:
+    year = request.args.get("year", type=int) or current_academic_year()
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+def _year_choices(around: int) -> list[int]:
+    current = current_academic_year()
+    known = {y for (y,) in db.session.query(Baseline.year).distinct()}
+    return sorted(known | set(range(current - 3, current + 2)) | {around}, reverse=True)
+
+
+def _baseline_rows(year: int, formdata=None):
+    orgs = directory.baseline_organizations(year)
+    existing = directory.baselines_by_organization(year)
+    rows = []
+    for org in orgs:
+        baseline = existing.get(org.id)
+        row = BaselineRowForm(formdata=formdata, obj=baseline, prefix=f"b{org.id}")
+        rows.append({"org": org, "baseline": baseline, "form": row,
+                     "locked": baseline is not None and baseline.locked})
+    return rows
+
+
+@bp.route("/admin/baselines", methods=["GET", "POST"])
+@admin_required
+def baselines():
+    year = _year_arg()
+    form = BaselineTableForm()
+    posted = request.method == "POST"
+    rows = _baseline_rows(year, request.form if posted else None)
+    table_messages: list[str] = []
+    status = 200
+    if posted:
+        if not form.validate_on_submit():
+            abort(400)
+        to_save = []
+        for row in rows:
+            row_form = row["form"]
+            if row["locked"] and row_form.is_empty():
+                continue  # shown read-only; unlock first to edit
+            if not row_form.validate():
+                for f in row_form:
+                    for message in f.errors:
+                        table_messages.append(f"{row['org'].name}: {f.label.text} — {message}")
+                continue
+            figures = None if row_form.is_empty() else BaselineFigures(
+                **{f: getattr(row_form, f).data for f in BASELINE_FIELDS})
+            to_save.append(BaselineRow(row["org"], figures))
+        if not table_messages:
+            try:
+                changed = directory.save_baseline_table(current_user, year, to_save)
+            except directory.BaselineTableErrors as err:
+                db.session.rollback()
+                table_messages = err.messages
+                for row in rows:
+                    for name, message in err.rows.get(row["org"].id, {}).items():
+                        field = getattr(row["form"], name, None) or row["form"].students_total
+                        field.errors = list(field.errors) + [message]
+            else:
+                db.session.commit()
+                flash(f"Показатели за {academic_year_title(year)} сохранены "
+                      f"(изменено строк: {changed}).", "success")
+                return redirect(url_for("admin.baselines", year=year))
+        status = 422
+    plan = db.session.get(CityPlan, year)
+    plan_form = CityPlanForm(obj=plan, formdata=None)
+    totals = _baseline_totals(rows)
+    return render_template(
+        "admin/baselines.html", form=form, rows=rows, year=year,
+        year_title=academic_year_title(year), years=_year_choices(year),
+        table_messages=table_messages, plan_form=plan_form, plan=plan, totals=totals,
+        OrgKind=OrgKind), status
+
+
+def _baseline_totals(rows) -> dict:
+    totals = {}
+    for kind in directory.BASELINE_KINDS:
+        kind_rows = [r["baseline"] for r in rows if r["org"].kind == kind and r["baseline"]]
+        totals[kind] = {f: sum(getattr(b, f) or 0 for b in kind_rows) for f in BASELINE_FIELDS}
+        totals[kind]["count"] = len(kind_rows)
+        totals[kind]["locked"] = sum(1 for b in kind_rows if b.locked)
+    return totals
+
+
+@bp.post("/admin/baselines/plan")
+@admin_required
+def city_plan():
+    year = _year_arg()
+    form = CityPlanForm()
+    if form.validate_on_submit():
+        try:
+            directory.save_city_plan(current_user, year, form.planned_events.data,
+                                     form.planned_early_events.data)
+        except ServiceError as err:
+            db.session.rollback()
+            flash(err.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"План города на {academic_year_title(year)} сохранён.", "success")
+    else:
+        for field in (form.planned_events, form.planned_early_events):
+            for message in field.errors:
+                flash(f"План города не сохранён: {field.label.text} — {message}", "danger")
+        if form.csrf_token.errors:
+            abort(400)
+    return redirect(url_for("admin.baselines", year=year) + "#city-plan")
+
+
+def _set_lock(org_id: int, locked: bool) -> Response:
+    year = _year_arg()
+    org = _get_or_404(Organization, org_id)
+    if org.kind not in directory.BASELINE_KINDS:
+        abort(404)
+    _posted()
+    directory.set_baseline_lock(current_user, org, year, locked)
+    db.session.commit()
+    flash(f"{org.name}: показатели за {academic_year_title(year)} "
+          f"{'заблокированы' if locked else 'разблокированы'}.", "success")
+    return redirect(url_for("admin.baselines", year=year) + f"#org-{org.id}")
+
+
+@bp.post("/admin/baselines/<int:org_id>/lock")
+@admin_required
+def baseline_lock(org_id: int):
+    return _set_lock(org_id, True)
+
+
+@bp.post("/admin/baselines/<int:org_id>/unlock")
+@admin_required
+def baseline_unlock(org_id: int):
+    return _set_lock(org_id, False)
+
+
+@bp.post("/admin/baselines/lock-all")
+@admin_required
+def baseline_lock_all():
+    year = _year_arg()
+    _posted()
+    count = directory.lock_all_baselines(current_user, year, True)
+    db.session.commit()
+    flash(f"Заблокированы показатели за {academic_year_title(year)}: {count}.", "success")
+    return redirect(url_for("admin.baselines", year=year))
+
+
+@bp.post("/admin/baselines/unlock-all")
+@admin_required
+def baseline_unlock_all():
+    year = _year_arg()
+    _posted()
+    count = directory.lock_all_baselines(current_user, year, False)
+    db.session.commit()
+    flash(f"Разблокированы показатели за {academic_year_title(year)}: {count}.", "success")
+    return redirect(url_for("admin.baselines", year=year))
+
+
+@bp.route("/admin/baselines/import", methods=["GET", "POST"])
+@admin_required
+def baseline_import():
+    year = _year_arg()
+    form = BaselineImportForm()
+    form.year.choices = [(y, academic_year_title(y)) for y in _year_choices(year)]
+    if request.method == "GET":
+        form.year.data = year
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            changed = directory.import_baselines(current_user, form.year.data,
+                                                 upload.filename or "", upload.read())
+        except ServiceError as err:
+            db.session.rollback()
+            problems = getattr(err, "lines", None) or getattr(err, "messages", None) \
+                or [err.message]
+            status = 422
+        else:
+            db.session.commit()
+            flash(f"Файл загружен: изменены показатели {changed} организаций за "
+                  f"{academic_year_title(form.year.data)}.", "success")
+            return redirect(url_for("admin.baselines", year=form.year.data))
+    elif request.method == "POST":
+        status = 422
+    return render_template("admin/baseline_import.html", form=form, problems=problems,
+                           year=year, columns=directory.baseline_import_columns()), status
+
+
+@bp.get("/admin/baselines/template.<fmt>")
+@admin_required
+def baseline_template(fmt: str):
+    from webapp.spreadsheets import csv_bytes, xlsx_template
+
+    year = _year_arg()
+    columns = directory.baseline_import_columns()
+    rows = directory.baseline_template_rows(year)
+    filename = f"baselines-{year}.{fmt}"
+    if fmt == "xlsx":
+        body = xlsx_template(columns, rows, sheet_title=f"Показатели {year}-{(year + 1) % 100:02d}")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        body = csv_bytes([c.header for c in columns],
+                         [["" if v is None else v for v in r] for r in rows])
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        abort(404)
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.get("/admin/audit")
+@admin_required
+def audit():
+    form = AuditFilterForm(request.args)
+    types = [t for (t,) in db.session.query(AuditLog.object_type).distinct()
+             .order_by(AuditLog.object_type)]
+    form.object_type.choices = [("", "Все объекты")] + [(t, OBJECT_TITLES.get(t, t))
+                                                        for t in types]
+    actors = (User.query.join(AuditLog, AuditLog.user_id == User.id).distinct()
+              .order_by(User.email).all())
+    form.user.choices = ([("", "Все пользователи"), ("system", "Система (командная строка)")]
+                         + [(str(u.id), u.email) for u in actors])
+    query = AuditLog.query
+    if form.object_type.data:
+        query = query.filter(AuditLog.object_type == form.object_type.data)
+    if form.object_id.data:
+        query = query.filter(AuditLog.object_id == form.object_id.data.strip())
+    if form.user.data == "system":
+        query = query.filter(AuditLog.user_id.is_(None))
+    elif form.user.data and form.user.data.isdigit():
+        query = query.filter(AuditLog.user_id == int(form.user.data))
+    page = query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).paginate(
+        per_page=AUDIT_PAGE_SIZE, error_out=False, max_per_page=AUDIT_PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", form=form, page=page, args=args,
+                           OBJECT_TITLES=OBJECT_TITLES, ACTION_TITLES=ACTION_TITLES)
+
+
+OBJECT_TITLES = {
+    "organizations": "Организация", "users": "Пользователь", "baselines": "Базовые показатели",
+    "city_plans": "План города", "api_tokens": "API-токен",
+}
+ACTION_TITLES = {
+    "organization.create": "организация добавлена",
+    "organization.update": "организация изменена",
+    "organization.deactivate": "организация отключена",
+    "organization.activate": "организация снова действует",
+    "user.create": "пользователь создан", "user.update": "пользователь изменён",
+    "user.reset_password": "пароль сброшен администратором",
+    "user.change_password": "пароль изменён владельцем",
+    "user.deactivate": "пользователь отключён", "user.activate": "пользователь снова активен",
+    "user.login": "вход в систему",
+    "baseline.save": "показатели сохранены", "baseline.lock": "показатели заблокированы",
+    "baseline.unlock": "показатели разблокированы",
+    "baseline.lock_all": "заблокированы все показатели года",
+    "baseline.unlock_all": "разблокированы все показатели года",
+    "baseline.import": "показатели загружены из файла",
+    "city_plan.save": "план города сохранён",
+    "token.create": "API-токен создан", "token.revoke": "API-токен отозван",
+}
+
+
+# --- API tokens (every role, own tokens; admins see all) ------------------------------------
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    new_token = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            row, new_token = accounts.issue_token(current_user, form.name.data)
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+            status = 422
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    query = ApiToken.query
+    if current_user.role != Role.ADMIN:
+        query = query.filter(ApiToken.user_id == current_user.id)
+    rows = query.order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(),
+                          ApiToken.id.desc()).all()
+    response = make_response(render_template("admin/tokens.html", form=form, tokens=rows,
+                                             new_token=new_token), status)
+    # The page may show a new token once: never keep it in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    token = _get_or_404(ApiToken, token_id)
+    if current_user.role != Role.ADMIN and token.user_id != current_user.id:
+        abort(404)  # someone else's token: do not even confirm it exists
+    _posted()
+    try:
+        accounts.revoke_token(current_user, token)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "warning")
+    else:
+        db.session.commit()
+        flash(f"Токен «{token.name}» отозван: запросы с ним больше не принимаются.", "success")
+    return redirect(url_for("admin.tokens"))

@@ -148,3 +148,248 @@ def save_city_plan(actor, year: int, planned_events: int | None,
     record_audit(actor, "city_plan.save", object_type="city_plans", object_id=year,
                  planned_events=planned_events, planned_early_events=planned_early_events)
     return plan
+
+
+def set_organization_active(actor, organization: Organization, active: bool) -> Organization:
+    """Deactivate or reactivate an organization (its history and baselines stay)."""
+    if organization.active == active:
+        return organization
+    organization.active = active
+    db.session.flush()
+    record_audit(actor, "organization.activate" if active else "organization.deactivate",
+                 organization, name=organization.name)
+    return organization
+
+
+#: Kinds that have baselines, in the order the baseline table shows them.
+BASELINE_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
+
+
+def baseline_organizations(year: int) -> list[Organization]:
+    """Schools then kindergartens: the active ones, plus any with a baseline for ``year``."""
+    with_baseline = db.select(Baseline.organization_id).where(Baseline.year == year)
+    query = Organization.query.filter(
+        Organization.kind.in_(BASELINE_KINDS),
+        db.or_(Organization.active.is_(True), Organization.id.in_(with_baseline)),
+    )
+    orgs = query.all()
+    order = {kind: i for i, kind in enumerate(BASELINE_KINDS)}
+    return sorted(orgs, key=lambda o: (order[o.kind], _natural_key(o.name)))
+
+
+def _natural_key(name: str) -> list:
+    """«СОШ № 2» before «СОШ № 10»."""
+    import re
+
+    return [int(part) if part.isdigit() else part.lower()
+            for part in re.split(r"(\d+)", name)]
+
+
+def baselines_by_organization(year: int) -> dict[int, Baseline]:
+    return {b.organization_id: b for b in Baseline.query.filter_by(year=year)}
+
+
+@dataclass
+class BaselineRow:
+    """One row of the admin's baseline table or of an imported file."""
+
+    organization: Organization
+    figures: BaselineFigures | None  #: None: the row was left empty (nothing to save)
+    label: str = ""  #: how to name the row in an error message
+
+
+class BaselineTableErrors(ServiceError):
+    """Per-row problems of a table save or import: ``rows`` maps organization id → field errors."""
+
+    def __init__(self, rows: dict[int, dict[str, str]], messages: list[str]):
+        super().__init__("invalid_baselines", "Показатели не сохранены: исправьте ошибки "
+                         "в отмеченных строках. Ничего не изменено.", status=422)
+        self.rows = rows
+        self.messages = messages
+
+
+def save_baseline_table(actor, year: int, rows: list[BaselineRow], *,
+                        allow_locked: bool = False) -> int:
+    """Save many baselines at once: every row or none. Returns how many rows changed.
+
+    Locked baselines are refused unless ``allow_locked``. Empty rows save nothing, but a row
+    may not empty an existing baseline.
+    """
+    if not 2000 <= year <= 2100:
+        raise ServiceError("invalid_year", "Неверный учебный год.", "year")
+    existing = baselines_by_organization(year)
+    errors: dict[int, dict[str, str]] = {}
+    messages: list[str] = []
+    seen: set[int] = set()
+    for row in rows:
+        org = row.organization
+        label = row.label or org.name
+        row_errors: dict[str, str] = {}
+        baseline = existing.get(org.id)
+        if org.id in seen:
+            row_errors["organization"] = "Организация встречается в файле повторно."
+        seen.add(org.id)
+        if org.kind not in BASELINE_KINDS:
+            row_errors["organization"] = ("Базовые показатели ведутся только для школ "
+                                          "и детских садов.")
+        if row.figures is None:
+            if baseline is not None and not row_errors:
+                row_errors["students_total"] = ("Нельзя очистить введённые показатели: "
+                                                "укажите значения.")
+        else:
+            row_errors.update(row.figures.problems())
+            if baseline is not None and baseline.locked and not allow_locked:
+                changed = any(getattr(baseline, f) != getattr(row.figures, f)
+                              for f in BASELINE_FIELDS)
+                if changed:
+                    row_errors.setdefault("locked", "Показатели заблокированы: сначала "
+                                          "снимите блокировку.")
+        if row_errors:
+            errors[org.id] = row_errors
+            for field, message in row_errors.items():
+                title = BASELINE_LABELS.get(field)
+                messages.append(f"{label}: {title + ' — ' if title else ''}{message}")
+    if errors:
+        raise BaselineTableErrors(errors, messages)
+
+    changed = 0
+    for row in rows:
+        if row.figures is None:
+            continue
+        baseline = existing.get(row.organization.id)
+        if baseline is not None and all(getattr(baseline, f) == getattr(row.figures, f)
+                                         for f in BASELINE_FIELDS):
+            continue
+        save_baseline(actor, row.organization, year, row.figures, allow_locked=True)
+        changed += 1
+    return changed
+
+
+def lock_all_baselines(actor, year: int, locked: bool = True) -> int:
+    """Lock (or unlock) every existing baseline of the year; returns how many changed."""
+    rows = Baseline.query.filter(Baseline.year == year, Baseline.locked.is_(not locked)).all()
+    for baseline in rows:
+        baseline.locked = locked
+    db.session.flush()
+    if rows:
+        record_audit(actor, "baseline.lock_all" if locked else "baseline.unlock_all",
+                     object_type="baselines", object_id=year, year=year, count=len(rows))
+    return len(rows)
+
+
+# --- import from XLSX / CSV -------------------------------------------------------------------
+
+def baseline_import_columns():
+    from webapp.spreadsheets import Column
+
+    return [
+        Column("external_id", "Внешний ID", required=False),
+        Column("name", "Организация"),
+        Column("students_total", "Обучающихся"),
+        Column("students_ovz", "С ОВЗ"),
+        Column("teachers_total", "Педагогов"),
+        Column("planned_events", "План мероприятий", required=False),
+        Column("planned_early_events", "План ранних мероприятий", required=False),
+    ]
+
+
+def _parse_count(text: str | None) -> tuple[int | None, str | None]:
+    """A spreadsheet cell as a whole number: (value, problem)."""
+    if text is None:
+        return None, None
+    cleaned = text.replace("\u00a0", "").replace(" ", "")
+    if cleaned.endswith(".0") or cleaned.endswith(",0"):
+        cleaned = cleaned[:-2]
+    if cleaned.lstrip("-").isdigit():
+        return int(cleaned), None
+    return None, f"«{text}» — не целое число"
+
+
+def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
+    """Import baselines from a spreadsheet: every row or none, row-numbered Russian errors.
+
+    Rows are matched to organizations by «Внешний ID» when it is filled, else by the exact
+    name (case and spacing ignored). Locked baselines are refused. Returns rows changed.
+    """
+    from models.organization import organization_name_key
+    from webapp.spreadsheets import ProblemCollector, read_table
+
+    table = read_table(filename, data, baseline_import_columns())
+    problems = ProblemCollector()
+    orgs = Organization.query.all()
+    by_external = {o.external_id.strip().lower(): o for o in orgs if o.external_id}
+    by_name = {o.name_key: o for o in orgs}
+    existing = baselines_by_organization(year)
+    rows: list[BaselineRow] = []
+    first_row_of: dict[int, int] = {}
+    for row in table:
+        external_id, name = row.get("external_id"), row.get("name")
+        org = None
+        if external_id:
+            org = by_external.get(external_id.strip().lower())
+            if org is None:
+                problems.add(row.number, f"организация с внешним ID «{external_id}» "
+                             "не найдена в справочнике.")
+                continue
+        elif name:
+            org = by_name.get(organization_name_key(name))
+            if org is None:
+                problems.add(row.number, f"организация «{name}» не найдена в справочнике "
+                             "(название должно совпадать точно, или укажите внешний ID).")
+                continue
+        else:
+            problems.add(row.number, "не указаны ни внешний ID, ни название организации.")
+            continue
+        if org.kind not in BASELINE_KINDS:
+            problems.add(row.number, f"«{org.name}» — не школа и не детский сад: базовые "
+                         "показатели для неё не ведутся.")
+            continue
+        if org.id in first_row_of:
+            problems.add(row.number, f"«{org.name}» уже указана в строке "
+                         f"{first_row_of[org.id]}.")
+            continue
+        first_row_of[org.id] = row.number
+        values: dict[str, int | None] = {}
+        row_ok = True
+        for column in BASELINE_FIELDS:
+            value, problem = _parse_count(row.get(column))
+            header = {c.key: c.header for c in baseline_import_columns()}[column]
+            if problem:
+                problems.add(row.number, f"«{header}»: {problem}.")
+                row_ok = False
+            elif value is None and column in ("students_total", "students_ovz",
+                                              "teachers_total"):
+                problems.add(row.number, f"«{header}»: не заполнено.")
+                row_ok = False
+            values[column] = value
+        if not row_ok:
+            continue
+        figures = BaselineFigures(**values)
+        for field, message in figures.problems().items():
+            header = {c.key: c.header for c in baseline_import_columns()}[field]
+            problems.add(row.number, f"«{header}»: {message}")
+            row_ok = False
+        baseline = existing.get(org.id)
+        if row_ok and baseline is not None and baseline.locked and any(
+                getattr(baseline, f) != values[f] for f in BASELINE_FIELDS):
+            problems.add(row.number, f"показатели «{org.name}» за этот год заблокированы: "
+                         "сначала снимите блокировку.")
+            row_ok = False
+        if row_ok:
+            rows.append(BaselineRow(org, figures, label=f"Строка {row.number}"))
+    problems.raise_if_any()
+    changed = save_baseline_table(actor, year, rows, allow_locked=False)
+    record_audit(actor, "baseline.import", object_type="baselines", object_id=year, year=year,
+                 filename=filename, rows=len(rows), changed=changed)
+    return changed
+
+
+def baseline_template_rows(year: int) -> list[list]:
+    """Every organization of the table with its current figures, ready to fill in."""
+    existing = baselines_by_organization(year)
+    rows = []
+    for org in baseline_organizations(year):
+        b = existing.get(org.id)
+        rows.append([org.external_id or "", org.name,
+                     *( [getattr(b, f) for f in BASELINE_FIELDS] if b else [None] * 5)])
+    return rows

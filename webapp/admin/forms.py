@@ -1,0 +1,145 @@
+"""Forms of the admin pages and the token page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    EmailField,
+    Form,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from models import OrgKind, Role
+from webapp.services.accounts import MIN_PASSWORD_LENGTH
+
+_NONNEG = NumberRange(min=0, message="Не может быть отрицательным.")
+_WHOLE = "Введите целое число."
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Полное название", validators=[
+        DataRequired("Укажите название организации."), Length(max=300, message="Слишком длинно.")])
+    short_name = StringField("Краткое название", validators=[
+        Optional(), Length(max=120, message="Не длиннее 120 символов.")])
+    kind = SelectField("Тип", choices=OrgKind.choices(),
+                       validators=[DataRequired("Выберите тип.")])
+    external_id = StringField("Внешний ID", validators=[
+        Optional(), Length(max=64, message="Не длиннее 64 символов.")])
+    description = TextAreaField("Описание", validators=[Optional(), Length(max=5000)])
+    offer = TextAreaField("Что предлагает школам", validators=[Optional(), Length(max=5000)])
+    address = StringField("Адрес", validators=[Optional(), Length(max=300)])
+    phone = StringField("Телефон", validators=[
+        Optional(), Length(max=40),
+        Regexp(r"^[0-9+()\-\s]{5,40}$",
+               message="Введите телефон цифрами, например +7 3822 123456.")])
+    email = EmailField("Электронная почта", validators=[
+        Optional(), Length(max=254), Email("Введите адрес в формате name@example.ru.")])
+    website = StringField("Сайт", validators=[
+        Optional(), Length(max=300),
+        Regexp(r"^https?://\S+$", message="Адрес сайта начинается с http:// или https://.")])
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField("Электронная почта (логин)", validators=[
+        DataRequired("Введите адрес электронной почты."), Length(max=254),
+        Email("Введите адрес в формате name@example.ru.")])
+    full_name = StringField("Фамилия, имя, отчество", validators=[Optional(), Length(max=200)])
+    role = SelectField("Роль", choices=Role.choices(), validators=[DataRequired("Выберите роль.")])
+    organization = SelectField("Организация", coerce=int, validate_choice=False)
+    password = PasswordField("Пароль", validators=[
+        DataRequired("Введите пароль."),
+        Length(min=MIN_PASSWORD_LENGTH, message=f"Не короче {MIN_PASSWORD_LENGTH} символов.")])
+    password_confirm = PasswordField("Пароль ещё раз", validators=[
+        DataRequired("Повторите пароль."), EqualTo("password", "Пароли не совпадают.")])
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField("Фамилия, имя, отчество", validators=[Optional(), Length(max=200)])
+    role = SelectField("Роль", choices=Role.choices(), validators=[DataRequired("Выберите роль.")])
+    organization = SelectField("Организация", coerce=int, validate_choice=False)
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("Новый пароль", validators=[
+        DataRequired("Введите новый пароль."),
+        Length(min=MIN_PASSWORD_LENGTH, message=f"Не короче {MIN_PASSWORD_LENGTH} символов.")])
+    password_confirm = PasswordField("Новый пароль ещё раз", validators=[
+        DataRequired("Повторите пароль."), EqualTo("password", "Пароли не совпадают.")])
+
+
+def count_field(label: str, required: bool = False) -> IntegerField:
+    """A whole non-negative number, with Russian messages."""
+    first = InputRequired("Обязательное поле.") if required else Optional()
+    return IntegerField(label, validators=[first, _NONNEG], invalid_value_message=_WHOLE)
+
+
+class BaselineRowForm(Form):
+    """One row of the baseline table: a subform prefixed ``b<organization id>``.
+
+    The CSRF token is on the outer form. Fields are optional here: the service decides
+    whether an empty row is allowed and reports missing values per row.
+    """
+
+    students_total = count_field("Обучающихся")
+    students_ovz = count_field("С ОВЗ")
+    teachers_total = count_field("Педагогов")
+    planned_events = count_field("План мероприятий")
+    planned_early_events = count_field("План ранних мероприятий")
+
+    def is_empty(self) -> bool:
+        return all(not (f.raw_data or [""])[0].strip() for f in self)
+
+
+class BaselineTableForm(FlaskForm):
+    """The whole table: only the CSRF token; the view adds a ``BaselineRowForm`` per row."""
+
+
+class CityPlanForm(FlaskForm):
+    planned_events = count_field("План мероприятий города на год")
+    planned_early_events = count_field("Из них мероприятий ранней профориентации")
+
+
+class BaselineImportForm(FlaskForm):
+    year = SelectField("Учебный год", coerce=int, validate_choice=True)
+    file = FileField("Файл XLSX или CSV", validators=[
+        FileRequired("Выберите файл."),
+        FileAllowed(["xlsx", "csv"], "Поддерживаются файлы XLSX и CSV."),
+    ])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Название токена", validators=[
+        DataRequired("Укажите название токена, например «Сканер на входе» или «Выгрузка в ИС»."),
+        Length(max=100, message="Не длиннее 100 символов.")])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    object_type = SelectField("Объект", validate_choice=False, validators=[Optional()])
+    object_id = StringField("ID объекта", validators=[Optional(), Length(max=64)])
+    user = SelectField("Пользователь", coerce=str, validate_choice=False,
+                       validators=[Optional()])
+
+
+__all__ = [
+    "AuditFilterForm", "BaselineImportForm", "BaselineRowForm", "BaselineTableForm",
+    "CityPlanForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
+    "UserEditForm", "count_field",
+]

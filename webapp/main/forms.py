@@ -4,17 +4,20 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 _NONNEG = NumberRange(min=0, message="Не может быть отрицательным.")
 _REQUIRED = InputRequired("Обязательное поле.")
+_WHOLE = "Введите целое число."
+
+
+def _count(label: str, required: bool) -> IntegerField:
+    first = _REQUIRED if required else Optional()
+    return IntegerField(label, validators=[first, _NONNEG], invalid_value_message=_WHOLE)
 
 
 class BaselineForm(FlaskForm):
-    students_total = IntegerField("Число обучающихся (воспитанников)",
-                                  validators=[_REQUIRED, _NONNEG])
-    students_ovz = IntegerField("Из них с ОВЗ и инвалидностью", validators=[_REQUIRED, _NONNEG])
-    teachers_total = IntegerField("Число педагогов", validators=[_REQUIRED, _NONNEG])
-    planned_events = IntegerField("План профориентационных мероприятий на год",
-                                  validators=[Optional(), _NONNEG])
-    planned_early_events = IntegerField("Из них мероприятий ранней профориентации",
-                                        validators=[Optional(), _NONNEG])
+    students_total = _count("Число обучающихся (воспитанников)", True)
+    students_ovz = _count("Из них с ОВЗ и инвалидностью", True)
+    teachers_total = _count("Число педагогов", True)
+    planned_events = _count("План профориентационных мероприятий на год", False)
+    planned_early_events = _count("Из них мероприятий ранней профориентации", False)
     submit = SubmitField("Сохранить показатели")
 
     def validate_students_ovz(self, field):

@@ -1,0 +1,152 @@
+"""Read-only helpers for the door: a group's list, ticket search, the live board's counts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from checkin.scanner_data import DoorTicket, door_tickets
+from checkin.services import iso, parse_group_code
+from models import (
+    Event,
+    Organization,
+    Registration,
+    RegistrationStatus,
+    Scan,
+    ScanOutcome,
+    Student,
+    Teacher,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+    db,
+)
+from models.errors import NotFoundError, ServiceError
+
+SEARCH_LIMIT = 20
+LATEST_LIMIT = 20
+PARENTS_ROW = "Родители"
+
+
+def ticket_item(t: DoorTicket, *, with_organization: bool = False) -> dict:
+    item = {"code": t.token, "name": t.name, "class_name": t.class_name, "kind": t.kind.value,
+            "status": t.status.value, "needs_assistance": t.needs_assistance,
+            "checked_in": t.checked_in_at is not None,
+            "checked_in_at": iso(t.checked_in_at)}
+    if with_organization:
+        item["organization"] = t.organization
+    return item
+
+
+def group_tickets(event: Event, group_code: str) -> dict:
+    """The group of ``group_code`` (the code or a …/g/<code> URL) at this event."""
+    code = parse_group_code(group_code) or (group_code or "").strip()
+    registration = None
+    if code and len(code) <= 64:
+        registration = db.session.execute(
+            sa.select(Registration).where(Registration.group_code == code,
+                                          Registration.event_id == event.id)
+        ).scalar_one_or_none()
+    if registration is None:
+        raise NotFoundError("group_not_found", "Группа с таким кодом на этом мероприятии "
+                                               "не найдена.")
+    tickets = door_tickets(event.id, registration_id=registration.id)
+    tickets.sort(key=lambda t: (t.kind != TicketKind.TEACHER, t.class_name or "",
+                                t.name.casefold()))
+    live = [t for t in tickets if t.status != TicketStatus.CANCELLED]
+    return {"group": {"id": registration.id,
+                      "organization": registration.organization.display_name,
+                      "size": len(live),
+                      "cancelled": registration.status == RegistrationStatus.CANCELLED},
+            "tickets": [ticket_item(t) for t in tickets]}
+
+
+def search_tickets(event: Event, query: str) -> list[dict]:
+    """Tickets whose holder's surname starts with, or whose school contains, ``query``.
+
+    Matching is done in Python with ``casefold`` so Cyrillic is case-insensitive on SQLite too
+    (its LOWER() only knows ASCII); an event has at most a few thousand tickets.
+    """
+    needle = " ".join((query or "").split()).casefold()
+    if len(needle) < 2:
+        raise ServiceError("query_too_short", "Введите не меньше двух букв фамилии или "
+                                              "названия школы.", field="q")
+    if len(needle) > 100:
+        raise ServiceError("query_too_long", "Слишком длинный запрос.", field="q")
+    surname_hits, name_hits, school_hits = [], [], []
+    for t in door_tickets(event.id):
+        last = (t.last_name or "").casefold()
+        if last.startswith(needle):
+            surname_hits.append(t)
+        elif needle in t.name.casefold():
+            name_hits.append(t)
+        elif t.organization and needle in t.organization.casefold():
+            school_hits.append(t)
+    found = (surname_hits + name_hits + school_hits)[:SEARCH_LIMIT]
+    return [ticket_item(t, with_organization=True) for t in found]
+
+
+def live_summary(event: Event) -> dict:
+    """Checked in of registered, by school and by gate, and the latest scans."""
+    school = _school_expr()
+    checked = (sa.select(Scan.ticket_id, Scan.gate)
+               .where(Scan.event_id == event.id, Scan.outcome == ScanOutcome.OK,
+                      Scan.undone_at.is_(None)).subquery())
+    rows = db.session.execute(
+        sa.select(school.label("org_id"),
+                  sa.func.count(Ticket.id).filter(Ticket.status == TicketStatus.CONFIRMED),
+                  sa.func.count(checked.c.ticket_id))
+        .select_from(Ticket)
+        .outerjoin(Student, Student.id == Ticket.student_id)
+        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
+        .outerjoin(Registration, Registration.id == Ticket.registration_id)
+        .outerjoin(checked, checked.c.ticket_id == Ticket.id)
+        .where(Ticket.event_id == event.id)
+        .group_by(school)
+    ).all()
+    org_ids = [r[0] for r in rows if r[0] is not None]
+    names = dict(db.session.execute(
+        sa.select(Organization.id, sa.func.coalesce(Organization.short_name, Organization.name))
+        .where(Organization.id.in_(org_ids))).all()) if org_ids else {}
+    by_school = [{"organization_id": org_id,
+                  "organization": names.get(org_id, PARENTS_ROW) if org_id else PARENTS_ROW,
+                  "registered": registered, "checked_in": checked_in}
+                 for org_id, registered, checked_in in rows if registered or checked_in]
+    by_school.sort(key=lambda r: (r["organization_id"] is None, -r["registered"],
+                                  r["organization"]))
+    by_gate = [{"gate": gate or "Без указания входа", "checked_in": n}
+               for gate, n in db.session.execute(
+                   sa.select(checked.c.gate, sa.func.count()).group_by(checked.c.gate)
+                   .order_by(sa.func.count().desc())).all()]
+    latest = []
+    link_scan = aliased(Scan)
+    scans = db.session.execute(
+        sa.select(link_scan).where(link_scan.event_id == event.id)
+        .order_by(link_scan.received_at.desc(), link_scan.id.desc()).limit(LATEST_LIMIT)
+    ).scalars().all()
+    for scan in scans:
+        attendee = (scan.response or {}).get("attendee") or {}
+        latest.append({"id": scan.id, "at": iso(scan.scanned_at),
+                       "name": attendee.get("name") or "—",
+                       "organization": attendee.get("organization"),
+                       "status": scan.outcome.value, "status_title": scan.outcome.title,
+                       "gate": scan.gate, "flag": scan.flag,
+                       "undone": scan.undone_at is not None})
+    return {
+        "registered": sum(r["registered"] for r in by_school),
+        "checked_in": sum(r["checked_in"] for r in by_school),
+        "capacity": event.capacity,
+        "by_school": by_school,
+        "by_gate": by_gate,
+        "latest": latest,
+    }
+
+
+def _school_expr():
+    """The school a ticket counts for: the registration's, else the holder's (parents: none)."""
+    return sa.case(
+        (Ticket.kind == TicketKind.PARENT, sa.null()),
+        else_=sa.func.coalesce(Registration.organization_id, Student.organization_id,
+                               Teacher.organization_id),
+    )
+

@@ -10,7 +10,7 @@ the events blueprint. Register at import time of your package, e.g. in
 Contracts (see CONTRACTS.md):
 
 * ``EVENT_MANAGE_SECTIONS``: ``(event) -> list[(template_name, context_dict)]``; each pair is
-  rendered (``{% include %}`` with the context) on the organizer's page of one event
+  rendered (``render_template(template, **context)``) on the organizer's page of one event
   (``events.manage``).
 * ``EVENT_PAGE_ACTIONS``: ``(event, user) -> list[(template_name, context_dict)]``; rendered as
   calls to action on the public event page (``events.detail``). ``user`` is ``current_user``
@@ -34,3 +34,13 @@ def collect_sections(hooks: list[Callable], *args) -> list[tuple[str, dict]]:
     for hook in hooks:
         sections.extend(hook(*args) or [])
     return sections
+
+
+def render_sections(hooks: list[Callable], *args) -> list:
+    """Render every (template, context) pair of the hooks; the context's keys become the
+    template's variables (``render_template(template, **context)``)."""
+    from flask import render_template
+    from markupsafe import Markup
+
+    return [Markup(render_template(template, **context))  # noqa: S704 - autoescaped template
+            for template, context in collect_sections(hooks, *args)]

@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -27,6 +28,12 @@ from wtforms.validators import (
 from models import OrgKind, Role
 from webapp.services.accounts import MIN_PASSWORD_LENGTH
 
+
+def select_choices(pairs, optgroup: str | None = None) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects rather than tuples."""
+    return [SelectChoice(value, label, optgroup=optgroup) for value, label in pairs]
+
+
 _NONNEG = NumberRange(min=0, message="Не может быть отрицательным.")
 _WHOLE = "Введите целое число."
 
@@ -36,7 +43,7 @@ class OrganizationForm(FlaskForm):
         DataRequired("Укажите название организации."), Length(max=300, message="Слишком длинно.")])
     short_name = StringField("Краткое название", validators=[
         Optional(), Length(max=120, message="Не длиннее 120 символов.")])
-    kind = SelectField("Тип", choices=OrgKind.choices(),
+    kind = SelectField("Тип", choices=select_choices(OrgKind.choices()),
                        validators=[DataRequired("Выберите тип.")])
     external_id = StringField("Внешний ID", validators=[
         Optional(), Length(max=64, message="Не длиннее 64 символов.")])
@@ -59,7 +66,8 @@ class UserCreateForm(FlaskForm):
         DataRequired("Введите адрес электронной почты."), Length(max=254),
         Email("Введите адрес в формате name@example.ru.")])
     full_name = StringField("Фамилия, имя, отчество", validators=[Optional(), Length(max=200)])
-    role = SelectField("Роль", choices=Role.choices(), validators=[DataRequired("Выберите роль.")])
+    role = SelectField("Роль", choices=select_choices(Role.choices()),
+                       validators=[DataRequired("Выберите роль.")])
     organization = SelectField("Организация", coerce=int, validate_choice=False)
     password = PasswordField("Пароль", validators=[
         DataRequired("Введите пароль."),
@@ -70,7 +78,8 @@ class UserCreateForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     full_name = StringField("Фамилия, имя, отчество", validators=[Optional(), Length(max=200)])
-    role = SelectField("Роль", choices=Role.choices(), validators=[DataRequired("Выберите роль.")])
+    role = SelectField("Роль", choices=select_choices(Role.choices()),
+                       validators=[DataRequired("Выберите роль.")])
     organization = SelectField("Организация", coerce=int, validate_choice=False)
 
 
@@ -141,5 +150,5 @@ class AuditFilterForm(FlaskForm):
 __all__ = [
     "AuditFilterForm", "BaselineImportForm", "BaselineRowForm", "BaselineTableForm",
     "CityPlanForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
-    "UserEditForm", "count_field",
+    "UserEditForm", "count_field", "select_choices",
 ]

@@ -33,6 +33,7 @@ from webapp.admin.forms import (
     TokenForm,
     UserCreateForm,
     UserEditForm,
+    select_choices,
 )
 from webapp.forms import EmptyForm
 from webapp.services import accounts, directory
@@ -154,10 +155,14 @@ def organization_activate(org_id: int):
 
 # --- users ----------------------------------------------------------------------------------
 
-def _organization_choices() -> list[tuple[int, str]]:
+def _organization_choices() -> list:
+    """Active organizations grouped by kind; 0 means none (administrators only)."""
     orgs = Organization.query.filter(Organization.active.is_(True)).all()
     orgs.sort(key=lambda o: (list(OrgKind).index(o.kind), directory._natural_key(o.name)))
-    return [(0, "— нет (только для администратора) —")] + [(o.id, o.name) for o in orgs]
+    choices = select_choices([(0, "— нет (только для администратора) —")])
+    for org in orgs:
+        choices += select_choices([(org.id, org.name)], optgroup=org.kind.title)
+    return choices
 
 
 def _chosen_organization(form) -> Organization | None:
@@ -449,7 +454,8 @@ def baseline_unlock_all():
 def baseline_import():
     year = _year_arg()
     form = BaselineImportForm()
-    form.year.choices = [(y, academic_year_title(y)) for y in _year_choices(year)]
+    form.year.choices = select_choices(
+        [(y, academic_year_title(y)) for y in _year_choices(year)])
     if request.method == "GET":
         form.year.data = year
     problems: list[str] = []
@@ -508,12 +514,13 @@ def audit():
     form = AuditFilterForm(request.args)
     types = [t for (t,) in db.session.query(AuditLog.object_type).distinct()
              .order_by(AuditLog.object_type)]
-    form.object_type.choices = [("", "Все объекты")] + [(t, OBJECT_TITLES.get(t, t))
-                                                        for t in types]
+    form.object_type.choices = select_choices(
+        [("", "Все объекты")] + [(t, OBJECT_TITLES.get(t, t)) for t in types])
     actors = (User.query.join(AuditLog, AuditLog.user_id == User.id).distinct()
               .order_by(User.email).all())
-    form.user.choices = ([("", "Все пользователи"), ("system", "Система (командная строка)")]
-                         + [(str(u.id), u.email) for u in actors])
+    form.user.choices = select_choices(
+        [("", "Все пользователи"), ("system", "Система (командная строка)")]
+        + [(str(u.id), u.email) for u in actors])
     query = AuditLog.query
     if form.object_type.data:
         query = query.filter(AuditLog.object_type == form.object_type.data)

@@ -3,4 +3,6 @@
 Each entry is a module path exposing ``bp``. Add a line when a feature package is added.
 """
 
-FEATURE_BLUEPRINTS: list[str] = []
+FEATURE_BLUEPRINTS: list[str] = [
+    "webapp.events",
+]

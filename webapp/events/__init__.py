@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("events", __name__)
+
+from webapp.events import routes  # noqa: E402,F401

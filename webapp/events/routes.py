@@ -1,0 +1,483 @@
+"""Pages of the events area: the public catalogue, event pages, iCalendar, organizer pages,
+categories and organizer profiles («Карта ресурсов»)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from models import (
+    Audience,
+    Category,
+    Event,
+    EventStatus,
+    Organization,
+    OrgKind,
+    RoadmapItem,
+    Role,
+    Teacher,
+    db,
+    now_utc,
+)
+from models.academic_year import TOMSK
+from models.errors import ServiceError
+from webapp.access import can_manage_event, events_managed_by, roles_required
+from webapp.events import bp
+from webapp.events import services as svc
+from webapp.events.catalogue import (
+    FEED_PAST_DAYS,
+    PAGE_SIZE,
+    CatalogueFilters,
+    catalogue_query,
+    run_page,
+)
+from webapp.events.forms import (
+    CancelForm,
+    CatalogueFilterForm,
+    CategoryForm,
+    EventForm,
+    ProfileForm,
+    RepeatForm,
+    choices,
+    parse_dates,
+)
+from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, render_sections
+from webapp.events.ical import calendar_bytes
+from webapp.events.visibility import can_view_event
+from webapp.forms import EmptyForm
+
+EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
+#: Kinds shown in the organizers' directory («Карта ресурсов»).
+DIRECTORY_KINDS = (OrgKind.UNIVERSITY, OrgKind.COLLEGE, OrgKind.PARTNER, OrgKind.DEPARTMENT)
+FEED_LIMIT = 1000
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text: str | None) -> Markup:
+    """Light Markdown with raw HTML disabled (escaped), so descriptions cannot inject markup."""
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - html disabled above
+
+
+@bp.app_template_filter("grades")
+def grades_filter(event: Event) -> str:
+    if event.audience == Audience.STUDENTS:
+        if event.grades_min is not None and event.grades_max is not None:
+            if event.grades_min == event.grades_max:
+                return f"{event.grades_min} класс"
+            return f"{event.grades_min}–{event.grades_max} классы"
+        if event.grades_min is not None:
+            return f"с {event.grades_min} класса"
+        if event.grades_max is not None:
+            return f"до {event.grades_max} класса"
+        return "все классы"
+    return ""
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _event_or_404(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None or not can_view_event(current_user, event):
+        abort(404)
+    return event
+
+
+def _managed_event(event_id: int) -> Event:
+    """The event if the current user may manage it: 404 when they may not even see it."""
+    event = _event_or_404(event_id)
+    if not can_manage_event(current_user, event):
+        abort(403)
+    return event
+
+
+def _apply_service_error(form, err: ServiceError) -> None:
+    placed = False
+    for name, message in err.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+            placed = True
+        else:
+            form.form_errors.append(message)
+            placed = True
+    if not placed:
+        form.form_errors.append(err.message)
+
+
+def _category_choices(current: Category | None = None) -> list[tuple[str, str]]:
+    categories = Category.query.filter(
+        sa.or_(Category.active.is_(True), Category.id == (current.id if current else -1))
+    ).order_by(Category.sort_order, Category.name).all()
+    return [(c.code, c.name) for c in categories]
+
+
+def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventForm:
+    form.category.choices = choices([("", "— выберите категорию —")] + _category_choices(
+        event.category if event else None))
+    form.roadmap_item.choices = choices([("", "— не относится к пункту дорожной карты —")] + [
+        (item.number, f"{item.number}. {_shorten(item.title, 110)}")
+        for item in RoadmapItem.query.order_by(RoadmapItem.sort_order).all()])
+    if current_user.role == Role.ADMIN:
+        orgs = Organization.query.filter_by(active=True).order_by(Organization.name).all()
+        form.organizer_id.choices = choices([(0, "— моя организация —")] + [
+            (org.id, org.name) for org in orgs])
+    else:
+        del form.organizer_id
+    organizer_id = event.organizer_id if event else current_user.organization_id
+    teachers = Teacher.query.filter_by(organization_id=organizer_id, active=True).filter(
+        Teacher.anonymized_at.is_(None)).order_by(Teacher.last_name, Teacher.first_name).all() \
+        if organizer_id else []
+    if teachers:
+        form.staff_ids.choices = choices([(t.id, t.full_name) for t in teachers])
+    else:
+        del form.staff_ids
+    return form
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _filters_from_request():
+    form = CatalogueFilterForm(formdata=request.args)
+    form.category.choices = choices([("", "Все категории")] + _category_choices())
+    organizers = (Organization.query.filter(Organization.active.is_(True))
+                  .filter(Organization.id.in_(sa.select(Event.organizer_id).where(
+                      Event.status == EventStatus.PUBLISHED,
+                      Event.school_internal.is_(False))))
+                  .order_by(Organization.short_name, Organization.name).all())
+    form.organizer.choices = choices([("", "Все организаторы")] + [
+        (str(org.id), org.display_name) for org in organizers])
+    form.validate()
+
+    def ok(field):
+        return None if field.errors else field.data
+
+    audience = ok(form.audience)
+    organizer = ok(form.organizer)
+    filters = CatalogueFilters(
+        q=(ok(form.q) or "").strip() or None,
+        category=ok(form.category) or None,
+        date_from=ok(form.date_from),
+        date_to=None if form.date_to.errors else form.date_to.data,
+        audience=Audience(audience) if audience else None,
+        grade=ok(form.grade),
+        early=bool(form.early.data),
+        ovz=bool(form.ovz.data),
+        organizer_id=int(organizer) if organizer else None,
+    )
+    return form, filters
+
+
+def _filter_args() -> dict:
+    """The current filter arguments without the page number (for links and the feed)."""
+    return {k: v for k, v in request.args.items(multi=False) if k != "page" and v}
+
+
+# --- catalogue and event pages ------------------------------------------------------------
+
+@bp.get("/events")
+def catalogue():
+    form, filters = _filters_from_request()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events, total = run_page(catalogue_query(current_user, filters), page)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    counts = svc.event_counts([e.id for e in events])
+    args = _filter_args()
+    base = current_app.config["PROFROUTE_BASE_URL"].rstrip("/")
+    feed_url = base + url_for("events.feed", **args)
+    return render_template(
+        "events/catalogue.html", form=form, events=events, total=total, page=page,
+        pages=pages, counts=counts, args=args, feed_url=feed_url, page_size=PAGE_SIZE,
+        filtered=not filters.is_empty())
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int):
+    event = _event_or_404(event_id)
+    registered, checked_in = svc.event_counts([event.id])[event.id]
+    actions = render_sections(EVENT_PAGE_ACTIONS, event, current_user)
+    return render_template(
+        "events/detail.html", event=event, registered=registered,
+        seats_left=max(event.capacity - registered, 0), actions=actions,
+        can_manage=can_manage_event(current_user, event), now=now_utc())
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event_ics(event_id: int):
+    event = _event_or_404(event_id)
+    body = calendar_bytes([event], event.title)
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="event-{event.id}.ics"'})
+
+
+@bp.get("/events/feed.ics")
+def feed():
+    _form, filters = _filters_from_request()
+    stmt = catalogue_query(current_user, filters, include_cancelled=True,
+                           past_days=FEED_PAST_DAYS)
+    events = db.session.execute(stmt.order_by(Event.starts_at, Event.id).limit(FEED_LIMIT)
+                                ).scalars().all()
+    name = "Профмаршрут: мероприятия" + (" (с фильтром)" if not filters.is_empty() else "")
+    return Response(calendar_bytes(events, name), mimetype="text/calendar",
+                    headers={"Content-Disposition": 'inline; filename="profroute-events.ics"',
+                             "Cache-Control": "public, max-age=300"})
+
+
+# --- organizer pages ----------------------------------------------------------------------
+
+MY_EVENTS_TABS = {
+    "upcoming": "Предстоящие",
+    "drafts": "Черновики",
+    "past": "Прошедшие",
+    "cancelled": "Отменённые",
+}
+
+
+@bp.get("/organizer/events")
+@roles_required(*EVENT_MANAGERS)
+def my_events():
+    tab = request.args.get("tab", "upcoming")
+    if tab not in MY_EVENTS_TABS:
+        tab = "upcoming"
+    now = now_utc()
+    query = events_managed_by(current_user)
+    if tab == "upcoming":
+        query = query.filter(Event.status == EventStatus.PUBLISHED, Event.ends_at >= now)
+        order = (Event.starts_at, Event.id)
+    elif tab == "drafts":
+        query = query.filter(Event.status == EventStatus.DRAFT)
+        order = (Event.starts_at, Event.id)
+    elif tab == "past":
+        query = query.filter(Event.status == EventStatus.PUBLISHED, Event.ends_at < now)
+        order = (Event.starts_at.desc(), Event.id.desc())
+    else:
+        query = query.filter(Event.status == EventStatus.CANCELLED)
+        order = (Event.starts_at.desc(), Event.id.desc())
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = query.count()
+    events = (query.options(sa.orm.joinedload(Event.organizer),
+                            sa.orm.joinedload(Event.category))
+              .order_by(*order).offset((page - 1) * 50).limit(50).all())
+    counts = svc.event_counts([e.id for e in events])
+    return render_template("events/my_events.html", events=events, counts=counts, tab=tab,
+                           tabs=MY_EVENTS_TABS, page=page, pages=max((total + 49) // 50, 1),
+                           total=total)
+
+
+@bp.route("/organizer/events/new", methods=["GET", "POST"])
+@roles_required(*EVENT_MANAGERS)
+def new_event():
+    form = _prepare_event_form(EventForm())
+    if request.method == "GET" and current_user.role == Role.COORDINATOR:
+        form.category.data = "school_internal"
+    if form.validate_on_submit():
+        try:
+            event = svc.create_event(current_user, **form.service_values())
+        except ServiceError as err:
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash("Черновик мероприятия сохранён. Проверьте его и опубликуйте.", "success")
+            return redirect(url_for("events.manage", event_id=event.id), 303)
+    return render_template("events/event_form.html", form=form, event=None,
+                           title="Новое мероприятие")
+
+
+@bp.get("/organizer/events/<int:event_id>")
+@roles_required(*EVENT_MANAGERS)
+def manage(event_id: int):
+    event = _managed_event(event_id)
+    registered, checked_in = svc.event_counts([event.id])[event.id]
+    sections = render_sections(EVENT_MANAGE_SECTIONS, event)
+    return render_template("events/manage.html", event=event, registered=registered,
+                           checked_in=checked_in, sections=sections, now=now_utc())
+
+
+@bp.route("/organizer/events/<int:event_id>/edit", methods=["GET", "POST"])
+@roles_required(*EVENT_MANAGERS)
+def edit_event(event_id: int):
+    event = _managed_event(event_id)
+    if event.status == EventStatus.CANCELLED:
+        flash("Отменённое мероприятие изменить нельзя. Можно создать его копию.", "warning")
+        return redirect(url_for("events.manage", event_id=event.id), 303)
+    form = _prepare_event_form(EventForm(), event)
+    if request.method == "GET":
+        form.fill_from(event)
+    if form.validate_on_submit():
+        try:
+            event = svc.update_event(current_user, event, **form.service_values())
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash("Изменения сохранены.", "success")
+            return redirect(url_for("events.manage", event_id=event.id), 303)
+    return render_template("events/event_form.html", form=form, event=event,
+                           title="Изменить мероприятие")
+
+
+@bp.post("/organizer/events/<int:event_id>/duplicate")
+@roles_required(*EVENT_MANAGERS)
+def duplicate(event_id: int):
+    event = _managed_event(event_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    copy = svc.duplicate_event(current_user, event)
+    db.session.commit()
+    flash("Создана копия-черновик. Укажите новую дату и сохраните.", "success")
+    return redirect(url_for("events.edit_event", event_id=copy.id), 303)
+
+
+@bp.route("/organizer/events/<int:event_id>/repeat", methods=["GET", "POST"])
+@roles_required(*EVENT_MANAGERS)
+def repeat(event_id: int):
+    event = _managed_event(event_id)
+    form = RepeatForm()
+    if form.validate_on_submit():
+        if form.mode.data == "weekly":
+            dates = svc.repeat_dates_weekly(event, form.count.data)
+        else:
+            dates = parse_dates(form.dates.data)
+        try:
+            copies = svc.repeat_event(current_user, event, dates, publish=form.publish.data)
+        except ServiceError as err:
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            state = "опубликованы" if form.publish.data else "сохранены как черновики"
+            flash(f"Создано копий: {len(copies)} ({state}): "
+                  + ", ".join(f"{c.starts_at.astimezone(TOMSK):%d.%m.%Y}" for c in copies)
+                  + ".", "success")
+            return redirect(url_for("events.my_events",
+                                    tab="upcoming" if form.publish.data else "drafts"), 303)
+    return render_template("events/repeat.html", form=form, event=event)
+
+
+@bp.post("/organizer/events/<int:event_id>/publish")
+@roles_required(*EVENT_MANAGERS)
+def publish(event_id: int):
+    event = _managed_event(event_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.publish_event(current_user, event)
+    except ServiceError as err:
+        flash(err.message, "danger")
+    else:
+        db.session.commit()
+        flash("Мероприятие опубликовано: оно видно в каталоге"
+              + (" вашей школы." if event.school_internal else "."), "success")
+    return redirect(url_for("events.manage", event_id=event.id), 303)
+
+
+@bp.route("/organizer/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@roles_required(*EVENT_MANAGERS)
+def cancel(event_id: int):
+    event = _managed_event(event_id)
+    if event.status == EventStatus.CANCELLED:
+        flash("Мероприятие уже отменено.", "info")
+        return redirect(url_for("events.manage", event_id=event.id), 303)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            svc.cancel_event(current_user, event, form.reason.data)
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash("Мероприятие отменено. Записавшиеся увидят причину отмены.", "success")
+            return redirect(url_for("events.manage", event_id=event.id), 303)
+    registered, _ = svc.event_counts([event.id])[event.id]
+    return render_template("events/cancel.html", form=form, event=event,
+                           registered=registered)
+
+
+# --- categories (admin) -------------------------------------------------------------------
+
+@bp.route("/organizer/categories", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def categories():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = svc.create_category(current_user, form.code.data, form.name.data)
+        except ServiceError as err:
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Категория «{category.name}» добавлена.", "success")
+            return redirect(url_for("events.categories"), 303)
+    usage = dict(db.session.query(Event.category_id, sa.func.count(Event.id))
+                 .group_by(Event.category_id).all())
+    rows = Category.query.order_by(Category.sort_order, Category.name).all()
+    return render_template("events/categories.html", form=form, categories=rows, usage=usage)
+
+
+# --- organizer profiles («Карта ресурсов», roadmap 1.9) -----------------------------------
+
+def _upcoming_counts() -> dict[int, int]:
+    return dict(db.session.query(Event.organizer_id, sa.func.count(Event.id)).filter(
+        Event.status == EventStatus.PUBLISHED, Event.school_internal.is_(False),
+        Event.ends_at >= now_utc()).group_by(Event.organizer_id).all())
+
+
+@bp.get("/organizers")
+def organizers():
+    kind_value = request.args.get("kind", "")
+    kinds = [k for k in DIRECTORY_KINDS if k.value == kind_value] or list(DIRECTORY_KINDS)
+    orgs = (Organization.query.filter(Organization.active.is_(True),
+                                      Organization.kind.in_(kinds))
+            .order_by(Organization.kind, Organization.name).all())
+    return render_template("events/organizers.html", organizations=orgs,
+                           upcoming=_upcoming_counts(), kinds=DIRECTORY_KINDS,
+                           kind=kind_value if len(kinds) == 1 else "")
+
+
+def _profile_org(org_id: int) -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None or not org.active:
+        abort(404)
+    own = current_user.is_authenticated and (current_user.role == Role.ADMIN
+                                             or current_user.organization_id == org.id)
+    if org.kind not in DIRECTORY_KINDS and not own:
+        abort(404)
+    return org
+
+
+@bp.get("/organizers/<int:org_id>")
+def organizer_profile(org_id: int):
+    org = _profile_org(org_id)
+    stmt = catalogue_query(current_user, CatalogueFilters(organizer_id=org.id))
+    events, total = run_page(stmt, 1, page_size=10)
+    counts = svc.event_counts([e.id for e in events])
+    can_edit = current_user.is_authenticated and (
+        current_user.role == Role.ADMIN or current_user.organization_id == org.id)
+    return render_template("events/organizer.html", org=org, events=events, total=total,
+                           counts=counts, can_edit=can_edit)
+
+
+@bp.route("/organizers/<int:org_id>/edit", methods=["GET", "POST"])
+@roles_required(*EVENT_MANAGERS)
+def edit_profile(org_id: int):
+    org = _profile_org(org_id)
+    if current_user.role != Role.ADMIN and current_user.organization_id != org.id:
+        abort(403)
+    form = ProfileForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            svc.update_profile(current_user, org, **{name: getattr(form, name).data
+                                                     for name in svc.PROFILE_FIELDS})
+        except ServiceError as err:
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash("Профиль организации сохранён.", "success")
+            return redirect(url_for("events.organizer_profile", org_id=org.id), 303)
+    return render_template("events/profile_form.html", form=form, org=org)

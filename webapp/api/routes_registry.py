@@ -2,4 +2,5 @@
 
 Add a line here when adding a module under webapp/api/.
 """
+import webapp.api.reports  # noqa: E402,F401  (indicators, engineer G)
 from webapp.api import scans  # noqa: E402,F401  (check-in at the door, engineer D)

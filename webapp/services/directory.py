@@ -309,7 +309,8 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     """Import baselines from a spreadsheet: every row or none, row-numbered Russian errors.
 
     Rows are matched to organizations by «Внешний ID» when it is filled, else by the exact
-    name (case and spacing ignored). Locked baselines are refused. Returns rows changed.
+    name (case and spacing ignored). Rows whose figures are all blank are skipped (the
+    template lists every organization). Locked baselines are refused. Returns rows changed.
     """
     from models.organization import organization_name_key
     from webapp.spreadsheets import ProblemCollector, read_table
@@ -349,6 +350,8 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
                          f"{first_row_of[org.id]}.")
             continue
         first_row_of[org.id] = row.number
+        if all(row.get(column) is None for column in BASELINE_FIELDS):
+            continue  # a template row left blank: nothing to change for this organization
         values: dict[str, int | None] = {}
         row_ok = True
         for column in BASELINE_FIELDS:

@@ -5,4 +5,6 @@ Each entry is a module path exposing ``bp``. Add a line when a feature package i
 
 FEATURE_BLUEPRINTS: list[str] = [
     "webapp.events",
+    "webapp.scanner",
+    "webapp.parents",
 ]

@@ -11,14 +11,16 @@ One call judges one scanned code for one event and records the scan, failed ones
   IMMEDIATE), so a writer never fails with "database is locked" after reading.
 - Phone clocks are checked: a ``scanned_at`` in the future or long before the event is replaced
   by the server time and the scan is flagged ``clock_skew``.
-- The earliest scan wins: when a scan arrives whose (trusted) ``scanned_at`` is earlier than the
-  existing check-in's, it becomes the check-in and the other one is turned into a repeat.
+- The earliest scan wins: when a scan made offline arrives whose (believable) ``scanned_at`` is
+  earlier than the existing check-in's, it becomes the check-in and the other one is turned
+  into a repeat. Online scans are judged in arrival order.
 
 Services flush, never commit; the route commits once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 
@@ -76,6 +78,8 @@ MESSAGES = {
 _TICKET_PATH = re.compile(r"/t/([^/?#\s]+)")
 _GROUP_PATH = re.compile(r"/g/([^/?#\s]+)")
 _SHORT_CODE = re.compile(rf"^[{SHORT_CODE_ALPHABET}]{{{SHORT_CODE_LENGTH}}}$")
+#: ``#`` + the 16-hex token hash of scanner-data: a person ticked offline in a list.
+_HASH_CODE = re.compile(r"^#([0-9a-f]{16})$")
 
 
 # --------------------------------------------------------------------------- parsing codes
@@ -88,10 +92,14 @@ def parse_scanned_code(raw: str) -> str:
     """The ticket token or short code inside what a scanner read.
 
     Accepts the raw token, the ticket URL (anything ending in ``/t/<token>``, with or without
-    a query or a trailing slash) or the 8-character short code typed by hand (spaces, dashes
-    and case ignored). Returns the token, or the upper-case short code.
+    a query or a trailing slash), the 8-character short code typed by hand (spaces, dashes
+    and case ignored), or ``#<token hash>`` (a person ticked in a list while offline; valid for
+    the scanned event's tickets only). Returns the token, the upper-case short code or the
+    lower-case ``#hash``.
     """
     text = (raw or "").strip()
+    if _HASH_CODE.match(text.lower()):
+        return text.lower()
     match = _TICKET_PATH.search(text)
     if match:
         return match.group(1)
@@ -107,13 +115,32 @@ def parse_group_code(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-def find_ticket(code: str) -> Ticket | None:
-    """The ticket for a parsed code (token or short code), with what the door shows."""
+def _ticket_id_by_hash(event_id: int, digest: str) -> int | None:
+    """Among this event's tickets only, the one whose token hashes to ``digest``."""
+    for ticket_id, token in db.session.execute(
+            sa.select(Ticket.id, Ticket.token).where(Ticket.event_id == event_id)):
+        if hashlib.sha256(token.encode()).hexdigest()[:16] == digest:
+            return ticket_id
+    return None
+
+
+def find_ticket(code: str, event_id: int | None = None) -> Ticket | None:
+    """The ticket for a parsed code (token, short code, or ``#hash`` of ``event_id``'s ticket),
+    with what the door shows."""
     if not code or len(code) > 64:
         return None
-    column = Ticket.short_code if _SHORT_CODE.match(code) else Ticket.token
+    hashed = _HASH_CODE.match(code)
+    if hashed:
+        ticket_id = _ticket_id_by_hash(event_id, hashed.group(1)) if event_id else None
+        if ticket_id is None:
+            return None
+        condition = Ticket.id == ticket_id
+    elif _SHORT_CODE.match(code):
+        condition = Ticket.short_code == code
+    else:
+        condition = Ticket.token == code
     return db.session.execute(
-        sa.select(Ticket).where(column == code).options(
+        sa.select(Ticket).where(condition).options(
             joinedload(Ticket.student).joinedload(Student.organization),
             joinedload(Ticket.teacher).joinedload(Teacher.organization),
             joinedload(Ticket.parent_signup).joinedload(ParentSignup.child_organization),
@@ -248,7 +275,7 @@ def perform_scan(event: Event, code: str, *, actor_user=None, scanner_link=None,
     if gate is None and scanner_link is not None:
         gate = scanner_link.gate
     raw = (code or "")[:MAX_RAW_CODE]
-    ticket = find_ticket(parse_scanned_code(raw))
+    ticket = find_ticket(parse_scanned_code(raw), event.id)
     offline = offline or (scanned_at is not None and not skewed
                           and received_at - at > OFFLINE_DELAY)
 
@@ -264,7 +291,8 @@ def perform_scan(event: Event, code: str, *, actor_user=None, scanner_link=None,
 
     outcome = _judge(event, ticket, row, body, flags, force=force, offline=offline)
     if outcome == ScanOutcome.OK:
-        return _record_checkin(event, ticket, row, body, flags, trusted_time=not skewed)
+        return _record_checkin(event, ticket, row, body, flags,
+                               may_take_over=offline and not skewed)
     return _record(event, row, outcome, body, flags)
 
 
@@ -343,29 +371,37 @@ def _already(event: Event, row: dict, existing: Scan, body: dict, flags: list[st
     return _record(event, {**row, "forced": False}, ScanOutcome.ALREADY_CHECKED_IN, body, flags)
 
 
+#: Rounds of "read the current check-in, then insert" when parallel scans keep winning.
+CHECKIN_ATTEMPTS = 5
+
+
 def _record_checkin(event: Event, ticket: Ticket, row: dict, body: dict, flags: list[str],
-                    *, trusted_time: bool) -> dict:
-    existing = current_checkin(ticket.id, for_update=True)
-    demote = None
-    if existing is not None:
-        if not (trusted_time and row["scanned_at"] < existing.scanned_at):
+                    *, may_take_over: bool) -> dict:
+    """Insert the check-in, or answer ``already_checked_in``.
+
+    ``may_take_over``: a scan made offline with a believable phone time; when it was made
+    earlier than the recorded check-in it takes over. Online scans never do, so two scans at
+    the same moment give one ``ok`` and one ``already_checked_in``.
+    """
+    for _attempt in range(CHECKIN_ATTEMPTS):
+        existing = current_checkin(ticket.id, for_update=True)
+        if existing is not None and not (may_take_over
+                                         and row["scanned_at"] < existing.scanned_at):
             return _already(event, row, existing, body, flags)
-        # An earlier scan made offline arrives late: it becomes the check-in and the
-        # one recorded before becomes a repeat (the earliest scan wins).
-        demote = existing
-    try:
-        return _insert(row, ScanOutcome.OK, body, flags, demote=demote)
-    except IntegrityError:
-        pass
-    # Lost the race against a parallel scan of the same ticket (or a repeated client id).
-    if row["client_scan_id"]:
-        earlier = _by_client_id(row["client_scan_id"])
-        if earlier is not None:
-            return _replay(earlier, event)
-    winner = current_checkin(ticket.id)
-    if winner is None:  # the winner was undone in between; extremely unlikely
-        raise ServiceError("scan_conflict", "Не удалось записать сканирование, повторите.")
-    return _already(event, row, winner, body, flags)
+        # No check-in yet, or this scan was made earlier than the recorded one (an offline
+        # phone syncing late): it becomes the check-in and the other one a repeat.
+        try:
+            return _insert(row, ScanOutcome.OK, body, flags, demote=existing)
+        except IntegrityError:
+            pass
+        # A parallel scan won the INSERT (or the same client id was recorded meanwhile);
+        # its row is committed and visible now: judge again against it.
+        if row["client_scan_id"]:
+            earlier = _by_client_id(row["client_scan_id"])
+            if earlier is not None:
+                return _replay(earlier, event)
+    raise ServiceError("scan_conflict", "Не удалось записать сканирование, повторите.",
+                       status=409)
 
 
 # --------------------------------------------------------------------------- undo

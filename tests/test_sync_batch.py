@@ -1,0 +1,215 @@
+"""POST /api/v1/events/{id}/scans/batch: offline sync and merging scans from many phones."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from models import Role, Scan, ScanOutcome, TicketStatus, now_utc
+from tests.factories import bearer
+
+
+@pytest.fixture
+def door(factory, db):
+    organizer = factory.create_user(Role.ORGANIZER)
+    event = factory.create_event(organizer.organization,
+                                 starts_at=now_utc() - timedelta(minutes=30))
+    school = factory.create_org(short_name="СОШ № 4")
+    tickets = [factory.create_ticket(event, factory.create_student(school)) for _ in range(5)]
+    token = factory.create_token(organizer)
+    db.session.commit()
+    return {"event": event, "tickets": tickets, "headers": bearer(token), "school": school}
+
+
+def batch(client, door, scans, **extra):
+    return client.post(f"/api/v1/events/{door['event'].id}/scans/batch",
+                       json={"scans": scans, **extra}, headers=door["headers"])
+
+
+def item(code, minutes_ago, device="A", **extra):
+    return {"code": code, "client_scan_id": str(uuid.uuid4()), "device_label": device,
+            "scanned_at": (now_utc() - timedelta(minutes=minutes_ago)).isoformat(), **extra}
+
+
+def checkins(event):
+    return Scan.query.filter_by(event_id=event.id, outcome=ScanOutcome.OK,
+                                undone_at=None).all()
+
+
+def test_results_in_request_order_with_offline_times(client, door):
+    t = door["tickets"]
+    scans = [item(t[0].token, 5), item(t[1].token, 20), item(t[2].token, 10)]
+    response = batch(client, door, scans)
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["ok", "ok", "ok"]
+    by_ticket = {s.ticket_id: s for s in checkins(door["event"])}
+    for scan_item, ticket in zip(scans, t[:3], strict=True):
+        assert by_ticket[ticket.id].scanned_at.isoformat() == scan_item["scanned_at"]
+        assert by_ticket[ticket.id].device_label == "A"
+
+
+def test_reordered_scans_the_earliest_wins_within_a_batch(client, door):
+    code = door["tickets"][0].token
+    later, earlier = item(code, 2, "B"), item(code, 9, "A")
+    results = batch(client, door, [later, earlier]).get_json()["results"]
+    assert [r["status"] for r in results] == ["already_checked_in", "ok"]
+    [checkin] = checkins(door["event"])
+    assert checkin.device_label == "A"
+    assert checkin.scanned_at.isoformat() == earlier["scanned_at"]
+
+
+def test_same_ticket_from_three_devices_in_any_arrival_order(client, door):
+    code = door["tickets"][0].token
+    a, b, c = item(code, 3, "B"), item(code, 12, "A"), item(code, 7, "C")
+    # Each phone syncs on its own, the latest-made first.
+    assert batch(client, door, [a]).get_json()["results"][0]["status"] == "ok"
+    assert batch(client, door, [c]).get_json()["results"][0]["status"] == "ok"
+    assert batch(client, door, [b]).get_json()["results"][0]["status"] == "ok"
+    [checkin] = checkins(door["event"])
+    assert checkin.device_label == "A"
+    assert checkin.scanned_at.isoformat() == b["scanned_at"]
+    rows = Scan.query.filter_by(ticket_id=door["tickets"][0].id).all()
+    assert len(rows) == 3
+    assert sorted(r.outcome.value for r in rows) == ["already_checked_in", "already_checked_in",
+                                                     "ok"]
+    # Retried syncs change nothing: each phone gets its first answer back.
+    for scan_item in (a, b, c):
+        batch(client, door, [scan_item])
+    assert Scan.query.filter_by(ticket_id=door["tickets"][0].id).count() == 3
+    assert len(checkins(door["event"])) == 1
+
+
+def test_online_scan_then_earlier_offline_scan_takes_over(client, door):
+    code = door["tickets"][1].token
+    online = client.post(f"/api/v1/events/{door['event'].id}/scans", json={"code": code},
+                         headers=door["headers"]).get_json()
+    assert online["status"] == "ok"
+    offline = item(code, 15, "Офлайн")
+    assert batch(client, door, [offline]).get_json()["results"][0]["status"] == "ok"
+    [checkin] = checkins(door["event"])
+    assert checkin.device_label == "Офлайн"
+    first = Scan.query.filter_by(id=online["scan_id"]).one()
+    assert first.outcome == ScanOutcome.ALREADY_CHECKED_IN
+
+
+def test_retried_batch_records_nothing_new_and_returns_same_results(client, door):
+    scans = [item(t.token, 5 + i) for i, t in enumerate(door["tickets"])]
+    first = batch(client, door, scans).get_json()["results"]
+    count = Scan.query.count()
+    again = batch(client, door, scans).get_json()["results"]
+    assert again == first
+    assert Scan.query.count() == count == 5
+
+
+def test_mixed_valid_and_invalid_items(client, door):
+    t = door["tickets"]
+    scans = [
+        item(t[0].token, 4),
+        {"code": ""},                                     # malformed: no code
+        item("unknown-code", 3),                          # a scan with outcome invalid
+        "not an object",                                  # malformed
+        item(t[1].token, 2, scanned_at="когда-то"),       # malformed time
+        item(t[2].token, 1),
+    ]
+    results = batch(client, door, scans).get_json()["results"]
+    assert len(results) == 6
+    assert results[0]["status"] == "ok"
+    assert results[1]["status"] == "error" and "code" in results[1]["error"]["fields"]
+    assert results[2]["status"] == "invalid"
+    assert results[3]["status"] == "error"
+    assert results[4]["status"] == "error" and "scanned_at" in results[4]["error"]["fields"]
+    assert results[5]["status"] == "ok"
+    assert {s.ticket_id for s in checkins(door["event"])} == {t[0].id, t[2].id}
+    assert Scan.query.count() == 3
+
+
+def test_offline_scan_of_ticket_cancelled_meanwhile_is_recorded_and_flagged(client, door, db):
+    ticket = door["tickets"][3]
+    ticket.status = TicketStatus.CANCELLED
+    ticket.cancelled_at = now_utc() - timedelta(minutes=1)
+    db.session.commit()
+    [result] = batch(client, door, [item(ticket.token, 8)]).get_json()["results"]
+    assert result["status"] == "cancelled" and result["flag"] == "cancelled_offline"
+    row = Scan.query.filter_by(ticket_id=ticket.id).one()
+    assert row.flag == "cancelled_offline" and row.outcome == ScanOutcome.CANCELLED
+
+
+def test_clock_skew_in_batch(client, door):
+    future = {"code": door["tickets"][0].token,
+              "scanned_at": (now_utc() + timedelta(days=1)).isoformat()}
+    [result] = batch(client, door, [future]).get_json()["results"]
+    assert result["status"] == "ok" and result["flag"] == "clock_skew"
+    assert checkins(door["event"])[0].scanned_at < now_utc() + timedelta(seconds=5)
+
+
+def test_skewed_scan_does_not_take_over(client, door):
+    code = door["tickets"][0].token
+    batch(client, door, [item(code, 5, "A")])
+    # A phone whose clock says last year: not believed, so it cannot be "earliest".
+    batch(client, door, [{"code": code, "scanned_at": "2024-01-01T09:00:00+07:00",
+                          "device_label": "B"}])
+    [checkin] = checkins(door["event"])
+    assert checkin.device_label == "A"
+
+
+def test_hash_code_checks_in_a_ticked_person(client, door):
+    import hashlib
+
+    ticket = door["tickets"][4]
+    digest = hashlib.sha256(ticket.token.encode()).hexdigest()[:16]
+    [result] = batch(client, door, [item("#" + digest, 3)]).get_json()["results"]
+    assert result["status"] == "ok"
+    assert checkins(door["event"])[0].ticket_id == ticket.id
+
+
+def test_hash_code_of_another_events_ticket_is_invalid(client, door, factory, db):
+    import hashlib
+
+    other = factory.create_event()
+    ticket = factory.create_ticket(other, factory.create_student(door["school"]))
+    db.session.commit()
+    digest = hashlib.sha256(ticket.token.encode()).hexdigest()[:16]
+    [result] = batch(client, door, [item("#" + digest, 3)]).get_json()["results"]
+    assert result["status"] == "invalid"
+
+
+def test_batch_of_1000_scans(client, door, factory, db):
+    event = door["event"]
+    event.capacity = 1000
+    tickets = list(door["tickets"])
+    for n in range(995):
+        student = factory.create_student(door["school"], last_name=f"Ученик{n}")
+        tickets.append(factory.create_ticket(event, student))
+    db.session.commit()
+    scans = [item(t.token, 1 + (i % 50), f"Телефон {i % 4}") for i, t in enumerate(tickets)]
+    response = batch(client, door, scans)
+    results = response.get_json()["results"]
+    assert len(results) == 1000 and all(r["status"] == "ok" for r in results)
+    assert len(checkins(event)) == 1000
+    again = batch(client, door, scans).get_json()["results"]
+    assert again == results and Scan.query.count() == 1000
+
+
+def test_more_than_1000_is_413_and_records_nothing(client, door):
+    scans = [{"code": door["tickets"][0].token}] * 1001
+    response = batch(client, door, scans)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "batch_too_large"
+    assert Scan.query.count() == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"scans": "x"}, {"scans": {"code": "x"}}])
+def test_malformed_batch_is_422(client, door, body):
+    response = client.post(f"/api/v1/events/{door['event'].id}/scans/batch", json=body,
+                           headers=door["headers"])
+    assert response.status_code == 422 and Scan.query.count() == 0
+
+
+def test_batch_level_device_and_gate(client, door):
+    batch(client, door, [{"code": door["tickets"][0].token}], device_label="Планшет",
+          gate="Вход Б")
+    [row] = Scan.query.all()
+    assert row.device_label == "Планшет" and row.gate == "Вход Б"

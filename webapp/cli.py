@@ -75,3 +75,6 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(users)
     app.cli.add_command(tokens)
+    from webapp.parents.cli import register_parents_commands  # parents area: send-mail, reminders
+
+    register_parents_commands(app)

@@ -31,6 +31,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Пользователи", "admin.users", (Role.ADMIN,)),
     NavEntry("Базовые показатели", "admin.baselines", (Role.ADMIN,)),
     NavEntry("Показатели школы", "main.own_baseline", (Role.COORDINATOR,)),
+    NavEntry("Заявки педагогов", "parents.teacher_signups", (Role.COORDINATOR,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
     NavEntry("API-токены", "admin.tokens", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
 ]

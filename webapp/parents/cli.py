@@ -1,0 +1,38 @@
+"""``flask --app wsgi send-mail`` and ``send-reminders`` (both safe to run from cron)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from models import db
+
+
+def register_parents_commands(app: Flask) -> None:
+    @app.cli.command("send-mail")
+    @click.option("--limit", type=int, default=None, help="Не больше стольких писем за запуск.")
+    def send_mail(limit):
+        """Deliver the queued e-mails (SMTP, or .eml files without MAIL_SERVER)."""
+        from webapp.mail import deliver_outbox, outbox_counts
+
+        report = deliver_outbox(limit=limit)
+        counts = outbox_counts()
+        click.echo(f"Отправлено: {report.sent}; осталось в очереди: "
+                   f"{counts.get('pending', 0) + counts.get('sending', 0)}; "
+                   f"не доставлено окончательно: {counts.get('failed', 0)}.")
+        for error in report.errors[:20]:
+            click.echo(f"  {error}", err=True)
+
+    @app.cli.command("send-reminders")
+    @click.option("--no-send", is_flag=True, help="Только поставить в очередь, не отправлять.")
+    def send_reminders(no_send):
+        """Queue (and send) the reminder the day before; nobody gets two."""
+        from webapp.mail import deliver_outbox
+        from webapp.parents.emails import queue_reminders
+
+        queued = queue_reminders()
+        db.session.commit()
+        click.echo(f"Напоминаний поставлено в очередь: {queued}.")
+        if not no_send:
+            report = deliver_outbox()
+            click.echo(f"Отправлено писем: {report.sent}; в очереди: {report.deferred}.")

@@ -1,0 +1,257 @@
+"""The e-mails of the parents area, all in Russian: sign-up confirmation (QR inline + .ics),
+waiting-list promotion, event cancellation, the reminder the day before, and the teacher
+self-sign-up messages. Each function queues through ``webapp.mail.queue_mail``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from flask import current_app, render_template
+from icalendar import Calendar
+from icalendar import Event as IcsEvent
+
+from checkin.tickets import qr_png, ticket_url
+from models import (
+    Event,
+    EventStatus,
+    ParentSignup,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+    User,
+    db,
+    now_utc,
+)
+from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from webapp.mail import Attachment, queue_mail
+
+
+def _base() -> str:
+    return current_app.config["PROFROUTE_BASE_URL"].rstrip("/")
+
+
+def event_url(event: Event) -> str:
+    return f"{_base()}/events/{event.id}"
+
+
+def event_ics(event: Event, *, cancelled: bool = False) -> bytes:
+    """One VEVENT for calendar apps; a cancelled event is sent as METHOD:CANCEL."""
+    cal = Calendar()
+    cal.add("prodid", "-//Профмаршрут//profroute//RU")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
+    vevent = IcsEvent()
+    host = urlparse(_base()).hostname or "profroute.local"
+    vevent.add("uid", f"event-{event.id}@{host}")
+    vevent.add("dtstamp", now_utc())
+    vevent.add("dtstart", event.starts_at)
+    vevent.add("dtend", event.ends_at)
+    vevent.add("summary", event.title)
+    vevent.add("location", venue_text(event))
+    vevent.add("url", event_url(event))
+    vevent.add("description", f"Подробнее: {event_url(event)}")
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("sequence", 1 if cancelled else 0)
+    cal.add_component(vevent)
+    return cal.to_ical()
+
+
+def venue_text(event: Event) -> str:
+    parts = [event.venue_name, event.venue_address, event.venue_room]
+    return ", ".join(p for p in parts if p)
+
+
+def _ics_attachment(event: Event, cancelled: bool = False) -> Attachment:
+    return Attachment("meropriyatie.ics", "text/calendar",
+                      event_ics(event, cancelled=cancelled),
+                      params={"method": "CANCEL" if cancelled else "PUBLISH"})
+
+
+def _qr_attachment(ticket: Ticket) -> Attachment:
+    return Attachment("bilet-qr.png", "image/png", qr_png(ticket_url(ticket.token), box_size=8),
+                      content_id="ticket-qr")
+
+
+def _send(to: str, subject: str, template: str, *, attachments=None, dedupe_key=None, **ctx):
+    ctx.setdefault("base_url", _base())
+    text = render_template(f"parents/email/{template}.txt", **ctx)
+    html = render_template(f"parents/email/{template}.html", subject=subject, **ctx)
+    return queue_mail(to, subject, text, html, attachments, dedupe_key=dedupe_key)
+
+
+def _ticket_mail(to: str, subject: str, template: str, ticket: Ticket, *, manage_url=None,
+                 dedupe_key=None, **ctx):
+    event = ticket.event
+    attachments = [_ics_attachment(event)]
+    if ticket.status == TicketStatus.CONFIRMED:
+        attachments.insert(0, _qr_attachment(ticket))
+    return _send(to, subject, template, attachments=attachments, dedupe_key=dedupe_key,
+                 event=event, ticket=ticket, ticket_url=ticket_url(ticket.token),
+                 event_url=event_url(event), venue=venue_text(event), manage_url=manage_url,
+                 confirmed=ticket.status == TicketStatus.CONFIRMED, **ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parents
+
+
+def parent_confirmation(signup: ParentSignup, ticket: Ticket, secret: str) -> None:
+    if not signup.email:
+        return
+    from webapp.parents.services import manage_url
+
+    subject = (f"Вы записаны: {ticket.event.title}" if ticket.status == TicketStatus.CONFIRMED
+               else f"Лист ожидания: {ticket.event.title}")
+    _ticket_mail(signup.email, subject, "parent_confirmation", ticket,
+                 manage_url=manage_url(secret), name=signup.name)
+
+
+def ticket_promoted(ticket: Ticket) -> None:
+    """TICKET_PROMOTED_HOOKS: a parent or a self-signed-up teacher moved up from the list."""
+    to, name = _ticket_contact(ticket)
+    if not to:
+        return
+    _ticket_mail(to, f"Место подтверждено: {ticket.event.title}", "promoted", ticket,
+                 name=name, dedupe_key=f"promoted:ticket:{ticket.id}")
+
+
+def _ticket_contact(ticket: Ticket) -> tuple[str | None, str | None]:
+    if ticket.kind == TicketKind.PARENT:
+        signup = ticket.parent_signup
+        if signup is None or signup.withdrawn_at is not None:
+            return None, None
+        return signup.email, signup.name
+    if ticket.kind == TicketKind.TEACHER:
+        self_signup = TeacherSignup.query.filter_by(ticket_id=ticket.id).first()
+        if self_signup is not None and self_signup.status == TeacherSignupStatus.CONFIRMED:
+            return self_signup.email, self_signup.full_name
+    return None, None
+
+
+def send_reminder(ticket: Ticket) -> bool:
+    """The day-before reminder; queued at most once per ticket (dedupe key)."""
+    to, name = _ticket_contact(ticket)
+    if not to:
+        return False
+    from models.outbox import OutboxMessage
+
+    key = f"reminder:ticket:{ticket.id}"
+    if OutboxMessage.query.filter_by(dedupe_key=key).first() is not None:
+        return False
+    _ticket_mail(to, f"Напоминание: завтра «{ticket.event.title}»", "reminder", ticket,
+                 name=name, dedupe_key=key)
+    return True
+
+
+def event_cancelled(event: Event) -> None:
+    """EVENT_CANCELLED_HOOKS: tell parents, self-signed-up teachers and the coordinators of
+    registered schools."""
+    if event.status != EventStatus.CANCELLED:
+        return
+    tickets = Ticket.query.filter(Ticket.event_id == event.id,
+                                  Ticket.status.in_([TicketStatus.CONFIRMED,
+                                                     TicketStatus.WAITLISTED])).all()
+    # The hook may run after the tickets were cancelled too: include those cancelled with it.
+    if event.cancelled_at is not None:
+        tickets += Ticket.query.filter(Ticket.event_id == event.id,
+                                       Ticket.status == TicketStatus.CANCELLED,
+                                       Ticket.cancelled_at >= event.cancelled_at).all()
+    seen: set[str] = set()
+    common = {"event": event, "reason": event.cancel_reason, "venue": venue_text(event),
+              "event_url": event_url(event)}
+    for ticket in tickets:
+        to, name = _ticket_contact(ticket)
+        if to and to not in seen:
+            seen.add(to)
+            _send(to, f"Мероприятие отменено: {event.title}", "cancelled",
+                  attachments=[_ics_attachment(event, cancelled=True)],
+                  dedupe_key=f"cancelled:event:{event.id}:{to}", name=name, **common)
+    pending = TeacherSignup.query.filter_by(event_id=event.id,
+                                            status=TeacherSignupStatus.PENDING).all()
+    for signup in pending:
+        if signup.email not in seen:
+            seen.add(signup.email)
+            _send(signup.email, f"Мероприятие отменено: {event.title}", "cancelled",
+                  dedupe_key=f"cancelled:event:{event.id}:{signup.email}",
+                  name=signup.full_name, **common)
+    org_ids = {r.organization_id for r in Registration.query.filter(
+        Registration.event_id == event.id,
+        Registration.status == RegistrationStatus.ACTIVE).all()}
+    org_ids |= {t.registration.organization_id for t in tickets if t.registration is not None}
+    if not org_ids:
+        return
+    coordinators = User.query.filter(User.role == Role.COORDINATOR, User.active.is_(True),
+                                     User.organization_id.in_(org_ids)).all()
+    for user in coordinators:
+        if user.email in seen:
+            continue
+        seen.add(user.email)
+        _send(user.email, f"Мероприятие отменено: {event.title}", "cancelled_coordinator",
+              dedupe_key=f"cancelled:event:{event.id}:{user.email}", name=user.full_name,
+              organization=user.organization, **common)
+
+
+# ---------------------------------------------------------------------------------------------
+# Teachers
+
+
+def teacher_signup_received(signup: TeacherSignup, secret: str) -> None:
+    from webapp.parents.services import manage_url
+
+    _send(signup.email, f"Заявка получена: {signup.event.title}", "teacher_received",
+          signup=signup, event=signup.event, venue=venue_text(signup.event),
+          event_url=event_url(signup.event), manage_url=manage_url(secret))
+
+
+def coordinators_new_teacher_signup(signup: TeacherSignup) -> None:
+    coordinators = User.query.filter(User.role == Role.COORDINATOR, User.active.is_(True),
+                                     User.organization_id == signup.organization_id).all()
+    for user in coordinators:
+        _send(user.email, f"Педагог просит подтвердить запись: {signup.event.title}",
+              "teacher_to_coordinator", signup=signup, event=signup.event,
+              review_url=f"{_base()}/school/teacher-signups")
+
+
+def teacher_signup_confirmed(signup: TeacherSignup, ticket: Ticket) -> None:
+    _ticket_mail(signup.email, f"Школа подтвердила запись: {signup.event.title}",
+                 "teacher_confirmed", ticket, name=signup.full_name, signup=signup)
+
+
+def teacher_signup_rejected(signup: TeacherSignup) -> None:
+    _send(signup.email, f"Заявка отклонена: {signup.event.title}", "teacher_rejected",
+          signup=signup, event=signup.event, event_url=event_url(signup.event))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+
+
+def queue_reminders(at=None) -> int:
+    """Queue the reminder for every confirmed ticket with an e-mail whose event starts tomorrow
+    (Asia/Tomsk). Safe to run repeatedly: a ticket's reminder is queued at most once."""
+    from datetime import datetime, time
+
+    from webapp.timefmt import to_local
+
+    now = at or now_utc()
+    tomorrow = to_local(now).date() + timedelta(days=1)
+    tz = to_local(now).tzinfo
+    start = datetime.combine(tomorrow, time.min, tzinfo=tz)
+    end = start + timedelta(days=1)
+    tickets = (Ticket.query.join(Event, Ticket.event_id == Event.id)
+               .filter(Event.status == EventStatus.PUBLISHED, Event.starts_at >= start,
+                       Event.starts_at < end,
+                       Ticket.status == TicketStatus.CONFIRMED,
+                       Ticket.kind.in_([TicketKind.PARENT, TicketKind.TEACHER]))
+               .order_by(Ticket.id).all())
+    queued = 0
+    for ticket in tickets:
+        if send_reminder(ticket):
+            queued += 1
+    db.session.flush()
+    return queued

@@ -1,0 +1,82 @@
+"""Forms of the parents area. Rules live in ``webapp.parents.services``; the forms carry the
+fields, the CSRF token and the first checks, and show the service's messages per field."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import EmailField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+GRADE_CHOICES = [SelectChoice("", "— не указывать —"), SelectChoice("0", "Детский сад")] + [
+    SelectChoice(str(n), f"{n} класс") for n in range(1, 12)
+]
+
+
+def school_choices(schools, empty_label: str = "— не указывать —") -> list[SelectChoice]:
+    """The directory's schools and kindergartens, grouped, after an empty choice."""
+    from models import OrgKind
+
+    groups = {OrgKind.SCHOOL: "Школы", OrgKind.PRESCHOOL: "Детские сады"}
+    return [SelectChoice(0, empty_label)] + [
+        SelectChoice(org.id, org.display_name, optgroup=groups.get(org.kind))
+        for org in schools
+    ]
+
+
+def radio_choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class HoneypotMixin:
+    #: Hidden from people (CSS and aria-hidden); scripts that fill every field fill it.
+    website = StringField("Сайт (оставьте это поле пустым)", validators=[Optional()])
+
+
+class ParentSignupForm(HoneypotMixin, FlaskForm):
+    name = StringField("Фамилия и имя", validators=[
+        DataRequired("Введите фамилию и имя."), Length(max=200, message="Не длиннее 200 символов.")
+    ], render_kw={"autocomplete": "name"})
+    phone = TelField("Телефон", validators=[Optional(), Length(max=40)],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    email = EmailField("Электронная почта", validators=[Optional(), Length(max=254)],
+                       render_kw={"autocomplete": "email", "inputmode": "email"})
+    child_organization_id = SelectField("Школа или детский сад ребёнка (необязательно)",
+                                        coerce=int, default=0, validate_choice=False)
+    child_grade = SelectField("Класс ребёнка (необязательно)", choices=GRADE_CHOICES,
+                              default="")
+    consent = BooleanField("Я даю согласие на обработку моих персональных данных "
+                           "на условиях, изложенных выше", default=False)
+
+
+class TeacherSignupForm(HoneypotMixin, FlaskForm):
+    last_name = StringField("Фамилия", validators=[DataRequired("Введите фамилию."),
+                                                   Length(max=100)],
+                            render_kw={"autocomplete": "family-name"})
+    first_name = StringField("Имя", validators=[DataRequired("Введите имя."), Length(max=100)],
+                             render_kw={"autocomplete": "given-name"})
+    middle_name = StringField("Отчество (если есть)", validators=[Optional(), Length(max=100)],
+                              render_kw={"autocomplete": "additional-name"})
+    organization_id = SelectField("Школа или детский сад, где вы работаете", coerce=int,
+                                  default=0, validate_choice=False)
+    email = EmailField("Электронная почта", validators=[
+        DataRequired("Введите адрес электронной почты: на него придёт билет."), Length(max=254)
+    ], render_kw={"autocomplete": "email", "inputmode": "email"})
+    phone = TelField("Телефон (необязательно)", validators=[Optional(), Length(max=40)],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    consent = BooleanField("Я даю согласие на обработку моих персональных данных "
+                           "на условиях, изложенных выше", default=False)
+
+
+class ConfirmTeacherForm(FlaskForm):
+    #: A roster teacher's id, or "new" to add the person to the school's list.
+    teacher = RadioField("Кто это в списке педагогов школы", validators=[
+        DataRequired("Выберите педагога из списка или «Добавить в список».")
+    ], validate_choice=False)
+
+
+class RejectTeacherForm(FlaskForm):
+    reason = TextAreaField("Причина (её получит педагог)", validators=[
+        DataRequired("Напишите причину: её получит педагог."), Length(max=1000)
+    ])

@@ -1,0 +1,87 @@
+"""What this area adds to other areas' pages and events, registered once at import."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import url_for
+
+from checkin.hooks import TICKET_PROMOTED_HOOKS, register_hook
+from models import Audience, EventStatus, ParentSignup, Role, Ticket, TicketKind, TicketStatus, db
+from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from webapp.events.hooks import EVENT_CANCELLED_HOOKS, EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
+from webapp.mail import deliver_mail_queued_in_request
+from webapp.parents import emails
+
+
+def event_page_actions(event, user) -> list[tuple[str, dict]]:
+    """«Записаться (родителям)» / «Записаться (педагогам)» on the public event page."""
+    if event.status != EventStatus.PUBLISHED or event.school_internal:
+        return []
+    if event.audience == Audience.PARENTS:
+        return [("parents/_event_action.html", {
+            "event": event, "action_url": url_for("parents.signup", event_id=event.id),
+            "action_label": "Записаться (родителям)",
+            "open": event.registration_open(),
+            "hint": "Без регистрации на сайте: билет с QR-кодом придёт на экран и на почту.",
+        })]
+    if event.audience == Audience.TEACHERS:
+        return [("parents/_event_action.html", {
+            "event": event, "action_url": url_for("parents.teacher_signup", event_id=event.id),
+            "action_label": "Записаться (педагогам)",
+            "open": event.registration_open(),
+            "hint": "Заявку подтвердит профкоординатор вашей школы. Координаторы могут "
+                    "записывать педагогов вместе с группой.",
+        })]
+    return []
+
+
+def event_manage_sections(event) -> list[tuple[str, dict]]:
+    """Parents' and teachers' sign-ups with a link to contacts and the XLSX export."""
+    counts = dict(db.session.execute(
+        sa.select(Ticket.kind, sa.func.count(Ticket.id))
+        .where(Ticket.event_id == event.id, Ticket.status != TicketStatus.CANCELLED,
+               Ticket.kind.in_([TicketKind.PARENT, TicketKind.TEACHER]))
+        .group_by(Ticket.kind)).all())
+    pending = db.session.execute(
+        sa.select(sa.func.count(TeacherSignup.id)).where(
+            TeacherSignup.event_id == event.id,
+            TeacherSignup.status == TeacherSignupStatus.PENDING)).scalar_one()
+    withdrawn = db.session.execute(
+        sa.select(sa.func.count(ParentSignup.id)).where(
+            ParentSignup.event_id == event.id, ParentSignup.withdrawn_at.is_not(None))
+    ).scalar_one()
+    if not counts and not pending and event.audience not in (Audience.PARENTS,
+                                                             Audience.TEACHERS):
+        return []
+    return [("parents/_manage_section.html", {
+        "event": event, "parents": counts.get(TicketKind.PARENT, 0),
+        "teachers": counts.get(TicketKind.TEACHER, 0), "pending_teachers": pending,
+        "withdrawn": withdrawn,
+    })]
+
+
+def dashboard_section():
+    """Coordinators see how many teachers wait for confirmation."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated or current_user.role != Role.COORDINATOR:
+        return []
+    pending = TeacherSignup.query.filter_by(organization_id=current_user.organization_id,
+                                            status=TeacherSignupStatus.PENDING).count()
+    if not pending:
+        return []
+    return [("parents/_dashboard_pending.html", {"pending": pending})]
+
+
+def register_hooks(bp) -> None:
+    register_hook(TICKET_PROMOTED_HOOKS, emails.ticket_promoted)
+    for hooks, hook in ((EVENT_PAGE_ACTIONS, event_page_actions),
+                        (EVENT_MANAGE_SECTIONS, event_manage_sections),
+                        (EVENT_CANCELLED_HOOKS, emails.event_cancelled)):
+        if hook not in hooks:
+            hooks.append(hook)
+    from webapp.main.routes import DASHBOARD_SECTIONS
+
+    if dashboard_section not in DASHBOARD_SECTIONS:
+        DASHBOARD_SECTIONS.append(dashboard_section)
+    bp.after_app_request(deliver_mail_queued_in_request)

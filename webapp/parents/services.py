@@ -1,0 +1,508 @@
+"""Parents and teachers signing up without an account.
+
+Every service takes plain arguments, flushes but never commits, and raises ``ServiceError``
+(code, Russian message, field). Seat allocation goes through ``checkin.registration``
+(``lock_event`` first, then ``allocate_ticket``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from checkin.capacity import lock_event
+from checkin.registration import allocate_ticket, cancel_ticket
+from models import (
+    Audience,
+    Event,
+    EventStatus,
+    Organization,
+    ParentSignup,
+    Role,
+    Teacher,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+    User,
+    db,
+    now_utc,
+    record_audit,
+)
+from models.errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
+from models.organization import EDUCATIONAL_KINDS, organization_name_key
+from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from webapp.mail import is_valid_email
+from webapp.parents.consent import CURRENT_CONSENT_VERSION
+
+LIVE = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
+PHONE_HINT = "Например: +7 913 123-45-67 или 8 (3822) 12-34-56."
+_PHONE_CHARS = re.compile(r"^[0-9+\s()\-.]+$")
+
+
+class RateLimited(ServiceError):
+    status = 429
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Russian numbers as +7XXXXXXXXXX from «8…», «+7…» or «7…» with spaces, brackets,
+    dashes or dots. Empty gives None; anything else raises ``ServiceError``."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if not _PHONE_CHARS.match(text) or text.count("+") > 1 or ("+" in text
+                                                                and not text.startswith("+")):
+        raise ServiceError("invalid_phone", "Номер телефона может содержать только цифры, "
+                           "пробелы, скобки и дефисы. " + PHONE_HINT, field="phone")
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+"):
+        if not digits.startswith("7") or len(digits) != 11:
+            raise ServiceError("invalid_phone", "Нужен российский номер: +7 и ещё 10 цифр. "
+                               + PHONE_HINT, field="phone")
+    elif len(digits) != 11 or digits[0] not in "78":
+        raise ServiceError("invalid_phone", "Нужен российский номер из 11 цифр, начиная с 8 "
+                           "или +7. " + PHONE_HINT, field="phone")
+    return "+7" + digits[1:]
+
+
+def normalize_email_address(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    email = raw.strip().lower()
+    if not is_valid_email(email):
+        raise ServiceError("invalid_email", "Введите адрес электронной почты в формате "
+                           "name@example.ru.", field="email")
+    return email
+
+
+def new_manage_secret() -> tuple[str, str]:
+    """A 192-bit random secret for the /my/<secret> link, and its SHA-256 (what is stored)."""
+    secret = secrets.token_urlsafe(24)
+    return secret, hash_secret(secret)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def manage_url(secret: str) -> str:
+    return f"{current_app.config['PROFROUTE_BASE_URL'].rstrip('/')}/my/{secret}"
+
+
+def signup_schools():
+    """Schools and kindergartens a parent or teacher may choose, in a stable order."""
+    return (Organization.query.filter(Organization.active.is_(True),
+                                      Organization.kind.in_(EDUCATIONAL_KINDS))
+            .order_by(Organization.kind, Organization.name_key).all())
+
+
+def _school(organization_id: int | None, field: str, required: bool) -> Organization | None:
+    if organization_id is None:
+        if required:
+            raise ServiceError("school_required", "Выберите школу.", field=field)
+        return None
+    org = db.session.get(Organization, organization_id)
+    if org is None or not org.active or org.kind not in EDUCATIONAL_KINDS:
+        raise ServiceError("unknown_school", "Выберите школу или детский сад из списка.",
+                           field=field)
+    return org
+
+
+def _check_open(event: Event, audience: Audience) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise ConflictError("event_cancelled", "Мероприятие отменено: запись невозможна.")
+    if event.status != EventStatus.PUBLISHED or event.school_internal:
+        raise NotFoundError("not_found", "Мероприятие не найдено.")
+    if event.audience != audience:
+        if audience == Audience.PARENTS:
+            raise ServiceError("wrong_audience", "Это мероприятие не для родителей: на него "
+                               "записывает школа.")
+        raise ServiceError("wrong_audience", "Это мероприятие не для педагогов.")
+    now = now_utc()
+    if event.registration_opens_at and now < event.registration_opens_at:
+        from webapp.timefmt import format_datetime
+
+        raise ConflictError("registration_closed", "Запись ещё не открыта: она начнётся "
+                            f"{format_datetime(event.registration_opens_at)}.")
+    if now >= event.effective_registration_closes_at:
+        raise ConflictError("registration_closed", "Запись на это мероприятие закрыта.")
+
+
+def _rate_limit(model, ip: str | None) -> None:
+    if not ip:
+        return
+    cfg = current_app.config
+    limit = cfg.get("SIGNUP_MAX_PER_IP", 20)
+    window = timedelta(minutes=cfg.get("SIGNUP_WINDOW_MINUTES", 10))
+    recent = db.session.execute(
+        sa.select(sa.func.count(model.id)).where(model.consent_ip == ip,
+                                                 model.created_at >= now_utc() - window)
+    ).scalar_one()
+    if recent >= limit:
+        minutes = int(window.total_seconds() // 60)
+        raise RateLimited("rate_limited", "Слишком много записей с вашего адреса за короткое "
+                          f"время. Подождите {minutes} минут и попробуйте снова. Если вы "
+                          "записываете нескольких человек из одной сети (например, на "
+                          "родительском собрании), попросите организатора помочь.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parents
+
+
+@dataclass
+class ParentSignupResult:
+    signup: ParentSignup
+    ticket: Ticket
+    secret: str
+
+    @property
+    def manage_url(self) -> str:
+        return manage_url(self.secret)
+
+
+def parent_field_problems(*, name, phone, email, child_organization_id=None,
+                          child_grade=None, consent=False):
+    """Check a parent's form fields; returns (problems by field, phone, e-mail normalized)."""
+    problems: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        problems["name"] = "Введите фамилию и имя."
+    elif len(name) > 200:
+        problems["name"] = "Не длиннее 200 символов."
+    norm_phone = norm_email = None
+    try:
+        norm_phone = normalize_phone(phone)
+    except ServiceError as err:
+        problems.update(err.fields)
+    try:
+        norm_email = normalize_email_address(email)
+    except ServiceError as err:
+        problems.update(err.fields)
+    if norm_phone is None and norm_email is None and "phone" not in problems \
+            and "email" not in problems:
+        problems["email"] = "Укажите телефон или электронную почту (можно и то и другое)."
+    if child_grade is not None and not (0 <= child_grade <= 11):
+        problems["child_grade"] = "Класс — число от 0 до 11 (0 — детский сад)."
+    if consent is not True:
+        problems["consent"] = ("Без согласия на обработку персональных данных записаться "
+                               "нельзя. Отметьте согласие.")
+    try:
+        _school(child_organization_id, "child_organization_id", required=False)
+    except ServiceError as err:
+        problems.update(err.fields)
+    return problems, norm_phone, norm_email
+
+
+def sign_up_parent(event_id: int, *, name: str | None, phone: str | None, email: str | None,
+                   child_organization_id: int | None = None, child_grade: int | None = None,
+                   consent: bool = False, ip: str | None = None) -> ParentSignupResult:
+    """Record a parent's sign-up with consent and give them a ticket (or a waiting-list place)."""
+    problems, norm_phone, norm_email = parent_field_problems(
+        name=name, phone=phone, email=email, child_organization_id=child_organization_id,
+        child_grade=child_grade, consent=consent)
+    name = (name or "").strip()
+    if problems:
+        code = "consent_required" if list(problems) == ["consent"] else "validation_error"
+        raise ServiceError(code, "Проверьте данные формы.", fields=problems)
+
+    event = lock_event(event_id)
+    if event is None:
+        raise NotFoundError("not_found", "Мероприятие не найдено.")
+    _check_open(event, Audience.PARENTS)
+    _rate_limit(ParentSignup, ip)
+    _refuse_duplicate_parent(event.id, norm_phone, norm_email)
+
+    secret, secret_hash = new_manage_secret()
+    now = now_utc()
+    signup = ParentSignup(
+        event_id=event.id, name=name, phone=norm_phone, email=norm_email,
+        child_organization_id=child_organization_id, child_grade=child_grade,
+        consent_version=CURRENT_CONSENT_VERSION, consent_at=now, consent_ip=ip,
+        manage_secret_hash=secret_hash, created_at=now,
+    )
+    db.session.add(signup)
+    db.session.flush()
+    ticket = allocate_ticket(event, TicketKind.PARENT, parent_signup=signup)
+    record_audit(None, "parent_signup.create", signup, event_id=event.id,
+                 status=ticket.status.value, consent_version=CURRENT_CONSENT_VERSION)
+    from webapp.parents import emails
+
+    emails.parent_confirmation(signup, ticket, secret)
+    return ParentSignupResult(signup, ticket, secret)
+
+
+def _refuse_duplicate_parent(event_id: int, phone: str | None, email: str | None) -> None:
+    matches = []
+    if phone:
+        matches.append(ParentSignup.phone == phone)
+    if email:
+        matches.append(ParentSignup.email == email)
+    existing = db.session.execute(
+        sa.select(ParentSignup.phone, ParentSignup.email).join(
+            Ticket, Ticket.parent_signup_id == ParentSignup.id)
+        .where(ParentSignup.event_id == event_id, Ticket.status.in_(LIVE), sa.or_(*matches))
+    ).first()
+    if existing is None:
+        return
+    field = "email" if email and existing.email == email else "phone"
+    what = "этим адресом почты" if field == "email" else "этим номером телефона"
+    raise ConflictError("duplicate_signup", f"С {what} уже есть запись на это мероприятие. "
+                        "Ссылка для просмотра и отмены записи — в письме-подтверждении.",
+                        field=field)
+
+
+def find_by_secret(secret: str | None):
+    """The parent or teacher sign-up behind a /my/<secret> link, or None."""
+    if not secret or len(secret) < 20 or len(secret) > 64:
+        return None
+    digest = hash_secret(secret)
+    signup = ParentSignup.query.filter_by(manage_secret_hash=digest).first()
+    if signup is not None:
+        return signup
+    return TeacherSignup.query.filter_by(manage_secret_hash=digest).first()
+
+
+def parent_ticket(signup: ParentSignup) -> Ticket | None:
+    return Ticket.query.filter_by(parent_signup_id=signup.id).first()
+
+
+def cancel_parent_signup(signup: ParentSignup) -> Ticket:
+    """The parent cancels: the ticket is cancelled and the seat goes to the waiting list."""
+    ticket = parent_ticket(signup)
+    if ticket is None or ticket.status == TicketStatus.CANCELLED:
+        raise ConflictError("already_cancelled", "Эта запись уже отменена.")
+    cancel_ticket(None, ticket)
+    ticket = db.session.get(Ticket, ticket.id)
+    record_audit(None, "parent_signup.cancel", ticket.parent_signup, event_id=ticket.event_id)
+    return ticket
+
+
+def withdraw_parent_consent(signup: ParentSignup) -> None:
+    """Erase name and contacts (and the address); keep the ticket and any check-in, nameless.
+
+    A live ticket for an event still ahead is cancelled (nobody to admit without a name); the
+    attendance of a past event stays, so the parents' count in reports does not change.
+    """
+    signup_id = signup.id
+    if signup.withdrawn_at is not None:
+        raise ConflictError("already_withdrawn", "Согласие уже отозвано, данные удалены.")
+    ticket = parent_ticket(signup)
+    if ticket is not None and ticket.status in LIVE and now_utc() < ticket.event.starts_at:
+        cancel_ticket(None, ticket)
+    signup = db.session.get(ParentSignup, signup_id)
+    signup.name = None
+    signup.phone = None
+    signup.email = None
+    signup.consent_ip = None
+    signup.withdrawn_at = now_utc()
+    db.session.flush()
+    record_audit(None, "parent_signup.withdraw", signup, event_id=signup.event_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Teachers
+
+
+@dataclass
+class TeacherSignupResult:
+    signup: TeacherSignup
+    secret: str
+
+    @property
+    def manage_url(self) -> str:
+        return manage_url(self.secret)
+
+
+def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | None,
+                    middle_name: str | None, email: str | None, phone: str | None,
+                    organization_id: int | None, consent: bool = False,
+                    ip: str | None = None) -> TeacherSignupResult:
+    """A teacher asks for a place; the school's coordinator confirms it against the roster."""
+    problems: dict[str, str] = {}
+    last_name = (last_name or "").strip()
+    first_name = (first_name or "").strip()
+    middle_name = (middle_name or "").strip() or None
+    if not last_name:
+        problems["last_name"] = "Введите фамилию."
+    if not first_name:
+        problems["first_name"] = "Введите имя."
+    for key, value in (("last_name", last_name), ("first_name", first_name),
+                       ("middle_name", middle_name)):
+        if value and len(value) > 100:
+            problems[key] = "Не длиннее 100 символов."
+    norm_email = norm_phone = None
+    try:
+        norm_email = normalize_email_address(email)
+        if norm_email is None:
+            problems["email"] = "Введите адрес электронной почты: на него придёт билет."
+    except ServiceError as err:
+        problems.update(err.fields)
+    try:
+        norm_phone = normalize_phone(phone)
+    except ServiceError as err:
+        problems.update(err.fields)
+    try:
+        _school(organization_id, "organization_id", required=True)
+    except ServiceError as err:
+        problems.update(err.fields)
+    if consent is not True:
+        problems["consent"] = ("Без согласия на обработку персональных данных записаться "
+                               "нельзя. Отметьте согласие.")
+    if problems:
+        raise ServiceError("validation_error", "Проверьте данные формы.", fields=problems)
+
+    event = lock_event(event_id)
+    if event is None:
+        raise NotFoundError("not_found", "Мероприятие не найдено.")
+    _check_open(event, Audience.TEACHERS)
+    _rate_limit(TeacherSignup, ip)
+    duplicate = TeacherSignup.query.filter(
+        TeacherSignup.event_id == event.id, TeacherSignup.email == norm_email,
+        TeacherSignup.status.in_([TeacherSignupStatus.PENDING, TeacherSignupStatus.CONFIRMED]),
+    ).first()
+    if duplicate is not None:
+        raise ConflictError("duplicate_signup", "С этим адресом почты уже есть заявка на это "
+                            "мероприятие. Ссылка на неё — в письме.", field="email")
+    secret, secret_hash = new_manage_secret()
+    now = now_utc()
+    signup = TeacherSignup(
+        event_id=event.id, organization_id=organization_id, last_name=last_name,
+        first_name=first_name, middle_name=middle_name, email=norm_email, phone=norm_phone,
+        status=TeacherSignupStatus.PENDING, consent_version=CURRENT_CONSENT_VERSION,
+        consent_at=now, consent_ip=ip, manage_secret_hash=secret_hash, created_at=now,
+    )
+    db.session.add(signup)
+    db.session.flush()
+    record_audit(None, "teacher_signup.create", signup, event_id=event.id)
+    from webapp.parents import emails
+
+    emails.teacher_signup_received(signup, secret)
+    emails.coordinators_new_teacher_signup(signup)
+    return TeacherSignupResult(signup, secret)
+
+
+def _name_key(value: str | None) -> str:
+    return organization_name_key(value)
+
+
+def roster_matches(signup: TeacherSignup) -> list[Teacher]:
+    """Roster teachers of the chosen school who look like this person (e-mail or full name)."""
+    teachers = Teacher.query.filter(Teacher.organization_id == signup.organization_id,
+                                    Teacher.active.is_(True),
+                                    Teacher.anonymized_at.is_(None)).all()
+    last, first = _name_key(signup.last_name), _name_key(signup.first_name)
+    by_email = [t for t in teachers if t.email and t.email.lower() == signup.email]
+    by_name = [t for t in teachers if _name_key(t.last_name) == last
+               and _name_key(t.first_name) == first and t not in by_email]
+    return by_email + by_name
+
+
+def _coordinator_check(actor: User, signup: TeacherSignup) -> None:
+    if actor.role == Role.ADMIN:
+        return
+    if actor.role != Role.COORDINATOR or actor.organization_id != signup.organization_id:
+        raise PermissionDenied("forbidden", "Подтверждать заявки может только координатор "
+                               "этой школы.")
+
+
+def confirm_teacher_signup(actor: User, signup_id: int, *, teacher_id: int | None = None,
+                           add_to_roster: bool = False) -> TeacherSignup:
+    """Confirm against the roster: match an existing teacher or add the person to the roster,
+    then allocate a ticket (confirmed or waiting list)."""
+    signup = db.session.get(TeacherSignup, signup_id)
+    if signup is None:
+        raise NotFoundError("not_found", "Заявка не найдена.")
+    _coordinator_check(actor, signup)
+    event = lock_event(signup.event_id)
+    signup = db.session.get(TeacherSignup, signup_id)
+    if signup.status != TeacherSignupStatus.PENDING:
+        raise ConflictError("already_decided", "По этой заявке уже есть решение: "
+                            f"{signup.status.title.lower()}.")
+    if event.status != EventStatus.PUBLISHED or now_utc() >= event.ends_at:
+        raise ConflictError("registration_closed", "Мероприятие отменено или уже прошло.")
+    if teacher_id is not None:
+        teacher = db.session.get(Teacher, teacher_id)
+        if teacher is None or teacher.organization_id != signup.organization_id \
+                or teacher.anonymized_at is not None:
+            raise ServiceError("unknown_teacher", "Выберите педагога из списка вашей школы.",
+                               field="teacher_id")
+        if not teacher.email:
+            teacher.email = signup.email
+    elif add_to_roster:
+        teacher = Teacher(organization_id=signup.organization_id, last_name=signup.last_name,
+                          first_name=signup.first_name, middle_name=signup.middle_name,
+                          email=signup.email, active=True)
+        db.session.add(teacher)
+        db.session.flush()
+        record_audit(actor, "teacher.create", teacher, via="teacher_signup")
+    else:
+        raise ServiceError("teacher_required", "Выберите педагога из списка школы или добавьте "
+                           "его в список.", field="teacher_id")
+    ticket = allocate_ticket(event, TicketKind.TEACHER, teacher=teacher,
+                             organization_id=signup.organization_id)
+    signup.status = TeacherSignupStatus.CONFIRMED
+    signup.teacher_id = teacher.id
+    signup.ticket_id = ticket.id
+    signup.decided_by_id = actor.id
+    signup.decided_at = now_utc()
+    db.session.flush()
+    record_audit(actor, "teacher_signup.confirm", signup, event_id=event.id,
+                 teacher_id=teacher.id, ticket_status=ticket.status.value)
+    from webapp.parents import emails
+
+    emails.teacher_signup_confirmed(signup, ticket)
+    return signup
+
+
+def reject_teacher_signup(actor: User, signup_id: int, reason: str) -> TeacherSignup:
+    signup = db.session.get(TeacherSignup, signup_id)
+    if signup is None:
+        raise NotFoundError("not_found", "Заявка не найдена.")
+    _coordinator_check(actor, signup)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", "Напишите причину: её получит педагог.",
+                           field="reason")
+    if signup.status != TeacherSignupStatus.PENDING:
+        raise ConflictError("already_decided", "По этой заявке уже есть решение.")
+    signup.status = TeacherSignupStatus.REJECTED
+    signup.reject_reason = reason[:1000]
+    signup.decided_by_id = actor.id
+    signup.decided_at = now_utc()
+    db.session.flush()
+    record_audit(actor, "teacher_signup.reject", signup, event_id=signup.event_id)
+    from webapp.parents import emails
+
+    emails.teacher_signup_rejected(signup)
+    return signup
+
+
+def cancel_teacher_signup(signup: TeacherSignup) -> TeacherSignup:
+    """The teacher withdraws their own sign-up through the private link."""
+    signup_id = signup.id
+    if signup.status not in (TeacherSignupStatus.PENDING, TeacherSignupStatus.CONFIRMED):
+        raise ConflictError("already_cancelled", "Эта заявка уже отменена или отклонена.")
+    if now_utc() >= signup.event.starts_at:
+        raise ConflictError("registration_closed", "Мероприятие уже началось: отменить заявку "
+                            "нельзя.")
+    if signup.status == TeacherSignupStatus.CONFIRMED and signup.ticket is not None \
+            and signup.ticket.status in LIVE:
+        cancel_ticket(None, signup.ticket, enforce_window=False)
+    signup = db.session.get(TeacherSignup, signup_id)
+    signup.status = TeacherSignupStatus.CANCELLED
+    db.session.flush()
+    record_audit(None, "teacher_signup.cancel", signup, event_id=signup.event_id)
+    return signup
+
+
+def pending_teacher_signups(organization_id: int | None):
+    query = TeacherSignup.query.filter(TeacherSignup.status == TeacherSignupStatus.PENDING)
+    if organization_id is not None:
+        query = query.filter(TeacherSignup.organization_id == organization_id)
+    return query.order_by(TeacherSignup.created_at).all()

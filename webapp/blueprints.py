@@ -7,4 +7,6 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.events",
     "webapp.scanner",
     "webapp.parents",
+    "webapp.schools",
+    "webapp.tickets",
 ]

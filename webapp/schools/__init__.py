@@ -1,0 +1,13 @@
+"""School coordinators: rosters, imports, group registration, tickets to print."""
+
+from flask import Blueprint
+
+bp = Blueprint("schools", __name__)
+
+from webapp.schools import (  # noqa: E402,F401
+    hooks,
+    registration_routes,
+    roster_routes,
+)
+
+hooks.register_all()

@@ -1,0 +1,127 @@
+"""What the organizer sees of registrations: counts by school and the XLSX list for the door.
+
+The ОВЗ flag itself never leaves the school: the organizer sees only «нужна помощь».
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.page import PageMargins
+
+from checkin.registration import LIVE_STATUSES
+from checkin.tickets import full_name, ticket_organization_id
+from models import (
+    Event,
+    Organization,
+    Registration,
+    RegistrationStatus,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+    db,
+)
+from webapp.schools.classes import class_sort_key
+from webapp.timefmt import format_datetime
+
+NEEDS_ASSISTANCE = "нужна помощь"
+
+
+@dataclass
+class SchoolRow:
+    organization: Organization | None
+    registrations: int
+    confirmed: int
+    waitlisted: int
+
+
+def registrations_by_school(event: Event) -> list[SchoolRow]:
+    """One row per school with live registrations; parents (no school) in a row of their own."""
+    tickets = (Ticket.query.filter(Ticket.event_id == event.id,
+                                   Ticket.status.in_(LIVE_STATUSES)).all())
+    rows: dict[int | None, SchoolRow] = {}
+    for ticket in tickets:
+        org_id = ticket_organization_id(ticket)
+        row = rows.get(org_id)
+        if row is None:
+            org = db.session.get(Organization, org_id) if org_id else None
+            row = rows[org_id] = SchoolRow(org, 0, 0, 0)
+        if ticket.status == TicketStatus.CONFIRMED:
+            row.confirmed += 1
+        else:
+            row.waitlisted += 1
+    reg_counts = dict(db.session.execute(
+        sa.select(Registration.organization_id, sa.func.count(Registration.id))
+        .where(Registration.event_id == event.id,
+               Registration.status == RegistrationStatus.ACTIVE)
+        .group_by(Registration.organization_id)).all())
+    for org_id, row in rows.items():
+        row.registrations = reg_counts.get(org_id, 0)
+    return sorted(rows.values(), key=lambda r: (r.organization is None,
+                                                r.organization.display_name
+                                                if r.organization else ""))
+
+
+def needs_assistance(ticket: Ticket) -> bool:
+    return bool(ticket.student is not None and ticket.student.ovz)
+
+
+def door_rows(event: Event) -> list[list]:
+    tickets = (Ticket.query.filter(Ticket.event_id == event.id,
+                                   Ticket.status.in_(LIVE_STATUSES)).all())
+    org_names = {o.id: o.display_name for o in Organization.query.filter(
+        Organization.id.in_({ticket_organization_id(t) for t in tickets} - {None})).all()} \
+        if tickets else {}
+    rows = []
+    for t in tickets:
+        org_id = ticket_organization_id(t)
+        class_name = t.student.class_name if t.student is not None else ""
+        rows.append({
+            "school": org_names.get(org_id, "") if org_id else "",
+            "name": full_name(t),
+            "class_name": class_name,
+            "kind": t.kind.title if t.kind != TicketKind.STUDENT else "Ученик",
+            "status": t.status.title,
+            "help": NEEDS_ASSISTANCE if needs_assistance(t) else "",
+            "code": t.short_code,
+            "sort": (t.status != TicketStatus.CONFIRMED, org_id is None,
+                     org_names.get(org_id, ""), t.kind != TicketKind.TEACHER,
+                     class_sort_key(class_name), full_name(t)),
+        })
+    rows.sort(key=lambda r: r["sort"])
+    return [[r["school"], r["name"], r["class_name"], r["kind"], r["status"], r["help"],
+             r["code"], ""] for r in rows]
+
+
+DOOR_HEADER = ["Школа", "ФИО", "Класс", "Кто", "Статус", "Нужна помощь", "Код билета",
+               "Пришёл"]
+
+
+def door_list_xlsx(event: Event) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Список на входе"
+    sheet.append([event.title])
+    sheet.append([f"{format_datetime(event.starts_at)}, {event.venue_name}, "
+                  f"{event.venue_address}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([])
+    sheet.append(DOOR_HEADER)
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+    for row in door_rows(event):
+        sheet.append(row)
+    for letter, width in zip("ABCDEFGH", (24, 36, 8, 12, 18, 14, 12, 8), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A5"
+    sheet.print_title_rows = "4:4"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,107 @@
+"""How the schools area plugs into other pages: the event page, the organizer's event page,
+the dashboard, and the e-mail to coordinators when their people move up from the waiting list.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_login import current_user
+
+from checkin.hooks import WAITLIST_PROMOTED_HOOKS, register_hook
+from checkin.registration import availability, grades_text, registration_window_problem
+from checkin.tickets import ticket_organization_id
+from models import (
+    Audience,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Role,
+    SchoolNotice,
+    User,
+    db,
+    now_utc,
+)
+from models.organization import EDUCATIONAL_KINDS
+
+
+def event_page_actions(event: Event, user) -> list[tuple[str, dict]]:
+    """«Записать группу» for coordinators of schools (and a link to their existing groups)."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.COORDINATOR:
+        return []
+    school = user.organization
+    if school is None or school.kind not in EDUCATIONAL_KINDS:
+        return []
+    if event.audience not in (Audience.STUDENTS, Audience.PRESCHOOL, Audience.TEACHERS):
+        return []
+    existing = Registration.query.filter_by(event_id=event.id, organization_id=school.id,
+                                            status=RegistrationStatus.ACTIVE).all()
+    return [("schools/_event_action.html", {
+        "reg_event": event, "reg_seats": availability(event, school.id),
+        "reg_closed": registration_window_problem(event), "reg_existing": existing,
+        "reg_grades": grades_text(event),
+    })]
+
+
+def event_manage_sections(event: Event) -> list[tuple[str, dict]]:
+    from webapp.schools.door_list import registrations_by_school
+
+    rows = registrations_by_school(event)
+    return [("schools/_event_manage.html", {
+        "reg_event": event, "reg_rows": rows, "reg_seats": availability(event, None),
+    })]
+
+
+def dashboard_sections() -> list[tuple[str, dict]]:
+    if not current_user.is_authenticated or current_user.role != Role.COORDINATOR:
+        return []
+    school = current_user.organization
+    if school is None or school.kind not in EDUCATIONAL_KINDS:
+        return []
+    notices = (SchoolNotice.query.filter_by(organization_id=school.id, dismissed_at=None)
+               .order_by(SchoolNotice.created_at.desc()).limit(5).all())
+    upcoming = (Registration.query.join(Event, Event.id == Registration.event_id)
+                .filter(Registration.organization_id == school.id,
+                        Registration.status == RegistrationStatus.ACTIVE,
+                        Event.ends_at >= now_utc())
+                .order_by(Event.starts_at).limit(5).all())
+    return [("schools/_dashboard.html", {"school_notices": notices,
+                                         "school_upcoming": upcoming})]
+
+
+def email_coordinators_on_promotion(event: Event, tickets) -> None:
+    """One message per school: who was moved up from the waiting list."""
+    try:
+        from webapp.mail import queue_mail
+    except ImportError:  # the mail module is optional in a partial deployment
+        return
+    from checkin.tickets import full_name
+
+    by_school: dict[int, list] = {}
+    for ticket in tickets:
+        org_id = ticket_organization_id(ticket)
+        if org_id is not None:
+            by_school.setdefault(org_id, []).append(ticket)
+    for org_id, school_tickets in by_school.items():
+        coordinators = User.query.filter_by(organization_id=org_id, role=Role.COORDINATOR,
+                                            active=True).all()
+        names = "\n".join(f"— {full_name(t)}" for t in school_tickets)
+        link = current_app.config["PROFROUTE_BASE_URL"].rstrip("/") + "/school/registrations"
+        from webapp.timefmt import format_datetime
+
+        text = (f"Здравствуйте!\n\nНа мероприятие «{event.title}» "
+                f"({format_datetime(event.starts_at)}) освободились места, и из листа ожидания "
+                f"подтверждены:\n{names}\n\nРаспечатайте для них билеты: {link}\n\n"
+                "Профмаршрут")
+        for user in coordinators:
+            queue_mail(user.email, f"Подтверждены места: {event.title}", text)
+    db.session.flush()
+
+
+def register_all() -> None:
+    from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
+    from webapp.main.routes import DASHBOARD_SECTIONS
+
+    register_hook(EVENT_PAGE_ACTIONS, event_page_actions)
+    register_hook(EVENT_MANAGE_SECTIONS, event_manage_sections)
+    register_hook(DASHBOARD_SECTIONS, dashboard_sections)
+    register_hook(WAITLIST_PROMOTED_HOOKS, email_coordinators_on_promotion)

@@ -1,0 +1,406 @@
+"""Coordinator pages: students and teachers of the school, imports, year-end promotion."""
+
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file
+from flask_login import current_user
+from openpyxl import Workbook
+
+from models import Organization, OrgKind, Role, Student, Teacher, db
+from models.errors import ServiceError
+from models.organization import EDUCATIONAL_KINDS
+from webapp.access import roles_required
+from webapp.forms import EmptyForm
+from webapp.schools import bp
+from webapp.schools.classes import class_sort_key
+from webapp.schools.context import current_school, school_url
+from webapp.schools.forms import ImportForm, PromoteForm, StudentForm, TeacherForm
+from webapp.schools.roster import (
+    STUDENT_COLUMNS,
+    STUDENT_TEMPLATE_EXAMPLES,
+    TEACHER_COLUMNS,
+    TEACHER_TEMPLATE_EXAMPLES,
+    import_students_file,
+    import_teachers_file,
+    last_promotion,
+    promote_classes,
+    promotion_plan,
+    save_student,
+    save_teacher,
+    set_active,
+)
+from webapp.spreadsheets import ImportProblems, csv_bytes, xlsx_template
+
+coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.before_request
+def choose_school_for_admin():
+    """Admins open a school's pages with ``?org=<id>``; without it they pick the school."""
+    if ((request.path.startswith("/school/")
+         or request.endpoint == "schools.register_group_page") and current_user.is_authenticated
+            and current_user.role == Role.ADMIN and request.args.get("org") is None
+            and request.method == "GET"):
+        q = (request.args.get("q") or "").strip()
+        query = Organization.query.filter(Organization.kind.in_(EDUCATIONAL_KINDS),
+                                          Organization.active.is_(True))
+        if q:
+            query = query.filter(Organization.name.ilike(f"%{q}%"))
+        schools = query.order_by(Organization.name).limit(200).all()
+        return render_template("schools/choose_school.html", schools=schools, q=q,
+                               endpoint=request.endpoint, view_args=request.view_args or {})
+    return None
+
+
+@bp.app_context_processor
+def inject_school_helpers():
+    return {"school_url": school_url}
+
+
+def _apply_service_error(form, err: ServiceError) -> None:
+    placed = False
+    for name, message in err.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+            placed = True
+    if not placed:
+        form.form_errors.append(err.message)
+
+
+def _get_student(school: Organization, student_id: int) -> Student:
+    student = db.session.get(Student, student_id)
+    if student is None or student.organization_id != school.id or student.anonymized_at:
+        abort(404)
+    return student
+
+
+def _get_teacher(school: Organization, teacher_id: int) -> Teacher:
+    teacher = db.session.get(Teacher, teacher_id)
+    if teacher is None or teacher.organization_id != school.id or teacher.anonymized_at:
+        abort(404)
+    return teacher
+
+
+# ---------------------------------------------------------------------------------------------
+# Students
+
+
+def _class_counts(school: Organization) -> list[tuple[str, int]]:
+    rows = db.session.execute(
+        sa.select(Student.class_name, sa.func.count(Student.id))
+        .where(Student.organization_id == school.id, Student.active.is_(True),
+               Student.anonymized_at.is_(None))
+        .group_by(Student.class_name)).all()
+    return sorted(((c, n) for c, n in rows), key=lambda r: class_sort_key(r[0]))
+
+
+@bp.get("/school/students")
+@coordinator_pages
+def students():
+    school = current_school()
+    class_filter = (request.args.get("class") or "").strip()
+    status = request.args.get("status", "active")
+    q = (request.args.get("q") or "").strip()
+    query = Student.query.filter(Student.organization_id == school.id,
+                                 Student.anonymized_at.is_(None))
+    if status == "inactive":
+        query = query.filter(Student.active.is_(False))
+    elif status != "all":
+        status = "active"
+        query = query.filter(Student.active.is_(True))
+    if class_filter:
+        query = query.filter(Student.class_name == class_filter)
+    if q:
+        query = query.filter(Student.last_name.ilike(f"%{q}%"))
+    people = sorted(query.limit(3000).all(),
+                    key=lambda s: (class_sort_key(s.class_name), s.last_name or "",
+                                   s.first_name or ""))
+    return render_template("schools/students.html", school=school, people=people,
+                           classes=_class_counts(school), class_filter=class_filter,
+                           status=status, q=q, is_preschool=school.kind == OrgKind.PRESCHOOL)
+
+
+@bp.route("/school/students/new", methods=["GET", "POST"])
+@coordinator_pages
+def student_new():
+    school = current_school()
+    form = StudentForm()
+    if not form.is_submitted() and request.args.get("class"):
+        form.class_name.data = request.args["class"]
+    if form.validate_on_submit():
+        try:
+            student = save_student(current_user, school, **_student_values(form))
+        except ServiceError as err:
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Ученик {student.full_name} ({student.class_name}) добавлен.", "success")
+            if request.form.get("again"):
+                return redirect(school_url("schools.student_new", school,
+                                           **{"class": student.class_name}), 303)
+            return redirect(school_url("schools.students", school,
+                                       **{"class": student.class_name}), 303)
+    return render_template("schools/student_form.html", school=school, form=form, student=None,
+                           is_preschool=school.kind == OrgKind.PRESCHOOL)
+
+
+def _student_values(form: StudentForm) -> dict:
+    return {"last_name": form.last_name.data, "first_name": form.first_name.data,
+            "middle_name": form.middle_name.data, "class_name": form.class_name.data,
+            "ovz": bool(form.ovz.data), "external_id": form.external_id.data}
+
+
+@bp.route("/school/students/<int:student_id>/edit", methods=["GET", "POST"])
+@coordinator_pages
+def student_edit(student_id: int):
+    school = current_school()
+    student = _get_student(school, student_id)
+    form = StudentForm(obj=student)
+    if form.validate_on_submit():
+        try:
+            save_student(current_user, school, student, **_student_values(form))
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Данные ученика {student.full_name} сохранены.", "success")
+            return redirect(school_url("schools.students", school,
+                                       **{"class": student.class_name}), 303)
+    return render_template("schools/student_form.html", school=school, form=form,
+                           student=student, is_preschool=school.kind == OrgKind.PRESCHOOL)
+
+
+@bp.post("/school/students/<int:student_id>/deactivate")
+@coordinator_pages
+def student_deactivate(student_id: int):
+    return _toggle_student(student_id, False)
+
+
+@bp.post("/school/students/<int:student_id>/activate")
+@coordinator_pages
+def student_activate(student_id: int):
+    return _toggle_student(student_id, True)
+
+
+def _toggle_student(student_id: int, active: bool):
+    school = current_school()
+    student = _get_student(school, student_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    set_active(current_user, student, active)
+    db.session.commit()
+    flash(f"{student.full_name} ({student.class_name}): "
+          + ("снова в списке школы." if active else "исключён(а) из списка школы."), "success")
+    return redirect(school_url("schools.students", school,
+                               **{"class": student.class_name}), 303)
+
+
+@bp.get("/school/students/template.xlsx")
+@coordinator_pages
+def students_template_xlsx():
+    current_school()
+    data = xlsx_template(STUDENT_COLUMNS, STUDENT_TEMPLATE_EXAMPLES, sheet_title="Ученики")
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name="шаблон-ученики.xlsx")
+
+
+@bp.get("/school/students/template.csv")
+@coordinator_pages
+def students_template_csv():
+    current_school()
+    data = csv_bytes([c.header for c in STUDENT_COLUMNS], STUDENT_TEMPLATE_EXAMPLES)
+    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+                     download_name="шаблон-ученики.csv")
+
+
+@bp.get("/school/students.xlsx")
+@coordinator_pages
+def students_export():
+    """The school's own roster as a workbook in the import template's columns."""
+    school = current_school()
+    people = Student.query.filter(Student.organization_id == school.id,
+                                  Student.active.is_(True),
+                                  Student.anonymized_at.is_(None)).all()
+    people.sort(key=lambda s: (class_sort_key(s.class_name), s.last_name or "",
+                               s.first_name or ""))
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Ученики"
+    sheet.append([c.header for c in STUDENT_COLUMNS])
+    for s in people:
+        sheet.append([s.last_name, s.first_name, s.middle_name or "", s.class_name,
+                      "да" if s.ovz else "нет", s.external_id or ""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return send_file(io.BytesIO(buffer.getvalue()), mimetype=XLSX, as_attachment=True,
+                     download_name="ученики.xlsx")
+
+
+@bp.route("/school/students/import", methods=["GET", "POST"])
+@coordinator_pages
+def students_import():
+    school = current_school()
+    form = ImportForm()
+    problems = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = import_students_file(current_user, school, upload.filename or "",
+                                          upload.read())
+        except ImportProblems as err:
+            db.session.rollback()
+            problems = err.lines
+        else:
+            db.session.commit()
+            flash("Список учеников загружен. " + result.summary(), "success")
+            return redirect(school_url("schools.students", school), 303)
+    return render_template("schools/import.html", school=school, form=form, problems=problems,
+                           kind="students", columns=STUDENT_COLUMNS,
+                           is_preschool=school.kind == OrgKind.PRESCHOOL)
+
+
+@bp.route("/school/students/promote", methods=["GET", "POST"])
+@coordinator_pages
+def students_promote():
+    school = current_school()
+    if school.kind != OrgKind.SCHOOL:
+        abort(404)
+    form = PromoteForm()
+    if form.validate_on_submit():
+        try:
+            plan = promote_classes(current_user, school)
+        except ServiceError as err:
+            db.session.rollback()
+            form.form_errors.append(err.message)
+        else:
+            db.session.commit()
+            moved = sum(n for _a, _b, n in plan.moves)
+            left = sum(n for _c, n in plan.leaving)
+            flash(f"Классы переведены: {moved} учеников перешли в следующий класс, "
+                  f"{left} выпускников исключены из списка.", "success")
+            return redirect(school_url("schools.students", school), 303)
+    return render_template("schools/promote.html", school=school, form=form,
+                           plan=promotion_plan(school), last=last_promotion(school))
+
+
+# ---------------------------------------------------------------------------------------------
+# Teachers
+
+
+@bp.get("/school/teachers")
+@coordinator_pages
+def teachers():
+    school = current_school()
+    status = request.args.get("status", "active")
+    query = Teacher.query.filter(Teacher.organization_id == school.id,
+                                 Teacher.anonymized_at.is_(None))
+    if status == "inactive":
+        query = query.filter(Teacher.active.is_(False))
+    elif status != "all":
+        status = "active"
+        query = query.filter(Teacher.active.is_(True))
+    people = query.order_by(Teacher.last_name, Teacher.first_name).all()
+    return render_template("schools/teachers.html", school=school, people=people, status=status)
+
+
+def _teacher_values(form: TeacherForm) -> dict:
+    return {"last_name": form.last_name.data, "first_name": form.first_name.data,
+            "middle_name": form.middle_name.data, "email": form.email.data}
+
+
+@bp.route("/school/teachers/new", methods=["GET", "POST"])
+@coordinator_pages
+def teacher_new():
+    school = current_school()
+    form = TeacherForm()
+    if form.validate_on_submit():
+        try:
+            teacher = save_teacher(current_user, school, **_teacher_values(form))
+        except ServiceError as err:
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Педагог {teacher.full_name} добавлен(а).", "success")
+            return redirect(school_url("schools.teachers", school), 303)
+    return render_template("schools/teacher_form.html", school=school, form=form, teacher=None)
+
+
+@bp.route("/school/teachers/<int:teacher_id>/edit", methods=["GET", "POST"])
+@coordinator_pages
+def teacher_edit(teacher_id: int):
+    school = current_school()
+    teacher = _get_teacher(school, teacher_id)
+    form = TeacherForm(obj=teacher)
+    if form.validate_on_submit():
+        try:
+            save_teacher(current_user, school, teacher, **_teacher_values(form))
+        except ServiceError as err:
+            db.session.rollback()
+            _apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Данные педагога {teacher.full_name} сохранены.", "success")
+            return redirect(school_url("schools.teachers", school), 303)
+    return render_template("schools/teacher_form.html", school=school, form=form,
+                           teacher=teacher)
+
+
+@bp.post("/school/teachers/<int:teacher_id>/deactivate")
+@coordinator_pages
+def teacher_deactivate(teacher_id: int):
+    return _toggle_teacher(teacher_id, False)
+
+
+@bp.post("/school/teachers/<int:teacher_id>/activate")
+@coordinator_pages
+def teacher_activate(teacher_id: int):
+    return _toggle_teacher(teacher_id, True)
+
+
+def _toggle_teacher(teacher_id: int, active: bool):
+    school = current_school()
+    teacher = _get_teacher(school, teacher_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    set_active(current_user, teacher, active)
+    db.session.commit()
+    flash(f"{teacher.full_name}: " + ("снова в списке школы." if active
+                                      else "исключён(а) из списка школы."), "success")
+    return redirect(school_url("schools.teachers", school), 303)
+
+
+@bp.get("/school/teachers/template.xlsx")
+@coordinator_pages
+def teachers_template_xlsx():
+    current_school()
+    data = xlsx_template(TEACHER_COLUMNS, TEACHER_TEMPLATE_EXAMPLES, sheet_title="Педагоги")
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name="шаблон-педагоги.xlsx")
+
+
+@bp.route("/school/teachers/import", methods=["GET", "POST"])
+@coordinator_pages
+def teachers_import():
+    school = current_school()
+    form = ImportForm()
+    problems = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = import_teachers_file(current_user, school, upload.filename or "",
+                                          upload.read())
+        except ImportProblems as err:
+            db.session.rollback()
+            problems = err.lines
+        else:
+            db.session.commit()
+            flash("Список педагогов загружен. " + result.summary(), "success")
+            return redirect(school_url("schools.teachers", school), 303)
+    return render_template("schools/import.html", school=school, form=form, problems=problems,
+                           kind="teachers", columns=TEACHER_COLUMNS, is_preschool=False)

@@ -1,0 +1,187 @@
+"""Real-Chromium fixtures: the app served on 127.0.0.1 against a file database, Playwright with
+Debian's /usr/bin/chromium, and a fake camera that plays a y4m made from ticket QR images.
+
+Without Chromium (or Playwright) the browser tests skip with a visible reason, except when
+``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def _missing_browser_reason() -> str | None:
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install playwright)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    reason = _missing_browser_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+@pytest.fixture
+def live_server(app, database_url):
+    """The test's app (file database: SQLite copy, or PostgreSQL with TEST_DATABASE_URL)
+    served on 127.0.0.1:<free port> in a thread. The test thread keeps its own app context;
+    commit before the browser looks."""
+    assert not database_url.endswith("://"), "the live server needs a file database"
+    app.config["PROFROUTE_BASE_URL"] = "http://profroute.test"
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+class BrowserLauncher:
+    """Launches Chromium, optionally with a fake camera playing ``y4m``; closes all at the end."""
+
+    def __init__(self, playwright, tmp_path: Path):
+        self.playwright = playwright
+        self.tmp_path = tmp_path
+        self.browsers = []
+
+    def launch(self, y4m: Path | None = None):
+        args = list(CHROMIUM_ARGS)
+        if y4m is not None:
+            args += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}"]
+        browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=args,
+                                                  headless=True)
+        self.browsers.append(browser)
+        return browser
+
+    def phone(self, live_server: LiveServer, y4m: Path | None = None):
+        """A phone-sized context with camera permission for the live server's origin."""
+        browser = self.launch(y4m)
+        context = browser.new_context(viewport=PHONE, locale="ru-RU", timezone_id="Asia/Tomsk",
+                                      has_touch=True, service_workers="allow")
+        context.grant_permissions(["camera"], origin=live_server.url)
+        context.set_default_timeout(20_000)
+        return context
+
+    def close(self):
+        for browser in self.browsers:
+            try:
+                browser.close()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
+@pytest.fixture
+def browser(playwright_instance, tmp_path):
+    launcher = BrowserLauncher(playwright_instance, tmp_path)
+    yield launcher
+    launcher.close()
+
+
+# --------------------------------------------------------------------------- fake camera
+
+Y4M_SIZE = (640, 480)
+
+
+def qr_image(text: str):
+    """The QR the ticket carries, as a Pillow image (grey)."""
+    from PIL import Image
+
+    from checkin.tickets import qr_png
+
+    return Image.open(io.BytesIO(qr_png(text))).convert("L")
+
+
+def write_y4m(path: Path, codes: list[str], frames_per_code: int = 20,
+              blank_frames: int = 4) -> Path:
+    """A y4m video showing each code's QR in turn (then a few blank frames), for Chromium's
+    fake camera; the file loops."""
+    from PIL import Image
+
+    width, height = Y4M_SIZE
+    chroma = bytes([128]) * ((width // 2) * (height // 2))
+    blank = Image.new("L", (width, height), 255)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+
+        def frame(image):
+            out.write(b"FRAME\n")
+            out.write(image.tobytes())
+            out.write(chroma)
+            out.write(chroma)
+
+        for code in codes:
+            qr = qr_image(code)
+            side = int(height * 0.8)
+            qr = qr.resize((side, side), Image.NEAREST)
+            canvas = blank.copy()
+            canvas.paste(qr, ((width - side) // 2, (height - side) // 2))
+            for _ in range(frames_per_code):
+                frame(canvas)
+            for _ in range(blank_frames):
+                frame(blank)
+    return path
+
+
+@pytest.fixture
+def make_y4m(tmp_path):
+    def make(codes: list[str], name: str = "camera.y4m", **kwargs) -> Path:
+        return write_y4m(tmp_path / name, codes, **kwargs)
+
+    make.path = lambda name: tmp_path / name
+    return make

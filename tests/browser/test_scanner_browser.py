@@ -1,0 +1,147 @@
+"""The scanner in real Chromium with a fake camera: online check-in from a camera frame for the
+organizer's page and for a scanner link, and a whole offline session synced afterwards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from checkin.links import create_scanner_link
+from checkin.tickets import ticket_url
+from models import OrgKind, Role, Scan, ScanOutcome, db, now_utc
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def door(factory):
+    """An event whose check-in is open now, with four confirmed student tickets."""
+    university = factory.create_org(kind=OrgKind.UNIVERSITY, name="ТПУ")
+    school = factory.create_org(kind=OrgKind.SCHOOL, name="МАОУ СОШ № 7", short_name="СОШ № 7")
+    organizer = factory.create_user(Role.ORGANIZER, organization=university)
+    event = factory.create_event(organizer=university, title="Профпроба в ТПУ",
+                                 starts_at=now_utc() + timedelta(minutes=30))
+    names = [("Антонова", "Алина"), ("Борисов", "Борис"), ("Васильева", "Вера"),
+             ("Громов", "Глеб")]
+    tickets = []
+    for last, first in names:
+        student = factory.create_student(school, last_name=last, first_name=first,
+                                         class_name="8А", grade=8)
+        tickets.append(factory.create_ticket(event, student))
+    db.session.commit()
+    return {"event": event, "organizer": organizer, "tickets": tickets}
+
+
+def checkins(event_id: int) -> list[Scan]:
+    db.session.rollback()
+    return list(db.session.execute(
+        sa.select(Scan).where(Scan.event_id == event_id, Scan.outcome == ScanOutcome.OK,
+                              Scan.undone_at.is_(None)).order_by(Scan.id)).scalars())
+
+
+def login(page, live_server, email):
+    page.goto(f"{live_server.url}/login")
+    page.fill("#email", email)
+    page.fill("#password", "secret-pass")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def wait_answer(page, status: str):
+    page.wait_for_selector(f'#answer[data-status="{status}"]:not([hidden])', timeout=30_000)
+    return page.inner_text("#answer")
+
+
+def test_organizer_scans_a_ticket_with_the_camera(browser, live_server, make_y4m, door):
+    ticket = door["tickets"][0]
+    camera = make_y4m([ticket_url(ticket.token)])
+    context = browser.phone(live_server, camera)
+    page = context.new_page()
+    login(page, live_server, door["organizer"].email)
+    page.goto(f"{live_server.url}/checkin/{door['event'].id}")
+    answer = wait_answer(page, "ok")
+    assert "Билет принят" in answer
+    assert "Антонова Алина" in answer
+    assert "8А класс · СОШ № 7" in answer
+    assert page.get_attribute("#answer", "data-tone") == "ok"
+    rows = checkins(door["event"].id)
+    assert [(r.ticket_id, r.user_id, r.scanner_link_id) for r in rows] == [
+        (ticket.id, door["organizer"].id, None)]
+    assert rows[0].device_label.startswith("Телефон ")
+    # the same code keeps showing in the camera: ignored for a few seconds, never a 2nd check-in
+    page.wait_for_timeout(1500)
+    assert len(checkins(door["event"].id)) == 1
+
+
+def test_volunteer_link_scans_a_ticket_with_the_camera(browser, live_server, make_y4m, door):
+    link, token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр",
+                                      gate="Вход со двора")
+    db.session.commit()
+    ticket = door["tickets"][1]
+    context = browser.phone(live_server, make_y4m([ticket_url(ticket.token)]))
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{token}")
+    answer = wait_answer(page, "ok")
+    assert "Борисов Борис" in answer
+    rows = checkins(door["event"].id)
+    assert [(r.ticket_id, r.user_id, r.scanner_link_id, r.gate) for r in rows] == [
+        (ticket.id, None, link.id, "Вход со двора")]
+
+
+def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
+    _link, token = create_scanner_link(door["organizer"], door["event"])
+    db.session.commit()
+    a, b, c, d = door["tickets"]
+    # The fake camera's file does not exist yet: the camera fails to start, so nothing is
+    # scanned before the phone goes offline. Chromium opens the file when the camera starts.
+    camera = make_y4m.path("offline.y4m")
+    context = browser.phone(live_server, camera)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{token}")
+    page.wait_for_selector('body[data-ready="1"][data-tickets="4"]')
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert page.get_attribute("body", "data-camera") == "unavailable"
+
+    context.set_offline(True)
+    went_offline = now_utc()
+    make_y4m([ticket_url(a.token), ticket_url(b.token)], name="offline.y4m")
+    page.click("#camera-start")
+    page.wait_for_selector('body[data-online="0"]')
+    # A and B through the camera, C typed (short code) while offline
+    page.wait_for_selector('body[data-queue="2"]', timeout=40_000)
+    assert page.inner_text("#net-label") == "офлайн"
+    assert "не отправлено: 2" in page.inner_text("#queue-count")
+    page.fill("#code-input", c.short_code.lower())
+    page.press("#code-input", "Enter")
+    answer = wait_answer(page, "ok")
+    assert "Васильева Вера" in answer and "офлайн" in answer.lower()
+    page.wait_for_selector('body[data-queue="3"]')
+
+    # Reload with no network: the service worker serves the scanner, the queue survives.
+    page.reload()
+    page.wait_for_selector('body[data-online="0"][data-tickets="4"]')
+    assert "не отправлено: 3" in page.inner_text("#queue-count")
+    page.fill("#code-input", d.short_code)
+    page.press("#code-input", "Enter")
+    wait_answer(page, "ok")
+    # A again (the camera loops): already checked in on this phone, judged offline
+    page.fill("#code-input", a.short_code)
+    page.press("#code-input", "Enter")
+    assert "Уже отмечен" in wait_answer(page, "already_checked_in")
+    assert checkins(door["event"].id) == []  # nothing reached the server yet
+
+    back_online = now_utc()
+    context.set_offline(False)
+    page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
+    rows = checkins(door["event"].id)
+    assert sorted(r.ticket_id for r in rows) == sorted(t.id for t in (a, b, c, d))
+    for row in rows:
+        # the phone's time of the scan, not the time of the sync
+        assert went_offline - timedelta(seconds=2) <= row.scanned_at <= back_online, row
+        assert row.received_at >= back_online - timedelta(seconds=1)
+    repeats = db.session.execute(sa.select(sa.func.count()).select_from(Scan).where(
+        Scan.event_id == door["event"].id,
+        Scan.outcome == ScanOutcome.ALREADY_CHECKED_IN)).scalar_one()
+    assert repeats >= 1

@@ -122,7 +122,9 @@ def queue_mail(to: str, subject: str, text: str, html: str | None = None, attach
         if existing is not None:
             return existing
     message = build_message(to, subject, text, html, attachments)
-    row = OutboxMessage(to_address=to, subject=subject, message=message.as_bytes(),
+    # CRLF line endings, as SMTP requires (smtplib sends bytes unchanged).
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    row = OutboxMessage(to_address=to, subject=subject, message=data,
                         dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0,
                         next_attempt_at=now_utc())
     if dedupe_key is None:
@@ -192,11 +194,12 @@ def _claim(conn, message_id: int):
     return now, bytes(row.message), row.to_address, row.attempts
 
 
-def _finish(conn, message_id: int, claimed_at, **values) -> None:
+def _finish(conn, message_id: int, claim_time, **values) -> None:
+    """Record the outcome, only if the claim is still ours (not taken over as stale)."""
     t = OutboxMessage.__table__
     with conn.begin():
         conn.execute(t.update().where(t.c.id == message_id)
-                     .where(t.c.claimed_at == claimed_at).values(**values))
+                     .where(t.c.claimed_at == claim_time).values(**values))
 
 
 class _FolderTransport:
@@ -263,6 +266,8 @@ class _SmtpTransport:
             self.smtp.sendmail(sender, [to], data)
         except smtplib.SMTPServerDisconnected as err:
             raise _ServerUnavailable(f"соединение с почтовым сервером прервано: {err}") from err
+        except smtplib.SMTPException:
+            raise  # the server answered: a problem with this message, judged by the caller
         except OSError as err:
             raise _ServerUnavailable(f"почтовый сервер недоступен: {err}") from err
 

@@ -69,7 +69,8 @@ def venue_text(event: Event) -> str:
 def _ics_attachment(event: Event, cancelled: bool = False) -> Attachment:
     return Attachment("meropriyatie.ics", "text/calendar",
                       event_ics(event, cancelled=cancelled),
-                      params={"method": "CANCEL" if cancelled else "PUBLISH"})
+                      params={"method": "CANCEL" if cancelled else "PUBLISH",
+                              "charset": "utf-8"})
 
 
 def _qr_attachment(ticket: Ticket) -> Attachment:
@@ -236,8 +237,11 @@ def queue_reminders(at=None) -> int:
     (Asia/Tomsk). Safe to run repeatedly: a ticket's reminder is queued at most once."""
     from datetime import datetime, time
 
+    from checkin.capacity import begin_write_transaction
     from webapp.timefmt import to_local
 
+    # SQLite: take the write lock first, so parallel runs wait instead of failing.
+    begin_write_transaction()
     now = at or now_utc()
     tomorrow = to_local(now).date() + timedelta(days=1)
     tz = to_local(now).tzinfo

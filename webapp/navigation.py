@@ -36,6 +36,8 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Заявки", "schools.registrations", (Role.COORDINATOR,)),
     NavEntry("Заявки педагогов", "parents.teacher_signups", (Role.COORDINATOR,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
+    NavEntry("Отчёты", "reports.dashboard", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
+    NavEntry("Аналитическая справка", "reports.spravka", (Role.ADMIN,)),
     NavEntry("API-токены", "admin.tokens", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
 ]
 

@@ -1,0 +1,153 @@
+"""«Адресные рекомендации» of the analytical report.
+
+For every school below the city level in an indicator: by how many percentage points, how many
+more people (or events) would bring it to the city level, and up to three upcoming events that
+would help — ОВЗ-adapted ones for ОВЗ coverage, early ones for early guidance, events for
+teachers for the teachers' indicators, any open event for the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from models import Audience, Event
+from reports.indicators import INDICATOR_SHORT, Figure, IndicatorReport, OrgIndicators
+
+#: Indicators a school can act on (4–5 are yes/no and follow from 1–2).
+ACTIONABLE = ("students", "students_early", "students_ovz", "teachers", "teachers_early",
+              "events", "events_early")
+EVENTS_PER_GAP = 3
+#: How the missing amount reads: «вовлечь ещё 12 обучающихся».
+NEED_TEXT = {
+    "students": ("вовлечь ещё", ("обучающегося", "обучающихся", "обучающихся")),
+    "students_early": ("вовлечь в раннюю профориентацию ещё",
+                       ("обучающегося", "обучающихся", "обучающихся")),
+    "students_ovz": ("вовлечь ещё", ("обучающегося с ОВЗ", "обучающихся с ОВЗ",
+                                     "обучающихся с ОВЗ")),
+    "teachers": ("привлечь ещё", ("педагога", "педагогов", "педагогов")),
+    "teachers_early": ("привлечь к ранней профориентации ещё",
+                       ("педагога", "педагогов", "педагогов")),
+    "events": ("принять участие ещё в", ("мероприятии", "мероприятиях", "мероприятиях")),
+    "events_early": ("принять участие ещё в", ("раннем мероприятии", "ранних мероприятиях",
+                                               "ранних мероприятиях")),
+}
+ADVICE = {
+    "students": "Запишите классы, ещё не участвовавшие в этом году, на ближайшие мероприятия.",
+    "students_early": "Запишите обучающихся младших классов на мероприятия ранней "
+                      "профориентации.",
+    "students_ovz": "Запишите обучающихся с ОВЗ на мероприятия, адаптированные для ОВЗ.",
+    "teachers": "Направьте педагогов на курсы и мероприятия для педагогов или сопровождать "
+                "группы.",
+    "teachers_early": "Привлеките педагогов начальной школы к мероприятиям ранней "
+                      "профориентации.",
+    "events": "Запланируйте участие в большем числе мероприятий или уточните план школы.",
+    "events_early": "Включите в план школы мероприятия ранней профориентации.",
+}
+
+
+def plural(number: int, forms: tuple[str, str, str]) -> str:
+    n = abs(number) % 100
+    if 11 <= n <= 19:
+        return forms[2]
+    n %= 10
+    if n == 1:
+        return forms[0]
+    if 2 <= n <= 4:
+        return forms[1]
+    return forms[2]
+
+
+@dataclass
+class Gap:
+    key: str
+    own: Figure
+    city: Figure
+    #: Percentage points below the city level.
+    points: Decimal
+    #: People (or events) more to reach the city level.
+    needed: int
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return INDICATOR_SHORT[self.key]
+
+    @property
+    def need_text(self) -> str:
+        verb, forms = NEED_TEXT[self.key]
+        return f"{verb} {self.needed} {plural(self.needed, forms)}"
+
+    @property
+    def advice(self) -> str:
+        return ADVICE[self.key]
+
+
+@dataclass
+class SchoolAdvice:
+    school: OrgIndicators
+    gaps: list[Gap]
+
+
+def needed_to_reach(own: Figure, city: Figure) -> int:
+    """The smallest n with (own.a + n) / own.b ≥ city.a / city.b, in exact integers."""
+    # own.a + n >= city.a * own.b / city.b  →  n = ceil(city.a * own.b / city.b) - own.a
+    target = -(-city.a * own.b // city.b)
+    return max(target - own.a, 1)
+
+
+def _helps(event: Event, key: str, school_id: int) -> bool:
+    if event.school_internal and event.organizer_id != school_id:
+        return False
+    if key.startswith("teachers"):
+        suitable = event.audience in (Audience.TEACHERS, Audience.STUDENTS)
+    else:
+        suitable = event.audience == Audience.STUDENTS
+    if key.endswith("_early") and not event.early:
+        return False
+    if key == "students_ovz" and not event.ovz_adapted:
+        return False
+    return suitable
+
+
+def _rank(event: Event, key: str) -> tuple:
+    # For teachers, events for teachers first; everywhere, events still open for registration.
+    teacher_first = 0 if (key.startswith("teachers") and event.audience == Audience.TEACHERS) \
+        else 1
+    return (teacher_first, 0 if event.registration_open() else 1, event.starts_at)
+
+
+def school_gaps(school: OrgIndicators, city: dict[str, Figure],
+                upcoming: list[Event]) -> list[Gap]:
+    gaps = []
+    for key in ACTIONABLE:
+        own, level = school.indicators[key], city[key]
+        if own.percent is None or level.percent is None or own.percent >= level.percent:
+            continue
+        helpful = sorted((e for e in upcoming if _helps(e, key, school.id)),
+                         key=lambda e, key=key: _rank(e, key))
+        gaps.append(Gap(key, own, level, level.percent - own.percent,
+                        needed_to_reach(own, level), helpful[:EVENTS_PER_GAP]))
+    return gaps
+
+
+def recommendations(report: IndicatorReport, upcoming: list[Event]) -> list[SchoolAdvice]:
+    """Schools below the city level in at least one indicator, the largest gap first."""
+    advice = []
+    for school in report.schools:
+        gaps = school_gaps(school, report.city, upcoming)
+        if gaps:
+            advice.append(SchoolAdvice(school, gaps))
+    advice.sort(key=lambda a: (-max(g.points for g in a.gaps), a.school.display_name))
+    return advice
+
+
+def strongest_and_weakest(report: IndicatorReport, count: int = 5):
+    """Schools ranked by indicator 1 (students involved), then early guidance; B = 0 left out."""
+    ranked = [s for s in report.schools if s.indicators["students"].percent is not None]
+    ranked.sort(key=lambda s: (s.indicators["students"].percent,
+                               s.indicators["students_early"].percent or 0, s.display_name),
+                reverse=True)
+    strongest = ranked[:count]
+    weakest = [s for s in reversed(ranked) if s not in strongest][:count]
+    return strongest, weakest

@@ -140,3 +140,14 @@ def test_deactivate_needs_the_csrf_token(client, admin, factory, db):
 def test_unknown_organization_is_a_404(client, admin):
     assert client.get("/admin/organizations/999/edit").status_code == 404
     assert client.post_form("/admin/organizations/999/deactivate").status_code == 404
+
+
+def test_duplicate_name_is_reported_with_the_other_mistakes(client, admin, factory, db):
+    factory.create_org(name="МАОУ Гимназия № 6")
+    db.session.commit()
+    response = client.post_form("/admin/organizations/new",
+                                _form(external_id="", website="tpu.ru"))
+    page = response.get_data(as_text=True)
+    assert "http:// или https://" in page
+    assert "Организация с таким названием уже есть в справочнике" in page
+    assert Organization.query.count() == 1

@@ -110,6 +110,11 @@ def _organization_form_page(form, org=None):
             flash(f"Организация «{saved.name}» {'сохранена' if org else 'добавлена'}.",
                   "success")
             return redirect(url_for("admin.organizations", q=saved.name))
+    elif request.method == "POST" and form.name.data and not form.name.errors and \
+            directory.organization_name_taken(form.name.data, org.id if org else None):
+        # Report a duplicate name together with the other mistakes, not one round later.
+        form.name.errors = list(form.name.errors) + [
+            "Организация с таким названием уже есть в справочнике."]
     status = 422 if form.errors or form.form_errors else 200
     return render_template("admin/organization_form.html", form=form, org=org), status
 
@@ -472,8 +477,8 @@ def baseline_import():
             status = 422
         else:
             db.session.commit()
-            flash(f"Файл загружен: изменены показатели {changed} организаций за "
-                  f"{academic_year_title(form.year.data)}.", "success")
+            flash(f"Файл загружен. Показатели за {academic_year_title(form.year.data)} "
+                  f"изменены у организаций: {changed}.", "success")
             return redirect(url_for("admin.baselines", year=form.year.data))
     elif request.method == "POST":
         status = 422

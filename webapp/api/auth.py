@@ -7,10 +7,12 @@ in the ``X-CSRFToken`` header, as for forms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
 from flask import g, request
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from models import ApiToken, Role, ScannerLink, User, db, now_utc
 from models.user import hash_token
@@ -34,6 +36,24 @@ def _bearer_token() -> str | None:
     return None
 
 
+#: ``last_used_at`` is informational: written at most once a minute per token.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _touch_token(api_token: ApiToken) -> None:
+    """Record the token's use without ever failing the call: under parallel requests SQLite
+    refuses to upgrade a read transaction to a write (database is locked), and on PostgreSQL
+    every call would queue on the token's row."""
+    now = now_utc()
+    if api_token.last_used_at is not None and now - api_token.last_used_at < TOKEN_TOUCH_INTERVAL:
+        return
+    api_token.last_used_at = now
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+
+
 def resolve_caller() -> Caller | None:
     """Identify the caller once per request; None for anonymous."""
     if "api_caller" in g:
@@ -46,8 +66,7 @@ def resolve_caller() -> Caller | None:
         if api_token is not None:
             if api_token.revoked_at is not None or not api_token.user.active:
                 raise ApiError(401, "unauthorized", "Токен отозван или пользователь отключён.")
-            api_token.last_used_at = now_utc()
-            db.session.commit()
+            _touch_token(api_token)
             caller = Caller(user=api_token.user)
         else:
             link = ScannerLink.query.filter_by(token_hash=digest).first()

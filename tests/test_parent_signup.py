@@ -376,3 +376,60 @@ def test_api_is_in_openapi(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     op = doc["paths"]["/api/v1/events/{event_id}/parent-signups"]["post"]
     assert "consent" in str(op)
+
+
+# ---------------------------------------------------------------------------------------------
+# Concurrency: real parallel connections
+
+
+def _parallel(app, calls):
+    import threading
+
+    from models import db as _db
+    from webapp.parents.services import sign_up_parent
+
+    results = []
+    barrier = threading.Barrier(len(calls))
+
+    def run(kwargs):
+        with app.app_context():
+            try:
+                barrier.wait()
+                sign_up_parent(**kwargs)
+                _db.session.commit()
+                results.append("ok")
+            except ServiceError as err:
+                _db.session.rollback()
+                results.append(err.code)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(results)
+
+
+def test_parallel_duplicates_give_one_signup(app, factory, db):
+    event = parent_event(factory)
+    db.session.commit()
+    call = {"event_id": event.id, "name": "Иванова Мария", "phone": None,
+            "email": "same@mail.ru", "consent": True}
+    assert _parallel(app, [dict(call, ip=f"10.0.0.{n}") for n in range(4)]) == [
+        "duplicate_signup"] * 3 + ["ok"]
+    db.session.rollback()
+    assert ParentSignup.query.count() == 1
+
+
+def test_parallel_signups_never_exceed_capacity(app, factory, db):
+    event = parent_event(factory, capacity=2)
+    db.session.commit()
+    calls = [{"event_id": event.id, "name": f"Родитель {n}", "phone": None,
+              "email": f"p{n}@mail.ru", "consent": True, "ip": f"10.0.1.{n}"}
+             for n in range(5)]
+    assert _parallel(app, calls) == ["ok"] * 5
+    db.session.rollback()
+    statuses = sorted(t.status.value for t in Ticket.query)
+    assert statuses == ["confirmed"] * 2 + ["waitlisted"] * 3

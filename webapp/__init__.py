@@ -30,6 +30,11 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.update(config)
 
     _refuse_insecure_production(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

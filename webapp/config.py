@@ -45,6 +45,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https" if PROFROUTE_BASE_URL.startswith("https") else "http"
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    #: Reverse proxies (nginx) in front of the app whose X-Forwarded-* headers are trusted,
+    #: so the login limit per address sees the visitor's address, not the proxy's.
+    PROXY_COUNT = int(os.environ.get("PROFROUTE_PROXY_COUNT", "0"))
     WTF_CSRF_TIME_LIMIT = None  # forms stay valid for the whole session
 
     # Failed logins: at most this many per account and per address within the window.

@@ -20,7 +20,9 @@ from models import (
     TicketKind,
     TicketStatus,
     db,
+    now_utc,
 )
+from models.academic_year import TOMSK
 from models.errors import NotFoundError, ServiceError
 
 SEARCH_LIMIT = 20
@@ -127,12 +129,14 @@ def live_summary(event: Event) -> dict:
     for scan in scans:
         attendee = (scan.response or {}).get("attendee") or {}
         latest.append({"id": scan.id, "at": iso(scan.scanned_at),
+                       "time": scan.scanned_at.astimezone(TOMSK).strftime("%H:%M:%S"),
                        "name": attendee.get("name") or "—",
                        "organization": attendee.get("organization"),
                        "status": scan.outcome.value, "status_title": scan.outcome.title,
                        "gate": scan.gate, "flag": scan.flag,
                        "undone": scan.undone_at is not None})
     return {
+        "generated_time": now_utc().astimezone(TOMSK).strftime("%H:%M:%S"),
         "registered": sum(r["registered"] for r in by_school),
         "checked_in": sum(r["checked_in"] for r in by_school),
         "capacity": event.capacity,

@@ -9,4 +9,6 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.parents",
     "webapp.schools",
     "webapp.tickets",
+    "webapp.checkin_admin",
+    "reports.routes",
 ]

@@ -1,0 +1,181 @@
+"""Organizer pages of one event's door (URLs fixed in CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from checkin.door import live_summary
+from checkin.links import (
+    DEFAULT_VALIDITY_AFTER_END,
+    create_scanner_link,
+    default_expiry,
+    link_url,
+    links_of_event,
+    revoke_scanner_link,
+)
+from checkin.services import FLAG_TITLES, undo_checkin
+from checkin.tickets import qr_png
+from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, db, now_utc
+from models.academic_year import TOMSK
+from models.errors import ServiceError
+from webapp.access import can_manage_event, roles_required
+from webapp.checkin_admin import bp
+from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
+
+DOOR_STAFF = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
+PAGE_SIZE = 100
+
+
+def managed_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    if not can_manage_event(current_user, event):
+        abort(403)
+    return event
+
+
+def flag_titles(flag: str | None) -> list[str]:
+    return [FLAG_TITLES.get(f, f) for f in (flag or "").split(",") if f]
+
+
+# --------------------------------------------------------------------------- scanner links
+
+@bp.route("/organizer/events/<int:event_id>/scanner-links", methods=["GET", "POST"])
+@roles_required(*DOOR_STAFF)
+def scanner_links(event_id: int):
+    event = managed_event(event_id)
+    form = ScannerLinkForm()
+    created = None
+    if form.validate_on_submit():
+        expires_at = None
+        if form.expires_at.data is not None:
+            expires_at = form.expires_at.data.replace(tzinfo=TOMSK).astimezone(UTC)
+        try:
+            link, token = create_scanner_link(current_user, event, label=form.label.data,
+                                              gate=form.gate.data, expires_at=expires_at)
+        except ServiceError as err:
+            _form_errors(form, err)
+        else:
+            db.session.commit()
+            url = link_url(token)
+            created = {"link": link, "url": url,
+                       "qr": base64.b64encode(qr_png(url, box_size=8)).decode()}
+            form = ScannerLinkForm(formdata=None)
+    links = links_of_event(event)
+    counts = dict(db.session.execute(
+        sa.select(Scan.scanner_link_id, sa.func.count()).where(Scan.event_id == event.id,
+                                                               Scan.scanner_link_id.isnot(None))
+        .group_by(Scan.scanner_link_id)).all())
+    status = 201 if created else (422 if form.errors or form.form_errors else 200)
+    return render_template("checkin_admin/scanner_links.html", event=event, form=form,
+                           links=links, counts=counts, created=created, now=now_utc(),
+                           default_expiry=default_expiry(event),
+                           validity_hours=int(DEFAULT_VALIDITY_AFTER_END.total_seconds() // 3600),
+                           title=f"Ссылки для сканирования — {event.title}"), status
+
+
+def _form_errors(form, err: ServiceError) -> None:
+    placed = False
+    for name, message in err.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+            placed = True
+    if not placed:
+        form.form_errors.append(err.message)
+
+
+@bp.post("/organizer/events/<int:event_id>/scanner-links/<int:link_id>/revoke")
+@roles_required(*DOOR_STAFF)
+def revoke_link(event_id: int, link_id: int):
+    event = managed_event(event_id)
+    from webapp.forms import EmptyForm
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    link = db.session.get(ScannerLink, link_id)
+    if link is None or link.event_id != event.id:
+        abort(404)
+    try:
+        revoke_scanner_link(current_user, link)
+    except ServiceError as err:
+        flash(err.message, "warning")
+    else:
+        db.session.commit()
+        flash(f"Ссылка «{link.label or link.gate or 'без названия'}» отозвана: сканировать по "
+              "ней больше нельзя.", "success")
+    return redirect(url_for("checkin_admin.scanner_links", event_id=event.id), 303)
+
+
+# --------------------------------------------------------------------------- live board
+
+@bp.get("/organizer/events/<int:event_id>/board")
+@roles_required(*DOOR_STAFF)
+def board(event_id: int):
+    event = managed_event(event_id)
+    return render_template("checkin_admin/board.html", event=event, live=live_summary(event),
+                           title=f"Табло — {event.title}")
+
+
+# --------------------------------------------------------------------------- scan log
+
+@bp.get("/organizer/events/<int:event_id>/scans")
+@roles_required(*DOOR_STAFF)
+def scans(event_id: int):
+    event = managed_event(event_id)
+    filters = ScanFilterForm(request.args)
+    query = sa.select(Scan).where(Scan.event_id == event.id)
+    if filters.validate():
+        if filters.outcome.data:
+            query = query.where(Scan.outcome == ScanOutcome(filters.outcome.data))
+        if filters.flagged.data:
+            query = query.where(Scan.flag.isnot(None))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = db.session.execute(
+        query.options(joinedload(Scan.user), joinedload(Scan.scanner_link))
+        .order_by(Scan.scanned_at.desc(), Scan.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).unique().scalars().all()
+    undoers = {u.id: u for u in User.query.filter(
+        User.id.in_({r.undone_by_id for r in rows if r.undone_by_id}))} if rows else {}
+    flagged_total = db.session.scalar(sa.select(sa.func.count()).where(
+        Scan.event_id == event.id, Scan.flag.isnot(None)))
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "checkin_admin/scans.html", event=event, rows=rows, filters=filters, page=page,
+        pages=pages, total=total, flagged_total=flagged_total, undoers=undoers, args=args,
+        undo_forms={r.id: UndoForm(prefix=f"undo-{r.id}", formdata=None) for r in rows},
+        flag_titles=flag_titles, ScanOutcome=ScanOutcome,
+        title=f"Журнал сканирований — {event.title}")
+
+
+@bp.post("/organizer/events/<int:event_id>/scans/<int:scan_id>/undo")
+@roles_required(*DOOR_STAFF)
+def undo(event_id: int, scan_id: int):
+    event = managed_event(event_id)
+    form = UndoForm(prefix=f"undo-{scan_id}")
+    back = request.form.get("next") or ""
+    target = back if back.startswith(f"/organizer/events/{event.id}/") else \
+        url_for("checkin_admin.scans", event_id=event.id)
+    if not form.validate_on_submit():
+        messages = [m for errors in form.errors.values() for m in errors]
+        flash("Отметка не отменена: " + (" ".join(messages) or "форма устарела, обновите "
+                                                               "страницу."), "danger")
+        return redirect(target, 303)
+    try:
+        scan = undo_checkin(current_user, event, scan_id, form.reason.data)
+    except ServiceError as err:
+        flash("Отметка не отменена: " + err.message, "danger")
+        return redirect(target, 303)
+    db.session.commit()
+    name = ((scan.response or {}).get("attendee") or {}).get("name") or "участника"
+    flash(f"Отметка {name} отменена. Теперь он(а) считается не пришедшим(ей).", "success")
+    return redirect(target, 303)

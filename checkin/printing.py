@@ -12,7 +12,7 @@ from fpdf.enums import XPos, YPos
 
 from checkin.tickets import full_name, group_url, qr_png, ticket_url
 from models import Registration, Ticket, TicketKind, TicketStatus
-from webapp.pdf_fonts import add_fonts
+from webapp.pdf_fonts import FAMILY, add_fonts
 from webapp.timefmt import format_date, format_time
 
 PAGE_W, PAGE_H = 210.0, 297.0
@@ -60,7 +60,7 @@ def _text_block(pdf: FPDF, x: float, y: float, width: float, text: str, *, size:
                 style: str = "", max_lines: int = 2, line_h: float | None = None,
                 color=(0, 0, 0)) -> float:
     """Write wrapped text at (x, y); returns the y below it."""
-    pdf.set_font(style=style, size=size)
+    pdf.set_font(FAMILY, style=style, size=size)
     pdf.set_text_color(*color)
     line_h = line_h or size * 0.45
     for line in _lines(pdf, width, text, max_lines):
@@ -99,10 +99,10 @@ def _card(pdf: FPDF, x: float, y: float, ticket: Ticket, school_name: str) -> No
     qr_x = x + CARD_W - PAD - QR_SIZE
     pdf.image(io.BytesIO(qr_png(ticket_url(ticket.token), box_size=8)), x=qr_x, y=y + PAD,
               w=QR_SIZE, h=QR_SIZE)
-    pdf.set_font(style="B", size=10)
+    pdf.set_font(FAMILY, style="B", size=10)
     pdf.set_xy(qr_x, y + PAD + QR_SIZE + 0.5)
     pdf.cell(QR_SIZE, 5, ticket.short_code, align="C")
-    pdf.set_font(style="", size=6.5)
+    pdf.set_font(FAMILY, style="", size=6.5)
     pdf.set_xy(qr_x, y + PAD + QR_SIZE + 5)
     pdf.cell(QR_SIZE, 3, "код для ручного ввода", align="C")
 
@@ -177,7 +177,7 @@ def group_sheet_pdf(registration: Registration, tickets: list[Ticket]) -> bytes:
     y = PAGE_H
 
     def header_row(y: float) -> float:
-        pdf.set_font(style="B", size=9)
+        pdf.set_font(FAMILY, style="B", size=9)
         x = MARGIN
         pdf.set_fill_color(230, 236, 245)
         for title, width in columns:
@@ -198,7 +198,7 @@ def group_sheet_pdf(registration: Registration, tickets: list[Ticket]) -> bytes:
         x = MARGIN
         for (title, width), value in zip(columns, values, strict=True):
             pdf.set_xy(x, y)
-            pdf.set_font(style="B" if title == "ФИО" else "", size=9)
+            pdf.set_font(FAMILY, style="B" if title == "ФИО" else "", size=9)
             if title == "Статус" and ticket.status != TicketStatus.CONFIRMED:
                 pdf.set_text_color(160, 0, 0)
             text = value
@@ -216,7 +216,7 @@ def group_sheet_pdf(registration: Registration, tickets: list[Ticket]) -> bytes:
         _text_block(pdf, MARGIN, y, PAGE_W - 2 * MARGIN, "В группе нет действующих билетов.",
                     size=10)
         y += 8
-    pdf.set_font(style="", size=9)
+    pdf.set_font(FAMILY, style="", size=9)
     pdf.set_xy(MARGIN, min(y + 4, PAGE_H - MARGIN - 6))
     confirmed = sum(t.status == TicketStatus.CONFIRMED for t in tickets)
     pdf.cell(0, 5, f"Всего: {len(tickets)}, подтверждено: {confirmed}, в листе ожидания: "

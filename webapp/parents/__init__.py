@@ -12,3 +12,10 @@ from webapp.parents import routes  # noqa: E402,F401
 from webapp.parents.hooks import register_hooks  # noqa: E402
 
 register_hooks(bp)
+
+
+@bp.app_template_filter("phone")
+def _phone_filter(value):
+    from webapp.parents.services import format_phone
+
+    return format_phone(value)

@@ -110,8 +110,6 @@ def signup(event_id: int):
                 status = err.status if err.status in (409, 422, 429) else 422
             else:
                 db.session.commit()
-                flash("Вы записаны." if result.ticket.status == TicketStatus.CONFIRMED
-                      else "Мест нет — вы в листе ожидания.", "success")
                 return redirect(url_for("parents.manage", secret=result.secret, new=1))
     elif request.method == "POST":
         status = 422
@@ -174,7 +172,7 @@ def cancel(secret: str):
             flash(err.message, "error")
             return _private(redirect(url_for("parents.manage", secret=secret)))
         db.session.commit()
-        flash("Запись отменена. Место передано следующему в листе ожидания.", "success")
+        flash("Запись отменена.", "success")
         return _private(redirect(url_for("parents.manage", secret=secret)))
     return _private(render_template("parents/confirm_action.html", record=record,
                                     event=record.event, secret=secret, action="cancel",
@@ -232,8 +230,6 @@ def teacher_signup(event_id: int):
                 status = err.status if err.status in (409, 422, 429) else 422
             else:
                 db.session.commit()
-                flash("Заявка отправлена. Её подтвердит профкоординатор вашей школы.",
-                      "success")
                 return redirect(url_for("parents.manage", secret=result.secret, new=1))
     elif request.method == "POST":
         status = 422

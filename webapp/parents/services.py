@@ -70,6 +70,14 @@ def normalize_phone(raw: str | None) -> str | None:
     return "+7" + digits[1:]
 
 
+def format_phone(phone: str | None) -> str:
+    """+79131234567 → «+7 913 123-45-67» for people to read."""
+    if not phone or len(phone) != 12 or not phone.startswith("+7"):
+        return phone or ""
+    d = phone[2:]
+    return f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}"
+
+
 def normalize_email_address(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None

@@ -49,9 +49,11 @@ def login(page, live_server, email):
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def wait_answer(page, status: str):
-    page.wait_for_selector(f'#answer[data-status="{status}"]:not([hidden])', timeout=30_000)
-    return page.inner_text("#answer")
+def wait_answer(page, status: str, name: str = ""):
+    """The big answer with this status (and, when given, this person's name)."""
+    answer = page.locator(f'#answer[data-status="{status}"]:not([hidden])', has_text=name)
+    answer.wait_for(timeout=30_000)
+    return answer.inner_text()
 
 
 def test_organizer_scans_a_ticket_with_the_camera(browser, live_server, make_y4m, door):
@@ -61,9 +63,8 @@ def test_organizer_scans_a_ticket_with_the_camera(browser, live_server, make_y4m
     page = context.new_page()
     login(page, live_server, door["organizer"].email)
     page.goto(f"{live_server.url}/checkin/{door['event'].id}")
-    answer = wait_answer(page, "ok")
+    answer = wait_answer(page, "ok", "Антонова Алина")
     assert "Билет принят" in answer
-    assert "Антонова Алина" in answer
     assert "8А класс · СОШ № 7" in answer
     assert page.get_attribute("#answer", "data-tone") == "ok"
     rows = checkins(door["event"].id)
@@ -83,8 +84,7 @@ def test_volunteer_link_scans_a_ticket_with_the_camera(browser, live_server, mak
     context = browser.phone(live_server, make_y4m([ticket_url(ticket.token)]))
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{token}")
-    answer = wait_answer(page, "ok")
-    assert "Борисов Борис" in answer
+    wait_answer(page, "ok", "Борисов Борис")
     rows = checkins(door["event"].id)
     assert [(r.ticket_id, r.user_id, r.scanner_link_id, r.gate) for r in rows] == [
         (ticket.id, None, link.id, "Вход со двора")]
@@ -115,21 +115,23 @@ def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
     assert "не отправлено: 2" in page.inner_text("#queue-count")
     page.fill("#code-input", c.short_code.lower())
     page.press("#code-input", "Enter")
-    answer = wait_answer(page, "ok")
-    assert "Васильева Вера" in answer and "офлайн" in answer.lower()
+    answer = wait_answer(page, "ok", "Васильева Вера")
+    assert "офлайн" in answer.lower()
     page.wait_for_selector('body[data-queue="3"]')
 
     # Reload with no network: the service worker serves the scanner, the queue survives.
     page.reload()
     page.wait_for_selector('body[data-online="0"][data-tickets="4"]')
-    assert "не отправлено: 3" in page.inner_text("#queue-count")
+    # (the looping camera may add repeats of A and B after the reload: judged "already")
+    assert int(page.get_attribute("body", "data-queue")) >= 3
+    assert "не отправлено:" in page.inner_text("#queue-count")
     page.fill("#code-input", d.short_code)
     page.press("#code-input", "Enter")
-    wait_answer(page, "ok")
+    wait_answer(page, "ok", "Громов Глеб")
     # A again (the camera loops): already checked in on this phone, judged offline
     page.fill("#code-input", a.short_code)
     page.press("#code-input", "Enter")
-    assert "Уже отмечен" in wait_answer(page, "already_checked_in")
+    assert "этот телефон" in wait_answer(page, "already_checked_in", "Антонова Алина")
     assert checkins(door["event"].id) == []  # nothing reached the server yet
 
     back_online = now_utc()

@@ -24,7 +24,7 @@
     queueCount: 0,
     dataAt: null,
     deviceLabel: null,
-    lastCamera: { text: null, at: 0 },
+    seenCodes: new Map(),
     lastCheckin: null,
     syncing: null,
     backoff: BACKOFF_MIN_MS,
@@ -241,13 +241,17 @@
     return input ? sha16(input) : null;
   }
 
+  /* A code held in front of the camera is read many times a second: it counts once, and again
+   * only after it has been out of sight for a few seconds. */
   function onCameraCode(text) {
     var now = Date.now();
-    if (text === state.lastCamera.text && now - state.lastCamera.at < SAME_CODE_IGNORE_MS) {
-      state.lastCamera.at = now;
-      return;
+    var seen = state.seenCodes;
+    var last = seen.get(text);
+    seen.set(text, now);
+    if (seen.size > 200) {
+      seen.forEach(function (at, code) { if (now - at > SAME_CODE_IGNORE_MS) { seen.delete(code); } });
     }
-    state.lastCamera = { text: text, at: now };
+    if (last !== undefined && now - last < SAME_CODE_IGNORE_MS) { return; }
     handleCode(text, "camera");
   }
 

@@ -257,7 +257,10 @@ def test_withdrawal_erases_personal_data_and_keeps_the_count(client, factory, db
                 .filter(Ticket.event_id == event.id, Ticket.kind == TicketKind.PARENT,
                         Scan.undone_at.is_(None)).count())
 
+    from reports.queries import attendance_by_event
+
     before = parents_attended()
+    report_before = attendance_by_event([event.id])[event.id].parents
     assert "Отозвать согласие" in client.get(f"/my/{secret}/withdraw").get_data(as_text=True)
     response = client.post_form(f"/my/{secret}/withdraw")
     assert response.status_code == 302
@@ -267,6 +270,8 @@ def test_withdrawal_erases_personal_data_and_keeps_the_count(client, factory, db
     assert row.consent_ip is None and row.withdrawn_at is not None
     assert Ticket.query.one().status == TicketStatus.CONFIRMED
     assert parents_attended() == before == 1
+    # The reports' count of parents who came stays the same (tickets and scans, not names).
+    assert attendance_by_event([event.id])[event.id].parents == report_before == 1
     page = client.get(f"/my/{secret}").get_data(as_text=True)
     assert "Иванова" not in page and "+79131234567" not in page
     assert "Согласие на обработку персональных данных отозвано" in page

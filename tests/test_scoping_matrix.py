@@ -208,3 +208,34 @@ def test_locked_baseline_is_a_409_in_the_api(client, world, db, factory):
     assert response.get_json()["error"]["code"] == "baseline_locked"
     db.session.expire_all()
     assert Baseline.query.filter_by(organization_id=world["a"].id).one().students_total == 500
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (("100", "150", "10"), "Обучающихся с ОВЗ не может быть больше"),
+    (("100", "5", "-3"), "Не может быть отрицательным"),
+    (("сто", "5", "10"), "Введите целое число"),
+    (("", "5", "10"), "Обязательное поле"),
+])
+def test_coordinator_bad_input_saves_nothing(client, auth, world, db, values, message):
+    auth.login("a@test.local")
+    total, ovz, teachers = values
+    response = client.post_form("/my/baseline?year=2025", {
+        "students_total": total, "students_ovz": ovz, "teachers_total": teachers})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    own = Baseline.query.filter_by(organization_id=world["a"].id, year=2025).one()
+    assert (own.students_total, own.students_ovz) == (500, 10)
+    assert AuditLog.query.filter_by(action="baseline.save").count() == 0
+
+
+def test_coordinator_saves_own_baseline(client, auth, world, db):
+    auth.login("a@test.local")
+    response = client.post_form("/my/baseline?year=2026", {
+        "students_total": "520", "students_ovz": "12", "teachers_total": "41",
+        "planned_events": "30", "planned_early_events": ""})
+    assert response.status_code == 302
+    saved = Baseline.query.filter_by(organization_id=world["a"].id, year=2026).one()
+    assert (saved.students_total, saved.planned_events, saved.planned_early_events) == (
+        520, 30, None)
+    assert AuditLog.query.filter_by(action="baseline.save").one().user_id == world["coord_a"].id

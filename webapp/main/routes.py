@@ -80,6 +80,7 @@ def own_baseline():
             db.session.commit()
             flash("Показатели сохранены.", "success")
             return redirect(url_for("main.own_baseline", year=year))
+    status = 422 if form.errors or form.form_errors else 200
     return render_template("main/own_baseline.html", form=form, org=org, year=year,
                            year_title=academic_year_title(year), locked=locked,
-                           baseline=baseline)
+                           baseline=baseline), status

@@ -153,8 +153,15 @@ class _ServerUnavailable(Exception):
     """The mail server could not be reached or dropped the connection."""
 
 
-def _config(name, default):
-    return current_app.config.get(name, default)
+def setting(name, default):
+    """A setting from the app config, else the environment, else ``default``."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name)
+    if value is None:
+        return default
+    return type(default)(value) if isinstance(default, int | float) and not isinstance(
+        default, bool) else value
 
 
 def _retry_pause(attempts: int) -> timedelta:
@@ -231,7 +238,7 @@ class _SmtpTransport:
 
     def __enter__(self):
         cfg = self.config
-        timeout = cfg.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)
+        timeout = setting("MAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)
         try:
             if cfg.get("MAIL_USE_SSL"):
                 self.smtp = smtplib.SMTP_SSL(cfg["MAIL_SERVER"], cfg["MAIL_PORT"],
@@ -285,7 +292,7 @@ def deliver_outbox(ids=None, limit: int | None = None) -> DeliveryReport:
     Works on its own connection, committing per message, independent of ``db.session``.
     """
     report = DeliveryReport()
-    max_attempts = _config("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
+    max_attempts = setting("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
     with db.engine.connect() as conn:
         with conn.begin():
             candidates = _candidate_ids(conn, ids, limit)
@@ -342,7 +349,7 @@ def deliver_mail_queued_in_request(response):
     releases the request's locks (SQLite) before the outbox is written. Failures stay queued.
     """
     ids = g.pop("profroute_queued_mail", None)
-    if not ids or not _config("MAIL_DELIVER_ON_REQUEST", True):
+    if not ids or str(setting("MAIL_DELIVER_ON_REQUEST", "1")).lower() in ("0", "false", "no"):
         return response
     db.session.rollback()
     try:

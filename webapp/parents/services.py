@@ -144,9 +144,10 @@ def _check_open(event: Event, audience: Audience) -> None:
 def _rate_limit(model, ip: str | None) -> None:
     if not ip:
         return
-    cfg = current_app.config
-    limit = cfg.get("SIGNUP_MAX_PER_IP", 20)
-    window = timedelta(minutes=cfg.get("SIGNUP_WINDOW_MINUTES", 10))
+    from webapp.mail import setting
+
+    limit = setting("SIGNUP_MAX_PER_IP", 20)
+    window = timedelta(minutes=setting("SIGNUP_WINDOW_MINUTES", 10))
     recent = db.session.execute(
         sa.select(sa.func.count(model.id)).where(model.consent_ip == ip,
                                                  model.created_at >= now_utc() - window)

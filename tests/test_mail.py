@@ -338,3 +338,39 @@ def test_promotion_hook_mails_the_promoted_parent(client, db, factory):
     image = Image.open(io.BytesIO(next(p for p in msg.walk()
                                        if p.get_filename() == "bilet-qr.png").get_content()))
     assert zxingcpp.read_barcodes(image)[0].text.endswith(f"/t/{ticket.token}")
+
+
+def test_cancelling_through_the_events_api_mails_the_parents(client, db, factory, tmp_path):
+    """The events area's cancel calls our hook: the parent gets a Russian message with a
+    cancelled .ics, delivered to the development folder right after the request."""
+    organizer = factory.create_user(Role.ORGANIZER, email="org@uni.ru")
+    event = parent_event(factory, organizer=organizer.organization)
+    token = factory.create_token(organizer)
+    db.session.commit()
+    sign_up(client, event, "parent@mail.ru")
+    response = client.post(f"/api/v1/events/{event.id}/cancel", json={"reason": "Карантин"},
+                           headers=factory.bearer(token))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.rollback()
+    row = OutboxMessage.query.filter_by(to_address="parent@mail.ru").filter(
+        OutboxMessage.subject.like("Мероприятие отменено%")).one()
+    assert row.status == OutboxStatus.SENT
+    msg = email.message_from_bytes(row.message, policy=policy.default)
+    assert "Причина: Карантин" in msg.get_body(("plain",)).get_content()
+    ics = next(p for p in msg.walk() if p.get_filename() == "meropriyatie.ics")
+    cal = icalendar.Calendar.from_ical(ics.get_content())
+    assert str(cal["method"]) == "CANCEL"
+    assert str(next(iter(cal.walk("VEVENT")))["status"]) == "CANCELLED"
+    assert len(list((tmp_path / "mail").glob("*parent@mail.ru.eml"))) == 2
+
+
+def test_api_rate_limit_is_429(client, db, factory, app):
+    app.config["SIGNUP_MAX_PER_IP"] = 1
+    event = parent_event(factory)
+    db.session.commit()
+    url = f"/api/v1/events/{event.id}/parent-signups"
+    assert client.post(url, json={"name": "А Б", "email": "a@mail.ru",
+                                  "consent": True}).status_code == 201
+    response = client.post(url, json={"name": "В Г", "email": "b@mail.ru", "consent": True})
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limited"

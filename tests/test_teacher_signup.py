@@ -238,3 +238,32 @@ def test_contacts_are_only_for_the_events_organizer(client, auth, factory, db, s
     auth.logout()
     auth.login("coord@school.ru")
     assert client.get(f"/organizer/events/{event.id}/contacts").status_code == 403
+
+
+def test_waitlisted_teacher_gets_mail_when_promoted(client, auth, factory, db, setup):
+    event = setup["event"]
+    event.capacity = 1
+    other = factory.create_teacher(setup["school"], email="first@school.ru")
+    db.session.commit()
+    self_sign_up(client, setup)
+    signup = TeacherSignup.query.one()
+    # The only seat goes to a teacher the school registered first.
+    from checkin.capacity import lock_event
+    from checkin.registration import allocate_ticket
+
+    locked = lock_event(event.id)
+    first = allocate_ticket(locked, TicketKind.TEACHER, teacher=other)
+    db.session.commit()
+    auth.login("coord@school.ru")
+    client.post_form(f"/school/teacher-signups/{signup.id}/confirm",
+                     {f"s{signup.id}-teacher": str(setup["teacher"].id)})
+    db.session.rollback()
+    assert db.session.get(TeacherSignup, signup.id).ticket.status == TicketStatus.WAITLISTED
+    from checkin.registration import cancel_ticket
+
+    cancel_ticket(setup["coordinator"], db.session.get(Ticket, first.id))
+    db.session.commit()
+    assert db.session.get(TeacherSignup, signup.id).ticket.status == TicketStatus.CONFIRMED
+    promoted = OutboxMessage.query.filter_by(to_address="sidorova@school.ru").filter(
+        OutboxMessage.subject.like("Место подтверждено%")).one()
+    assert promoted.dedupe_key.startswith("promoted:ticket:")

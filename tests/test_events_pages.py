@@ -472,3 +472,15 @@ def test_organizer_directory_and_profile(client, auth, db, factory):
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Organization, uni.id).offer == "Экскурсии"
+
+
+def test_dashboard_shows_next_own_events(client, auth, db, factory, organizer):
+    factory.create_event(organizer.organization, title="Ближайшее моё")
+    factory.create_event(organizer.organization, title="Мой черновик", status=EventStatus.DRAFT,
+                         published_at=None)
+    factory.create_event(title="Чужое ближайшее")
+    db.session.commit()
+    auth.login(organizer.email)
+    body = text(client.get("/dashboard"))
+    assert "Ближайшее моё" in body and "Черновики: 1" in body
+    assert "Чужое ближайшее" not in body

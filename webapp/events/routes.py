@@ -481,3 +481,29 @@ def edit_profile(org_id: int):
             flash("Профиль организации сохранён.", "success")
             return redirect(url_for("events.organizer_profile", org_id=org.id), 303)
     return render_template("events/profile_form.html", form=form, org=org)
+
+
+# --- dashboard ----------------------------------------------------------------------------
+
+def dashboard_section():
+    """«Главная» of organizers and coordinators: their next events and drafts."""
+    if not current_user.is_authenticated or current_user.role not in (Role.ORGANIZER,
+                                                                      Role.COORDINATOR):
+        return []
+    own = Event.query.filter(Event.organizer_id == current_user.organization_id)
+    upcoming = (own.filter(Event.status == EventStatus.PUBLISHED, Event.ends_at >= now_utc())
+                .order_by(Event.starts_at, Event.id).limit(5).all())
+    drafts = own.filter(Event.status == EventStatus.DRAFT).count()
+    return [("events/_dashboard.html", {
+        "events": upcoming, "counts": svc.event_counts([e.id for e in upcoming]),
+        "drafts": drafts})]
+
+
+def _register_dashboard_section() -> None:
+    from webapp.main.routes import DASHBOARD_SECTIONS
+
+    if dashboard_section not in DASHBOARD_SECTIONS:
+        DASHBOARD_SECTIONS.append(dashboard_section)
+
+
+_register_dashboard_section()

@@ -169,8 +169,8 @@ def _sheet_header(pdf: FPDF, registration: Registration, page_no: int) -> float:
 def group_sheet_pdf(registration: Registration, tickets: list[Ticket]) -> bytes:
     """The accompanying teacher's sheet: the group QR and everyone with a tick box."""
     pdf, _family = _new_pdf(f"Лист группы: {registration.event.title}")
-    columns = [("№", 10), ("ФИО", 78), ("Класс / роль", 32), ("Статус", 36), ("Пришёл", 16),
-               ("", 18)]
+    columns = [("№", 10), ("ФИО", 72), ("Класс / роль", 26), ("Статус", 32), ("Пришёл", 18),
+               ("", 0)]
     columns[-1] = ("Код", PAGE_W - 2 * MARGIN - sum(w for _t, w in columns[:-1]))
     row_h = 8.0
     page_no = 0

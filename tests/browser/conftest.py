@@ -7,6 +7,7 @@ Without Chromium (or Playwright) the browser tests skip with a visible reason, e
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -120,10 +121,8 @@ class BrowserLauncher:
 
     def close(self):
         for browser in self.browsers:
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 browser.close()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
 
 
 @pytest.fixture

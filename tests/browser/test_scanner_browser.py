@@ -147,3 +147,78 @@ def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
         Scan.event_id == door["event"].id,
         Scan.outcome == ScanOutcome.ALREADY_CHECKED_IN)).scalar_one()
     assert repeats >= 1
+
+
+def test_group_list_search_offline_undo_and_walk_in(browser, live_server, factory, door):
+    from checkin.tickets import group_url
+    from models import Registration, Ticket
+
+    a, b, c, d = door["tickets"]
+    school_id = b.student.organization_id
+    registration = Registration(event_id=door["event"].id, organization_id=school_id)
+    db.session.add(registration)
+    db.session.flush()
+    b.registration_id = c.registration_id = registration.id
+    db.session.commit()
+    context = browser.phone(live_server)
+    page = context.new_page()
+    login(page, live_server, door["organizer"].email)
+    page.goto(f"{live_server.url}/checkin/{door['event'].id}")
+    page.wait_for_selector('body[data-ready="1"][data-tickets="4"]')
+
+    # The accompanying teacher's group QR (typed here by a USB scanner): the group's list.
+    page.fill("#code-input", group_url(registration.group_code))
+    page.press("#code-input", "Enter")
+    page.wait_for_selector("#group-dialog[open]")
+    assert page.inner_text("#group-title") == "Группа: СОШ № 7"
+    page.uncheck("#group-list li:has-text('Васильева Вера') input")  # absent today
+    assert page.inner_text("#group-confirm") == "Отметить выбранных (1)"
+    page.click("#group-confirm")
+    assert "отмечено 1 из 1" in wait_answer(page, "group_ok")
+    assert [r.ticket_id for r in checkins(door["event"].id)] == [b.id]
+
+    # Offline: found by surname in the phone's data, checked in, synced on reconnect.
+    context.set_offline(True)
+    page.click("#answer-close")
+    page.click("#search-btn")
+    page.fill("#search-input", "гром")
+    page.wait_for_selector("#search-list li:has-text('Громов Глеб')")
+    assert "офлайн" in page.inner_text("#search-status")
+    page.click("#search-list button")
+    assert "офлайн" in wait_answer(page, "ok", "Громов Глеб").lower()
+    context.set_offline(False)
+    page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
+    assert sorted(r.ticket_id for r in checkins(door["event"].id)) == sorted([b.id, d.id])
+
+    # Undo the last check-in (Громов): a reason is required, then he counts as not come.
+    page.click("#answer-close")
+    page.click("#undo-btn")
+    page.click("#undo-form button[type=submit]")
+    assert page.inner_text("#undo-error") == "Укажите причину отмены."
+    page.fill("#undo-reason", "Отметили по ошибке")
+    page.click("#undo-form button[type=submit]")
+    page.wait_for_selector("#undo-dialog", state="hidden")
+    page.wait_for_selector("#recent-list li:has-text('Отметка отменена')")
+    assert [r.ticket_id for r in checkins(door["event"].id)] == [b.id]
+    undone = db.session.execute(sa.select(Scan).where(Scan.ticket_id == d.id,
+                                                      Scan.undone_at.is_not(None))).scalar_one()
+    assert undone.undo_reason == "Отметили по ошибке"
+
+    # A walk-in: errors first (nothing written), then a pupil of a known school.
+    tickets_before = db.session.execute(sa.select(sa.func.count()).select_from(Ticket)).scalar_one()
+    page.click("#walkin-btn")
+    page.click("#walkin-form button[type=submit]")
+    page.wait_for_selector("#walkin-errors:not([hidden])")
+    assert page.locator("#walkin-errors li").all_inner_texts() == [
+        "Выберите школу.", "Укажите фамилию.", "Укажите имя.", "Укажите класс, например 7Б."]
+    assert page.get_attribute("#walkin-last", "aria-invalid") == "true"
+    page.select_option("#walkin-org", str(school_id))
+    page.fill("#walkin-last", "Новиков")
+    page.fill("#walkin-first", "Никита")
+    page.fill("#walkin-class", "9в")
+    page.click("#walkin-form button[type=submit]")
+    assert "9В класс" in wait_answer(page, "ok", "Новиков Никита")
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Ticket)).scalar_one() == (
+        tickets_before + 1)
+    assert len(checkins(door["event"].id)) == 2

@@ -244,6 +244,7 @@
   /* A code held in front of the camera is read many times a second: it counts once, and again
    * only after it has been out of sight for a few seconds. */
   function onCameraCode(text) {
+    if (state.stopped || document.querySelector("dialog[open]")) { return; }
     var now = Date.now();
     var seen = state.seenCodes;
     var last = seen.get(text);
@@ -504,9 +505,10 @@
     var body = document.body;
     body.dataset.online = state.online ? "1" : "0";
     $("net-label").textContent = state.online ? "онлайн" : "офлайн";
-    var q = $("queue-count");
-    q.hidden = state.queueCount === 0;
-    q.textContent = "не отправлено: " + state.queueCount;
+    $("queue-strip").hidden = state.online && state.queueCount === 0;
+    $("queue-count").textContent = state.queueCount
+      ? "не отправлено: " + state.queueCount + (state.online ? " — отправляем…" : " — отправятся сами, когда появится связь")
+      : "Нет связи: отмечаем по данным телефона, отметки отправятся сами.";
     $("menu-net").textContent = state.online ? "онлайн" : "офлайн — отметки копятся на телефоне";
     $("menu-queue").textContent = String(state.queueCount);
     $("menu-data").textContent = state.index
@@ -761,6 +763,7 @@
 
   $("walkin-btn").addEventListener("click", function () {
     clearWalkinErrors();
+    state.walkinId = newScanId();
     $("walkin-form").reset();
     syncWalkinFields();
     openDialog($("walkin-dialog"));
@@ -819,7 +822,9 @@
     event.preventDefault();
     clearWalkinErrors();
     var kind = walkinKind();
-    var body = { kind: kind };
+    // One id per opened form: pressing the button twice never registers the person twice.
+    var body = { kind: kind, client_scan_id: state.walkinId, device_label: state.deviceLabel };
+    if (cfg.gate) { body.gate = cfg.gate; }
     var problems = [];
     if (kind === "parent") {
       body.name = $("walkin-name").value.trim();

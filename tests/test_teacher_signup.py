@@ -224,6 +224,10 @@ def test_organizer_sees_contacts_and_exports_xlsx(client, auth, factory, db, set
     assert not any("petrov" in str(r) for r in parents)
     teachers = list(workbook["Педагоги"].iter_rows(values_only=True))
     assert teachers[1][0] == "Сидорова Елена Павловна"
+    from models import AuditLog
+
+    assert AuditLog.query.filter_by(action="event.contacts_export",
+                                    object_id=str(event.id)).count() == 1
 
 
 def test_contacts_are_only_for_the_events_organizer(client, auth, factory, db, setup):

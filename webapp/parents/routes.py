@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from checkin.tickets import qr_png, ticket_url
-from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc
+from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc, record_audit
 from models.errors import ServiceError
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.access import can_manage_event, roles_required
@@ -361,6 +361,9 @@ def contacts(event_id: int):
 def contacts_export(event_id: int):
     event = _managed_event(event_id)
     payload = contacts_xlsx(event)
+    # Personal data leaves the system: who took it and when is on record.
+    record_audit(current_user, "event.contacts_export", event)
+    db.session.commit()
     response = Response(io.BytesIO(payload).getvalue(), mimetype=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     response.headers["Content-Disposition"] = (

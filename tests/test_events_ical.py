@@ -81,3 +81,22 @@ def test_catalogue_shows_feed_link_with_same_filters(client, db, factory):
     assert "/events/feed.ics?" in body
     link = body.split('id="feed-url" type="text" readonly value="')[1].split('"')[0]
     assert "ovz=y" in link and "category=abilympics" in link and "page=" not in link
+
+
+def test_feed_conditional_get_and_changes(client, db, factory):
+    organizer = factory.create_user(Role.ORGANIZER)
+    event = factory.create_event(organizer.organization, title="Первое")
+    db.session.commit()
+    first = client.get("/events/feed.ics")
+    etag = first.headers["ETag"]
+    again = client.get("/events/feed.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    svc.cancel_event(organizer, event, "Перенос")
+    db.session.commit()
+    changed = client.get("/events/feed.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    [item] = parse(changed)
+    assert str(item["STATUS"]) == "CANCELLED"
+    filtered = client.get("/events/feed.ics?ovz=y")
+    assert filtered.headers["ETag"] != changed.headers["ETag"]
+    assert parse(filtered) == []

@@ -3,6 +3,10 @@ categories and organizer profiles («Карта ресурсов»)."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -217,15 +221,59 @@ def event_ics(event_id: int):
 
 @bp.get("/events/feed.ics")
 def feed():
+    """The catalogue's filtered view as a calendar subscription. Calendar services poll it, so
+    unchanged answers are served from a small cache and as 304 to conditional requests."""
     _form, filters = _filters_from_request()
     stmt = catalogue_query(current_user, filters, include_cancelled=True,
                            past_days=FEED_PAST_DAYS)
-    events = db.session.execute(stmt.order_by(Event.starts_at, Event.id).limit(FEED_LIMIT)
-                                ).scalars().all()
-    name = "Профмаршрут: мероприятия" + (" (с фильтром)" if not filters.is_empty() else "")
-    return Response(calendar_bytes(events, name), mimetype="text/calendar",
-                    headers={"Content-Disposition": 'inline; filename="profroute-events.ics"',
-                             "Cache-Control": "public, max-age=300"})
+    matching = stmt.order_by(None).subquery()
+    count, latest, top = db.session.execute(sa.select(
+        sa.func.count(), sa.func.max(matching.c.updated_at), sa.func.max(matching.c.id))).one()
+    scope = current_user.organization_id if current_user.is_authenticated else "-"
+    etag = hashlib.sha256(repr((
+        sorted(request.args.items(multi=True)), scope, count, str(latest), top,
+        now_utc().strftime("%Y%m%d%H"), current_app.config["PROFROUTE_BASE_URL"],
+    )).encode()).hexdigest()[:32]
+    body = _FEED_CACHE.get(etag)
+    if body is None:
+        events = db.session.execute(
+            stmt.options(sa.orm.joinedload(Event.organizer), sa.orm.joinedload(Event.category))
+            .order_by(Event.starts_at, Event.id).limit(FEED_LIMIT)).unique().scalars().all()
+        name = "Профмаршрут: мероприятия" + (" (с фильтром)" if not filters.is_empty() else "")
+        body = calendar_bytes(events, name)
+        _FEED_CACHE.put(etag, body)
+    response = Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": 'inline; filename="profroute-events.ics"',
+        "Cache-Control": ("private" if current_user.is_authenticated else "public")
+        + ", max-age=300"})
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
+class _SmallCache:
+    """A bounded, thread-safe map of recent feed bodies (per process)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: bytes) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_FEED_CACHE = _SmallCache(64)
 
 
 # --- organizer pages ----------------------------------------------------------------------

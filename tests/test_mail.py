@@ -374,3 +374,30 @@ def test_api_rate_limit_is_429(client, db, factory, app):
     response = client.post(url, json={"name": "В Г", "email": "b@mail.ru", "consent": True})
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_admin_sees_the_outbox_and_sends_or_retries(client, auth, db, factory, tmp_path):
+    admin = factory.create_user(Role.ADMIN, email="admin@city.ru")
+    coordinator = factory.create_user(Role.COORDINATOR, email="coord@school.ru")
+    failed = queue_mail("bad@mail.ru", "Не дошло", "Текст")
+    failed.status = OutboxStatus.FAILED
+    failed.attempts = 8
+    failed.last_error = "(550, b'no such user')"
+    queue_mail("ok@mail.ru", "Ждёт", "Текст")
+    db.session.commit()
+    auth.login(coordinator.email)
+    assert client.get("/admin/mail").status_code == 403
+    auth.logout()
+    auth.login(admin.email)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "Не дошло" in page and "no such user" in page and "Ждёт" in page
+    client.post_form("/admin/mail/send")
+    db.session.rollback()
+    assert OutboxMessage.query.filter_by(to_address="ok@mail.ru").one().status == \
+        OutboxStatus.SENT
+    client.post_form("/admin/mail/retry-failed")
+    db.session.rollback()
+    row = OutboxMessage.query.filter_by(to_address="bad@mail.ru").one()
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
+    client.post_form("/admin/mail/send")
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 2

@@ -35,6 +35,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Педагоги", "schools.teachers", (Role.COORDINATOR,)),
     NavEntry("Заявки", "schools.registrations", (Role.COORDINATOR,)),
     NavEntry("Заявки педагогов", "parents.teacher_signups", (Role.COORDINATOR,)),
+    NavEntry("Почта", "parents.outbox", (Role.ADMIN,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
     NavEntry("Отчёты", "reports.dashboard", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
     NavEntry("Аналитическая справка", "reports.spravka", (Role.ADMIN,)),

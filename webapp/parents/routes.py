@@ -370,3 +370,53 @@ def contacts_export(event_id: int):
         f"attachment; filename=event-{event.id}-contacts.xlsx")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Admin: the mail outbox
+
+
+@bp.get("/admin/mail")
+@roles_required(Role.ADMIN)
+def outbox():
+    from models.outbox import OutboxMessage, OutboxStatus
+    from webapp.mail import outbox_counts
+
+    waiting = (OutboxMessage.query.filter(OutboxMessage.status != OutboxStatus.SENT)
+               .order_by(OutboxMessage.id.desc()).limit(100).all())
+    sent = (OutboxMessage.query.filter(OutboxMessage.status == OutboxStatus.SENT)
+            .order_by(OutboxMessage.sent_at.desc()).limit(20).all())
+    return render_template("parents/outbox.html", counts=outbox_counts(), waiting=waiting,
+                           sent=sent, Status=OutboxStatus, title="Почта")
+
+
+@bp.post("/admin/mail/send")
+@roles_required(Role.ADMIN)
+def outbox_send():
+    from webapp.mail import deliver_outbox
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    report = deliver_outbox()
+    if report.errors and not report.sent:
+        flash("Письма не отправлены: " + report.errors[0], "error")
+    else:
+        flash(f"Отправлено писем: {report.sent}; осталось в очереди: {report.deferred}.",
+              "success")
+    return redirect(url_for("parents.outbox"))
+
+
+@bp.post("/admin/mail/retry-failed")
+@roles_required(Role.ADMIN)
+def outbox_retry_failed():
+    from models.outbox import OutboxMessage, OutboxStatus
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    count = OutboxMessage.query.filter_by(status=OutboxStatus.FAILED).update(
+        {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now_utc()},
+        synchronize_session=False)
+    record_audit(current_user, "mail.retry_failed", object_type="mail_outbox", count=count)
+    db.session.commit()
+    flash(f"Возвращено в очередь писем: {count}.", "success")
+    return redirect(url_for("parents.outbox"))

@@ -214,6 +214,15 @@ def event_conditions(period: Period, filters: ReportFilters, ev=events) -> list:
     return conditions
 
 
+def scans_in_period(period: Period, filters: ReportFilters, sc=scans):
+    """``scans.event_id IN (events of the period)``: lets the planner start from the period's
+    events and walk ``ix_scans_event_outcome`` instead of every check-in ever made (SQLite picks
+    the latter without statistics)."""
+    chosen = events.alias("chosen_events")
+    return sc.c.event_id.in_(sa.select(chosen.c.id).where(*event_conditions(period, filters,
+                                                                            chosen)))
+
+
 def checkins_join(sc=scans, tk=tickets, ev=events):
     """scans ⋈ tickets ⋈ events, with the conditions that make a scan a check-in."""
     return (
@@ -257,7 +266,7 @@ def students_query(period: Period, filters: ReportFilters):
             .join(students, students.c.id == tickets.c.student_id)
             .join(orgs, orgs.c.id == students.c.organization_id)
         )
-        .where(*checkin_conditions(), *event_conditions(period, filters),
+        .where(*checkin_conditions(), scans_in_period(period, filters),
                tickets.c.kind == "student", orgs.c.kind.in_(_edu_kinds()))
         .group_by(students.c.organization_id)
     )
@@ -301,7 +310,7 @@ def teachers_query(period: Period, filters: ReportFilters, now):
     checked_in = (
         sa.select(tickets.c.teacher_id.label("teacher_id"), events.c.early.label("early"))
         .select_from(checkins_join())
-        .where(*checkin_conditions(), *event_conditions(period, filters),
+        .where(*checkin_conditions(), scans_in_period(period, filters),
                tickets.c.kind == "teacher")
     )
     running = (
@@ -470,8 +479,8 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
 @dataclass(frozen=True)
 class MonthPoint:
     first_day: date
+    #: Student check-ins at events of the month.
     checkins: int
-    students: int
     #: Distinct students involved from the period's start to this month's end.
     cumulative: int
 
@@ -493,7 +502,8 @@ def month_starts(period: Period) -> list[date]:
 def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
                   organization_id: int | None = None, category_codes=None, organizer_id=None,
                   roadmap_section=None) -> list[MonthPoint]:
-    """Student check-ins per month of the period: visits, distinct students, cumulative reach."""
+    """Student check-ins per month of the period and the cumulative reach (distinct students
+    first checked in by each month's end), in two grouped queries."""
     period = as_period(period)
     filters = normalize_filters(category_codes, organizer_id, roadmap_section)
     starts = month_starts(period)
@@ -505,26 +515,27 @@ def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
         return sa.case(*[(column < bound, index) for index, bound in enumerate(bounds)],
                        else_=len(bounds))
 
-    where = [*checkin_conditions(), *event_conditions(period, filters),
+    where = [*checkin_conditions(), scans_in_period(period, filters),
              tickets.c.kind == "student", orgs.c.kind == kind.value]
     if organization_id is not None:
         where.append(students.c.organization_id == organization_id)
     joined = (checkins_join().join(students, students.c.id == tickets.c.student_id)
               .join(orgs, orgs.c.id == students.c.organization_id))
-    month = bucket(events.c.starts_at).label("month")
-    per_month = dict(
-        (m, (visits, people)) for m, visits, people in db.session.execute(
-            sa.select(month, sa.func.count(), sa.func.count(sa.distinct(students.c.id)))
-            .select_from(joined).where(*where).group_by(month))
-    )
-    first = (sa.select(students.c.id.label("sid"), sa.func.min(events.c.starts_at).label("first"))
-             .select_from(joined).where(*where).group_by(students.c.id).subquery("firsts"))
+    # Check-ins per event first (no sort: the scans come grouped by event), then by month.
+    per_event = (sa.select(events.c.starts_at.label("starts_at"), sa.func.count().label("n"))
+                 .select_from(joined).where(*where).group_by(events.c.id)
+                 .subquery("per_event"))
+    month = bucket(per_event.c.starts_at).label("month")
+    per_month = dict(db.session.execute(
+        sa.select(month, sa.func.sum(per_event.c.n)).group_by(month)).all())
+    first = (sa.select(sa.func.min(events.c.starts_at).label("first"))
+             .select_from(joined).where(*where).group_by(tickets.c.student_id)
+             .subquery("firsts"))
     first_month = bucket(first.c.first).label("month")
     newcomers = dict(db.session.execute(
-        sa.select(first_month, sa.func.count()).select_from(first).group_by(first_month)).all())
+        sa.select(first_month, sa.func.count()).group_by(first_month)).all())
     points, running = [], 0
     for index, start in enumerate(starts):
         running += newcomers.get(index, 0)
-        visits, people = per_month.get(index, (0, 0))
-        points.append(MonthPoint(start, visits, people, running))
+        points.append(MonthPoint(start, int(per_month.get(index) or 0), running))
     return points

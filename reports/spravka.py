@@ -149,13 +149,13 @@ def spravka_pdf(data: Spravka) -> bytes:
     _bars(pdf, family, data)
 
     heading("2. Динамика по месяцам")
-    paragraph("Доля обучающихся школ, вовлечённых с начала учебного года (показатель 1 "
-              "нарастающим итогом), число отметок и участников за месяц.")
-    with pdf.table(col_widths=(40, 40, 40, 50), headings_style=bold, width=170, align="LEFT",
-                   text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"), line_height=5) as table:
-        table.row(["Месяц", "Отметок", "Участников", "Вовлечено с начала года"])
+    paragraph("Число отметок обучающихся школ за месяц и доля обучающихся, вовлечённых с "
+              "начала учебного года (показатель 1 нарастающим итогом).")
+    with pdf.table(col_widths=(40, 45, 55), headings_style=bold, width=140, align="LEFT",
+                   text_align=("LEFT", "RIGHT", "RIGHT"), line_height=5) as table:
+        table.row(["Месяц", "Отметок обучающихся", "Вовлечено с начала года"])
         for point in data.trend:
-            table.row([_month_title(point.first_day), _n(point.checkins), _n(point.students),
+            table.row([_month_title(point.first_day), _n(point.checkins),
                        f"{_n(point.cumulative)} ({_p(data.trend_percent(point))})"])
 
     heading("3. Показатели школ")

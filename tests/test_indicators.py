@@ -272,7 +272,7 @@ def test_monthly_trend_counts_first_involvement_once(scenario):
     points = monthly_trend(YEAR)
     assert len(points) == 12 and points[0].first_day == date(2024, 9, 1)
     by_month = {p.first_day.month: p for p in points}
-    assert (by_month[10].checkins, by_month[10].students, by_month[10].cumulative) == (2, 2, 2)
+    assert (by_month[10].checkins, by_month[10].cumulative) == (2, 2)
     assert (by_month[11].checkins, by_month[11].cumulative) == (2, 3)  # a again, c new
     assert by_month[2].cumulative == 4 and by_month[8].cumulative == 4
     assert monthly_trend(YEAR, kind=OrgKind.PRESCHOOL)[6].cumulative == 1  # March

@@ -50,6 +50,10 @@ def test_organizer_gets_the_scanner_of_own_event(client, auth, door):
     assert config["csrfToken"]
     assert config["scopeKey"] == f"checkin-{door['event'].id}"
     assert "linkToken" not in config
+    # the page, its scripts and its service worker carry one version: they always match
+    version = client.get("/scanner-assets.json").get_json()["version"]
+    assert config["swUrl"] == f"/scanner-sw.js?v={version}"
+    assert f'src="/static/js/scanner/app.js?v={version}"' in html
     assert response.headers["Cache-Control"] == "private, no-cache"
 
 
@@ -158,9 +162,11 @@ def test_service_worker_is_served_from_the_root_scope(client):
 def test_service_worker_caches_only_the_scanners_own_files(client):
     listing = client.get("/scanner-assets.json").get_json()
     assert re.fullmatch(r"[0-9a-f]{12}", listing["version"])
-    assert "/static/vendor/jsqr-1.4.0/jsQR.js" in listing["assets"]
-    assert "/static/js/scanner/app.js" in listing["assets"]
+    version = f"?v={listing['version']}"
+    assert f"/static/vendor/jsqr-1.4.0/jsQR.js{version}" in listing["assets"]
+    assert f"/static/js/scanner/app.js{version}" in listing["assets"]
     for url in listing["assets"]:
+        assert url.endswith(version), url
         assert url.startswith(("/static/js/scanner/", "/static/css/scanner.css",
                                "/static/vendor/jsqr-", "/static/img/scanner/")), url
         with client.get(url) as asset:

@@ -58,8 +58,13 @@ def scope_key_for_link(token: str) -> str:
     return "link-" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
+def asset_url(name: str) -> str:
+    """A scanner file's URL carrying the version, so a page and its scripts always match."""
+    return url_for("static", filename=name, v=assets_version())
+
+
 def _asset_urls() -> list[str]:
-    return [url_for("static", filename=name) for name in SCANNER_ASSETS]
+    return [asset_url(name) for name in SCANNER_ASSETS]
 
 
 def _script_json(value) -> str:
@@ -73,15 +78,15 @@ def _render_scanner(event: Event, config: dict, manifest_url: str):
         "eventId": event.id,
         "eventTitle": event.title,
         "apiBase": url_for("api.openapi_document").rsplit("/", 1)[0] + f"/events/{event.id}",
-        "swUrl": url_for("scanner.service_worker"),
+        # A new version of the scanner's files is a new worker URL: phones update by themselves.
+        "swUrl": url_for("scanner.service_worker", v=assets_version()),
         "assetsVersion": assets_version(),
-        "workerUrl": url_for("static", filename="js/scanner/decoder-worker.js"),
-        "jsqrUrl": url_for("static", filename="vendor/jsqr-1.4.0/jsQR.js"),
+        "workerUrl": asset_url("js/scanner/decoder-worker.js"),
         **config,
     }
     response = Response(render_template(
         "scanner/page.html", event=event, config_json=_script_json(config),
-        manifest_url=manifest_url, mode=config["mode"],
+        manifest_url=manifest_url, mode=config["mode"], asset_url=asset_url,
     ))
     # The page holds a personal scanner session: never in shared caches.
     response.headers["Cache-Control"] = "private, no-cache"
@@ -171,9 +176,9 @@ def _manifest(start_url: str, name: str) -> Response:
         "background_color": "#0b0c0c",
         "theme_color": "#0b4f8a",
         "icons": [
-            {"src": url_for("static", filename="img/scanner/icon-192.png"),
+            {"src": asset_url("img/scanner/icon-192.png"),
              "sizes": "192x192", "type": "image/png", "purpose": "any"},
-            {"src": url_for("static", filename="img/scanner/icon-512.png"),
+            {"src": asset_url("img/scanner/icon-512.png"),
              "sizes": "512x512", "type": "image/png", "purpose": "any"},
         ],
     }

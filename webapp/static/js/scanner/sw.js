@@ -30,6 +30,7 @@ self.addEventListener("install", function (event) {
     await cache.addAll(list.assets.map(function (u) { return new Request(u, { cache: "no-store" }); }));
     var meta = await caches.open(META);
     await meta.put("version", new Response(list.version));
+    await refreshSavedPages();
     await self.skipWaiting();
   })());
 });
@@ -46,6 +47,20 @@ self.addEventListener("activate", function (event) {
     await self.clients.claim();
   })());
 });
+
+/* A new version of the scanner: saved pages are fetched again so each page matches its scripts
+ * (a page the server no longer gives — logged out, link revoked — is forgotten). */
+async function refreshSavedPages() {
+  var cache = await caches.open(PAGES);
+  var keys = await cache.keys();
+  await Promise.all(keys.map(async function (request) {
+    try {
+      var response = await fetch(request.url, { credentials: "same-origin", redirect: "manual", cache: "no-store" });
+      if (response.status === 200 && response.type === "basic") { await cache.put(request, response); }
+      else { await forgetPage(new URL(request.url)); }
+    } catch (err) { /* offline during the update: keep the saved page */ }
+  }));
+}
 
 async function linkScope(pathname) {
   var token = decodeURIComponent(pathname.replace(/^\/s\//, "").replace(/\/$/, ""));
@@ -95,7 +110,7 @@ async function scannerPage(event, url) {
 }
 
 async function scannerAsset(event) {
-  var cached = await caches.match(event.request, { ignoreSearch: true });
+  var cached = await caches.match(event.request) || await caches.match(event.request, { ignoreSearch: true });
   var refresh = fetch(event.request).then(async function (response) {
     if (response.ok && response.type === "basic") {
       var names = await caches.keys();

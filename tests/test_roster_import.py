@@ -247,3 +247,19 @@ def test_promote_page_needs_the_confirmation(client, auth, coordinator, school, 
     client.post_form("/school/students/promote", {"confirm": "y"})
     db.session.expire_all()
     assert db.session.get(Student, student.id).class_name == "8Б"
+
+
+def test_adding_a_student_from_the_register_page_returns_there(client, auth, coordinator,
+                                                                factory):
+    event = factory.create_event()
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = client.get(f"/events/{event.id}/register").get_data(as_text=True)
+    assert f"next=/events/{event.id}/register" in page.replace("%2F", "/")
+    values = {"last_name": "Новая", "first_name": "Ученица", "class_name": "7Б"}
+    response = client.post_form(f"/school/students/new?next=/events/{event.id}/register",
+                                values)
+    assert response.headers["Location"].endswith(f"/events/{event.id}/register")
+    response = client.post_form("/school/students/new?next=//evil.example/x",
+                                {**values, "last_name": "Другая"})
+    assert "evil.example" not in response.headers["Location"]

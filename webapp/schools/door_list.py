@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
+from sqlalchemy.orm import selectinload
 
 from checkin.registration import LIVE_STATUSES
 from checkin.tickets import full_name, ticket_organization_id
@@ -20,6 +21,8 @@ from models import (
     Organization,
     Registration,
     RegistrationStatus,
+    Student,
+    Teacher,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -40,27 +43,36 @@ class SchoolRow:
 
 
 def registrations_by_school(event: Event) -> list[SchoolRow]:
-    """One row per school with live registrations; parents (no school) in a row of their own."""
-    tickets = (Ticket.query.filter(Ticket.event_id == event.id,
-                                   Ticket.status.in_(LIVE_STATUSES)).all())
-    rows: dict[int | None, SchoolRow] = {}
-    for ticket in tickets:
-        org_id = ticket_organization_id(ticket)
-        row = rows.get(org_id)
-        if row is None:
-            org = db.session.get(Organization, org_id) if org_id else None
-            row = rows[org_id] = SchoolRow(org, 0, 0, 0)
-        if ticket.status == TicketStatus.CONFIRMED:
-            row.confirmed += 1
-        else:
-            row.waitlisted += 1
+    """One row per school with live tickets; parents (no school) in a row of their own.
+
+    Aggregated in SQL: the organizer's page stays fast for a festival of thousands.
+    """
+    school = sa.func.coalesce(Registration.organization_id, Student.organization_id,
+                              Teacher.organization_id)
+    counts = db.session.execute(
+        sa.select(school, Ticket.status, sa.func.count(Ticket.id))
+        .select_from(Ticket)
+        .outerjoin(Registration, Registration.id == Ticket.registration_id)
+        .outerjoin(Student, Student.id == Ticket.student_id)
+        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
+        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES))
+        .group_by(school, Ticket.status)).all()
     reg_counts = dict(db.session.execute(
         sa.select(Registration.organization_id, sa.func.count(Registration.id))
         .where(Registration.event_id == event.id,
                Registration.status == RegistrationStatus.ACTIVE)
         .group_by(Registration.organization_id)).all())
-    for org_id, row in rows.items():
-        row.registrations = reg_counts.get(org_id, 0)
+    org_ids = {org_id for org_id, _s, _n in counts if org_id is not None}
+    orgs = {o.id: o for o in Organization.query.filter(Organization.id.in_(org_ids))} \
+        if org_ids else {}
+    rows: dict[int | None, SchoolRow] = {}
+    for org_id, status, n in counts:
+        row = rows.setdefault(org_id, SchoolRow(orgs.get(org_id), reg_counts.get(org_id, 0),
+                                                0, 0))
+        if status == TicketStatus.CONFIRMED:
+            row.confirmed += n
+        else:
+            row.waitlisted += n
     return sorted(rows.values(), key=lambda r: (r.organization is None,
                                                 r.organization.display_name
                                                 if r.organization else ""))
@@ -72,7 +84,10 @@ def needs_assistance(ticket: Ticket) -> bool:
 
 def door_rows(event: Event) -> list[list]:
     tickets = (Ticket.query.filter(Ticket.event_id == event.id,
-                                   Ticket.status.in_(LIVE_STATUSES)).all())
+                                   Ticket.status.in_(LIVE_STATUSES))
+               .options(selectinload(Ticket.student), selectinload(Ticket.teacher),
+                        selectinload(Ticket.registration), selectinload(Ticket.parent_signup))
+               .all())
     org_names = {o.id: o.display_name for o in Organization.query.filter(
         Organization.id.in_({ticket_organization_id(t) for t in tickets} - {None})).all()} \
         if tickets else {}

@@ -140,6 +140,9 @@ def student_new():
         else:
             db.session.commit()
             flash(f"Ученик {student.full_name} ({student.class_name}) добавлен.", "success")
+            back = _safe_next(request.args.get("next"))
+            if back:
+                return redirect(back, 303)
             if request.form.get("again"):
                 return redirect(school_url("schools.student_new", school,
                                            **{"class": student.class_name}), 303)
@@ -147,6 +150,13 @@ def student_new():
                                        **{"class": student.class_name}), 303)
     return render_template("schools/student_form.html", school=school, form=form, student=None,
                            is_preschool=school.kind == OrgKind.PRESCHOOL)
+
+
+def _safe_next(value: str | None) -> str | None:
+    """Only a path on this site (no scheme, no host): where to return after adding a student."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return None
 
 
 def _student_values(form: StudentForm) -> dict:

@@ -177,6 +177,7 @@
   }
 
   function checkExpiry() {
+    if (state.stopped) { return true; }
     var until = (state.index && state.index.validUntil) || cfg.validUntil;
     if (until && Date.now() >= Date.parse(until)) {
       stopScanner("Срок действия ссылки истёк",
@@ -1018,6 +1019,9 @@
     } else {
       setOnline(false);
     }
+    // Fresh data every few minutes while online; a link stops working at its expiry even offline.
+    scheduleRefresh(REFRESH_EVERY_MS);
+    setInterval(checkExpiry, 30000);
     await pageCached;
     document.body.dataset.ready = "1";
   }

@@ -484,3 +484,39 @@ def test_dashboard_shows_next_own_events(client, auth, db, factory, organizer):
     body = text(client.get("/dashboard"))
     assert "Ближайшее моё" in body and "Черновики: 1" in body
     assert "Чужое ближайшее" not in body
+
+
+def test_running_staff_from_own_school(client, auth, db, factory):
+    coordinator = factory.create_user(Role.COORDINATOR)
+    teacher = factory.create_teacher(coordinator.organization, last_name="Ведущая")
+    stranger = factory.create_teacher(factory.create_org(), last_name="Чужая")
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = text(client.get("/organizer/events/new"))
+    assert "Ведущая" in page and "Чужая" not in page
+    response = client.post_form("/organizer/events/new", form_data(
+        category="school_internal", staff_ids=str(stranger.id)))
+    assert response.status_code == 200 and Event.query.count() == 0
+    response = client.post_form("/organizer/events/new", form_data(
+        category="school_internal", staff_ids=str(teacher.id)))
+    assert response.status_code == 303
+    event = Event.query.one()
+    assert [s.teacher_id for s in event.staff] == [teacher.id]
+    assert "Ведущая" in text(client.get(f"/organizer/events/{event.id}"))
+
+
+def test_admin_creates_internal_event_for_a_school_only(client, auth, db, factory):
+    admin = factory.create_user(Role.ADMIN)
+    school = factory.create_org()
+    university = factory.create_org(kind=OrgKind.UNIVERSITY)
+    db.session.commit()
+    auth.login(admin.email)
+    response = client.post_form("/organizer/events/new", form_data(
+        organizer_id=str(university.id), school_internal="y"))
+    assert "Внутришкольным может быть только" in text(response)
+    assert Event.query.count() == 0
+    response = client.post_form("/organizer/events/new", form_data(
+        organizer_id=str(school.id), school_internal="y"))
+    assert response.status_code == 303
+    event = Event.query.one()
+    assert event.school_internal and event.organizer_id == school.id

@@ -78,6 +78,7 @@ class EventForm(RussianForm):
     ovz_adapted = BooleanField("Адаптировано для обучающихся с ОВЗ")
     roadmap_item = SelectField("Пункт дорожной карты", validators=[Optional()])
     organizer_id = SelectField("Организатор", coerce=int, validators=[Optional()])
+    school_internal = BooleanField("Внутришкольное (видно только организующей школе)")
     staff_ids = SelectMultipleField("Ведущие педагоги", coerce=int, validators=[Optional()])
 
     def fill_from(self, event) -> None:
@@ -97,6 +98,8 @@ class EventForm(RussianForm):
         self.roadmap_item.data = event.roadmap_item.number if event.roadmap_item else ""
         if "organizer_id" in self:
             self.organizer_id.data = event.organizer_id
+        if "school_internal" in self:
+            self.school_internal.data = event.school_internal
         if "staff_ids" in self:
             self.staff_ids.data = [s.teacher_id for s in event.staff]
 
@@ -119,6 +122,8 @@ class EventForm(RussianForm):
             values[name] = None if value is None else local_to_utc(value)
         if "organizer_id" in self and self.organizer_id.data:
             values["organizer_id"] = self.organizer_id.data
+        if "school_internal" in self:
+            values["school_internal"] = bool(self.school_internal.data)
         if "staff_ids" in self:
             values["staff_ids"] = self.staff_ids.data or []
         return values

@@ -131,6 +131,7 @@ def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventFor
             (org.id, org.name) for org in orgs])
     else:
         del form.organizer_id
+        del form.school_internal
     organizer_id = event.organizer_id if event else current_user.organization_id
     teachers = Teacher.query.filter_by(organization_id=organizer_id, active=True).filter(
         Teacher.anonymized_at.is_(None)).order_by(Teacher.last_name, Teacher.first_name).all() \

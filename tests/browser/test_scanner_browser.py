@@ -222,3 +222,36 @@ def test_group_list_search_offline_undo_and_walk_in(browser, live_server, factor
     assert db.session.execute(sa.select(sa.func.count()).select_from(Ticket)).scalar_one() == (
         tickets_before + 1)
     assert len(checkins(door["event"].id)) == 2
+
+
+def test_slow_server_switches_to_offline_and_back_by_itself(browser, live_server, app, door):
+    import threading
+    import time
+
+    from flask import request
+
+    slow = threading.Event()
+
+    @app.before_request
+    def slow_scans():  # a venue's weak mobile signal: the answer takes longer than 3 s
+        if slow.is_set() and request.method == "POST" and request.path.endswith("/scans"):
+            time.sleep(3.5)
+
+    _link, token = create_scanner_link(door["organizer"], door["event"])
+    db.session.commit()
+    ticket = door["tickets"][0]
+    page = browser.phone(live_server).new_page()
+    page.goto(f"{live_server.url}/s/{token}")
+    page.wait_for_selector('body[data-ready="1"][data-tickets="4"]')
+    slow.set()
+    page.fill("#code-input", ticket.short_code)
+    page.press("#code-input", "Enter")
+    answer = wait_answer(page, "ok", "Антонова Алина")
+    assert "офлайн" in answer.lower()  # judged on the phone after ~3 s, not waiting longer
+    assert page.get_attribute("body", "data-online") == "0"
+    slow.clear()
+    page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
+    # the slow request and the retried batch carry one client_scan_id: recorded once
+    db.session.rollback()
+    scans = db.session.execute(sa.select(Scan).where(Scan.ticket_id == ticket.id)).scalars().all()
+    assert [(s.outcome, s.undone_at) for s in scans] == [(ScanOutcome.OK, None)]

@@ -950,7 +950,14 @@
   document.addEventListener("pointerdown", unlockAudio, { once: false, passive: true });
   document.addEventListener("keydown", unlockAudio);
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && !$("answer").hidden) { hideAnswer(); }
+    if (event.key === "Escape" && !$("answer").hidden) { hideAnswer(); return; }
+    // A USB/Bluetooth scanner types wherever the focus is: send its keys to the code field.
+    var target = event.target;
+    var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (!typing && !document.querySelector("dialog[open]") && event.key && event.key.length === 1 &&
+        !event.ctrlKey && !event.metaKey && !event.altKey && !state.stopped) {
+      $("code-input").focus({ preventScroll: true });
+    }
   });
 
   var camera = null;
@@ -1012,6 +1019,11 @@
     if (state.stopped) { return; }
     state.online = navigator.onLine !== false;
     renderNet();
+    // With a mouse/keyboard (a desk with a USB scanner) the code field is ready at once; on a
+    // touch phone focusing it would pop the keyboard over the camera.
+    if (window.matchMedia && window.matchMedia("(pointer: fine)").matches) {
+      $("code-input").focus({ preventScroll: true });
+    }
     startCamera();
     var pageCached = cachePage();
     if (state.online) {

@@ -937,7 +937,16 @@
     showAnswer(result, parsed);
   });
 
-  $("menu-btn").addEventListener("click", function () { renderNet(); openDialog($("menu-dialog")); });
+  $("menu-btn").addEventListener("click", function () {
+    renderNet();
+    var note = $("logout-note");
+    if (note) {
+      note.hidden = state.queueCount === 0;
+      note.textContent = "Не отправлено отметок: " + state.queueCount + ". После выхода они останутся " +
+        "на телефоне и отправятся, когда вы снова откроете сканер; списки участников будут удалены.";
+    }
+    openDialog($("menu-dialog"));
+  });
   $("net").addEventListener("click", function () { state.backoff = BACKOFF_MIN_MS; reconnect(); });
   $("menu-sync").addEventListener("click", function () {
     state.backoff = BACKOFF_MIN_MS;

@@ -86,9 +86,8 @@ def column_chart(points: list[tuple[str, Decimal | None]], *, title: str,
     count = max(len(points), 1)
     slot = (width - left * 2) / count
     values = [float(v) for _l, v in points if v is not None]
-    top = max(values + [1.0])
-    if unit == "%":
-        top = max(top, 10.0)
+    # Scale to the largest value (with room for its label), so small shares stay visible.
+    top = max(values + [0.1]) * 1.15
     usable = height - bottom - top_pad
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -69,14 +70,19 @@ def _previous_period(query: ReportQuery) -> Period | None:
         return None
 
 
+def name_key(name: str) -> tuple:
+    """«СОШ № 2» before «СОШ № 10»: numbers inside names compare as numbers."""
+    return tuple(int(part) if part.isdigit() else part
+                 for part in re.split(r"(\d+)", name.lower().replace("ё", "е")) if part)
+
+
 def _sorted_rows(rows, sort: str, descending: bool):
     if sort == "name":
-        return sorted(rows, key=lambda r: r.display_name.lower(), reverse=descending)
+        return sorted(rows, key=lambda r: name_key(r.display_name), reverse=descending)
     with_data = [r for r in rows if r.indicators[sort].percent is not None]
     without = [r for r in rows if r.indicators[sort].percent is None]
-    with_data.sort(key=lambda r: (r.indicators[sort].percent, r.display_name.lower()),
-                   reverse=descending)
-    return with_data + sorted(without, key=lambda r: r.display_name.lower())
+    with_data.sort(key=lambda r: r.indicators[sort].percent, reverse=descending)
+    return with_data + sorted(without, key=lambda r: name_key(r.display_name))
 
 
 def _trend_chart(trend, b_students: int, title: str, chart_id: str):

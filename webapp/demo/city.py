@@ -224,6 +224,9 @@ def load(rng, size: str, ctx: dict) -> None:
         _log(f"{y}/{y + 1}: готово ({time.monotonic() - started:.0f} с)")
     writer.fix_sequences(["students", "teachers", "registrations", "tickets", "scans",
                           "event_staff"])
+    if writer.postgres:  # fresh statistics, so plans do not wait for autovacuum
+        db.session.flush()
+        writer.connection.exec_driver_sql("ANALYZE")
     ctx["city_totals"] = totals
     _log(f"итого: мероприятий {totals['events']}, билетов {totals['tickets']}, отметок "
          f"{totals['checkins']} за {time.monotonic() - started:.0f} с")

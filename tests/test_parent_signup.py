@@ -274,7 +274,7 @@ def test_withdrawal_erases_personal_data_and_keeps_the_count(client, factory, db
     assert attendance_by_event([event.id])[event.id].parents == report_before == 1
     page = client.get(f"/my/{secret}").get_data(as_text=True)
     assert "Иванова" not in page and "+79131234567" not in page
-    assert "Согласие на обработку персональных данных отозвано" in page
+    assert "Персональные данные удалены" in page
     # Withdrawing twice changes nothing and says so.
     client.post_form(f"/my/{secret}/withdraw", follow_redirects=True)
     assert ParentSignup.query.one().withdrawn_at == row.withdrawn_at
@@ -438,3 +438,24 @@ def test_parallel_signups_never_exceed_capacity(app, factory, db):
     db.session.rollback()
     statuses = sorted(t.status.value for t in Ticket.query)
     assert statuses == ["confirmed"] * 2 + ["waitlisted"] * 3
+
+
+def test_retention_erases_old_parents_but_keeps_counts(client, factory, db, runner):
+    old = parent_event(factory)
+    recent = parent_event(factory)
+    db.session.commit()
+    signup(client, old, phone="", email="old@mail.ru")
+    signup(client, recent, phone="", email="recent@mail.ru")
+    db.session.rollback()
+    factory.create_checkin(Ticket.query.filter_by(event_id=old.id).one(), at=old.starts_at)
+    old.starts_at = now_utc() - timedelta(days=400)
+    old.ends_at = old.starts_at + timedelta(hours=2)
+    db.session.commit()
+    result = runner.invoke(args=["erase-parent-data", "--days", "365"])
+    assert result.exit_code == 0, result.output
+    assert "Удалены имена и контакты родителей: 1." in result.output
+    db.session.rollback()
+    erased = ParentSignup.query.filter_by(event_id=old.id).one()
+    assert erased.name is None and erased.email is None and erased.withdrawn_at is not None
+    assert ParentSignup.query.filter_by(event_id=recent.id).one().email == "recent@mail.ru"
+    assert Scan.query.count() == 1 and Ticket.query.count() == 2

@@ -36,3 +36,20 @@ def register_parents_commands(app: Flask) -> None:
         if not no_send:
             report = deliver_outbox()
             click.echo(f"Отправлено писем: {report.sent}; в очереди: {report.deferred}.")
+
+    @app.cli.command("erase-parent-data")
+    @click.option("--days", type=int, default=365, show_default=True,
+                  help="Удалить имена и контакты родителей мероприятий, прошедших больше "
+                       "стольких дней назад.")
+    def erase_parent_data(days):
+        """Remove parents' names and contacts after the retention period (counts stay)."""
+        from datetime import timedelta
+
+        from models import now_utc
+        from webapp.parents.services import erase_past_parent_data
+
+        if days < 0:
+            raise click.BadParameter("Число дней не может быть отрицательным.")
+        count = erase_past_parent_data(now_utc() - timedelta(days=days))
+        db.session.commit()
+        click.echo(f"Удалены имена и контакты родителей: {count}.")

@@ -515,3 +515,21 @@ def pending_teacher_signups(organization_id: int | None):
     if organization_id is not None:
         query = query.filter(TeacherSignup.organization_id == organization_id)
     return query.order_by(TeacherSignup.created_at).all()
+
+
+def erase_past_parent_data(ended_before) -> int:
+    """Retention: erase names and contacts of parents of events that ended before
+    ``ended_before``; tickets and check-ins stay, so every count stays the same."""
+    from models import Event
+
+    rows = (ParentSignup.query.join(Event, ParentSignup.event_id == Event.id)
+            .filter(Event.ends_at < ended_before, ParentSignup.withdrawn_at.is_(None)).all())
+    now = now_utc()
+    for signup in rows:
+        signup.name = signup.phone = signup.email = signup.consent_ip = None
+        signup.withdrawn_at = now
+    db.session.flush()
+    if rows:
+        record_audit(None, "parent_signup.erase_past", object_type="parent_signups",
+                     count=len(rows), ended_before=ended_before.isoformat())
+    return len(rows)

@@ -9,6 +9,7 @@ endpoints (``webapp.api.auth.resolve_caller`` finds it by its hash).
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from flask import current_app
 
 from models import Event, EventStatus, ScannerLink, db, now_utc, record_audit
 from models.errors import ConflictError, ServiceError
+from models.event import DEFAULT_CHECKIN_LEAD
 from models.user import hash_token
 
 #: A link works until this long after the event's end unless the organizer sets an expiry.
@@ -98,6 +100,46 @@ def resolve_usable_link(token: str | None) -> ScannerLink | None:
     if link is None or not link.usable():
         return None
     return link
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInfo:
+    """A usable scanner link as the scan endpoint needs it (read with one Core query)."""
+
+    id: int
+    event_id: int
+    label: str | None
+    gate: str | None
+    expires_at: datetime
+
+
+_L = ScannerLink.__table__
+_E = Event.__table__
+#: The link and its event in one round trip (the scan endpoint's hot path).
+_LINK_QUERY = (
+    sa.select(_L.c.id, _L.c.event_id, _L.c.label, _L.c.gate, _L.c.expires_at, _L.c.revoked_at,
+              _E.c.title, _E.c.organizer_id, _E.c.status, _E.c.starts_at, _E.c.ends_at,
+              _E.c.checkin_opens_at, _E.c.checkin_closes_at)
+    .join(_E, _E.c.id == _L.c.event_id)
+    .where(_L.c.token_hash == sa.bindparam("hash"))
+)
+
+
+def find_link_info(token: str) -> tuple[LinkInfo | None, bool, object]:
+    """(link, usable, event) for a plain token, the event as ``checkin.services.EventInfo``;
+    (None, False, None) when unknown."""
+    from checkin.services import EventInfo
+
+    if not token or len(token) > 200:
+        return None, False, None
+    row = db.session.execute(_LINK_QUERY, {"hash": hash_token(token)}).first()
+    if row is None:
+        return None, False, None
+    usable = row.revoked_at is None and now_utc() < row.expires_at
+    event = EventInfo(row.event_id, row.title, row.organizer_id, row.status, row.starts_at,
+                      row.checkin_opens_at or row.starts_at - DEFAULT_CHECKIN_LEAD,
+                      row.checkin_closes_at or row.ends_at)
+    return LinkInfo(row.id, row.event_id, row.label, row.gate, row.expires_at), usable, event
 
 
 def links_of_event(event: Event) -> list[ScannerLink]:

@@ -21,7 +21,9 @@ Services flush, never commit; the route commits once.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -32,19 +34,24 @@ from checkin.capacity import begin_write_transaction
 from models import (
     Event,
     EventStatus,
+    Organization,
     ParentSignup,
+    Registration,
     RegistrationStatus,
     Scan,
+    ScannerLink,
     ScanOutcome,
     Student,
     Teacher,
     Ticket,
     TicketKind,
     TicketStatus,
+    User,
     db,
     now_utc,
 )
 from models.errors import ConflictError, PermissionDenied, ServiceError
+from models.event import DEFAULT_CHECKIN_LEAD
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 
 #: A phone clock ahead of the server by more than this is not believed.
@@ -60,6 +67,11 @@ FLAG_TITLES = {
     FLAG_CLOCK_SKEW: "Время телефона неверно: записано время сервера",
     FLAG_CANCELLED_OFFLINE: "Отсканирован офлайн, а билет к тому времени отменён",
 }
+
+#: Tables for the hot path: Core statements, no ORM objects (a scan is one lookup and one
+#: INSERT; see bench/scan_bench.py).
+T = Ticket.__table__
+S = Scan.__table__
 
 MAX_RAW_CODE = 500
 MAX_CLIENT_SCAN_ID = 64
@@ -118,27 +130,17 @@ def parse_group_code(raw: str) -> str | None:
 def _ticket_id_by_hash(event_id: int, digest: str) -> int | None:
     """Among this event's tickets only, the one whose token hashes to ``digest``."""
     for ticket_id, token in db.session.execute(
-            sa.select(Ticket.id, Ticket.token).where(Ticket.event_id == event_id)):
+            sa.select(T.c.id, T.c.token).where(T.c.event_id == event_id)):
         if hashlib.sha256(token.encode()).hexdigest()[:16] == digest:
             return ticket_id
     return None
 
 
 def find_ticket(code: str, event_id: int | None = None) -> Ticket | None:
-    """The ticket for a parsed code (token, short code, or ``#hash`` of ``event_id``'s ticket),
-    with what the door shows."""
-    if not code or len(code) > 64:
+    """The ticket (ORM) for a parsed code: token, short code, or ``#hash`` of ``event_id``'s."""
+    condition = _code_condition(code, event_id)
+    if condition is None:
         return None
-    hashed = _HASH_CODE.match(code)
-    if hashed:
-        ticket_id = _ticket_id_by_hash(event_id, hashed.group(1)) if event_id else None
-        if ticket_id is None:
-            return None
-        condition = Ticket.id == ticket_id
-    elif _SHORT_CODE.match(code):
-        condition = Ticket.short_code == code
-    else:
-        condition = Ticket.token == code
     return db.session.execute(
         sa.select(Ticket).where(condition).options(
             joinedload(Ticket.student).joinedload(Student.organization),
@@ -147,6 +149,27 @@ def find_ticket(code: str, event_id: int | None = None) -> Ticket | None:
             joinedload(Ticket.registration),
         )
     ).unique().scalar_one_or_none()
+
+
+def _code_condition(code: str, event_id: int | None):
+    found = _code_lookup(code, event_id)
+    if found is None:
+        return None
+    column, value = found
+    return T.c[column] == value
+
+
+def _code_lookup(code: str, event_id: int | None) -> tuple[str, object] | None:
+    """(column, value) that finds the ticket of a parsed code, or None."""
+    if not code or len(code) > 64:
+        return None
+    hashed = _HASH_CODE.match(code)
+    if hashed:
+        ticket_id = _ticket_id_by_hash(event_id, hashed.group(1)) if event_id else None
+        return None if ticket_id is None else ("id", ticket_id)
+    if _SHORT_CODE.match(code):
+        return "short_code", code
+    return "token", code
 
 
 # --------------------------------------------------------------------------- display
@@ -175,15 +198,21 @@ def attendee_json(ticket: Ticket) -> dict:
 
 def scanned_by(scan: Scan) -> str:
     """Who made a scan, for «уже отмечен … кем»."""
-    if scan.user is not None:
-        who = scan.user.display_name
-    elif scan.scanner_link is not None:
-        label = scan.scanner_link.label or scan.scanner_link.gate
+    user, link = scan.user, scan.scanner_link
+    return _who(user.full_name if user else None, user.email if user else None,
+                link.label if link else None, link.gate if link else None,
+                has_link=link is not None, gate=scan.gate, device=scan.device_label)
+
+
+def _who(user_name, user_email, link_label, link_gate, *, has_link, gate, device) -> str:
+    if user_name or user_email:
+        who = user_name or user_email
+    elif has_link:
+        label = link_label or link_gate
         who = f"сканер «{label}»" if label else "сканер по ссылке"
     else:
         who = "система"
-    extras = [x for x in (scan.gate and f"вход «{scan.gate}»",
-                          scan.device_label and f"устройство «{scan.device_label}»") if x]
+    extras = [x for x in (gate and f"вход «{gate}»", device and f"устройство «{device}»") if x]
     return who + (" (" + ", ".join(extras) + ")" if extras else "")
 
 
@@ -191,14 +220,76 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+# --------------------------------------------------------------------------- events
+
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    """What judging a scan needs of an event (one Core query on the hot path)."""
+
+    id: int
+    title: str
+    organizer_id: int
+    status: EventStatus
+    starts_at: datetime
+    effective_checkin_opens_at: datetime
+    effective_checkin_closes_at: datetime
+
+    def checkin_open(self, at: datetime) -> bool:
+        return self.effective_checkin_opens_at <= at < self.effective_checkin_closes_at
+
+
+def event_info(event) -> EventInfo:
+    if isinstance(event, EventInfo):
+        return event
+    return EventInfo(event.id, event.title, event.organizer_id, event.status, event.starts_at,
+                     event.effective_checkin_opens_at, event.effective_checkin_closes_at)
+
+
+_E = Event.__table__
+_EVENT_QUERY = sa.select(
+    _E.c.id, _E.c.title, _E.c.organizer_id, _E.c.status, _E.c.starts_at, _E.c.ends_at,
+    _E.c.checkin_opens_at, _E.c.checkin_closes_at).where(_E.c.id == sa.bindparam("id"))
+
+
+def load_event_info(event_id: int) -> EventInfo | None:
+    row = db.session.execute(_EVENT_QUERY, {"id": event_id}).first()
+    if row is None:
+        return None
+    return EventInfo(row.id, row.title, row.organizer_id, row.status, row.starts_at,
+                     row.checkin_opens_at or row.starts_at - DEFAULT_CHECKIN_LEAD,
+                     row.checkin_closes_at or row.ends_at)
+
+
 # --------------------------------------------------------------------------- helpers
 
 def start_scan_transaction() -> None:
-    """Call first in a request that scans (SQLite: BEGIN IMMEDIATE; PostgreSQL: nothing)."""
+    """Start the write transaction of a scan (SQLite: BEGIN IMMEDIATE; PostgreSQL: nothing).
+
+    Call it after the reads and before :func:`record_scan`, or first in a request that
+    writes several scans (a batch)."""
     begin_write_transaction()
 
 
-def check_scan_time(event: Event, scanned_at: datetime | None,
+def relax_commit_durability() -> None:
+    """PostgreSQL: commit this transaction without waiting for the WAL flush.
+
+    A single scan's commit otherwise waits for an fsync (about 8 ms on the development VM),
+    which alone would break the door's latency goal. The database stays consistent; a crash of
+    the database server may lose the last fraction of a second of acknowledged scans (at most
+    3 × ``wal_writer_delay``, 0.6 s by default) — the same promise SQLite gives in WAL mode with
+    ``synchronous=NORMAL``. Set ``SCAN_SYNCHRONOUS_COMMIT=on`` to wait for every flush.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    if os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "off").lower() in ("on", "1", "true"):
+        return
+    db.session.execute(_ASYNC_COMMIT)
+
+
+_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
+def check_scan_time(event, scanned_at: datetime | None,
                     received_at: datetime) -> tuple[datetime, bool]:
     """The time to record and whether the phone's time was rejected."""
     if scanned_at is None:
@@ -213,46 +304,100 @@ def check_scan_time(event: Event, scanned_at: datetime | None,
     return scanned_at, False
 
 
-def current_checkin(ticket_id: int, *, for_update: bool = False) -> Scan | None:
-    query = (sa.select(Scan)
-             .where(Scan.ticket_id == ticket_id, Scan.outcome == ScanOutcome.OK,
-                    Scan.undone_at.is_(None))
-             .options(joinedload(Scan.user), joinedload(Scan.scanner_link))
-             .execution_options(populate_existing=True))
-    if for_update and db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Scan)
-    return db.session.execute(query).unique().scalar_one_or_none()
+_DOOR_QUERIES: dict[str, sa.Select] = {}
 
 
-def _by_client_id(client_scan_id: str) -> Scan | None:
-    return db.session.execute(
-        sa.select(Scan).where(Scan.client_scan_id == client_scan_id)
-    ).scalar_one_or_none()
+def _door_query(column: str) -> sa.Select:
+    """The ticket (by ``column`` = :code) with what the door shows, and its current check-in
+    with who made it. Built once per column so SQLAlchemy's statement cache is hit."""
+    if column not in _DOOR_QUERIES:
+        _DOOR_QUERIES[column] = _build_door_query(T.c[column] == sa.bindparam("code"))
+    return _DOOR_QUERIES[column]
 
 
-def _replay(scan: Scan, event: Event) -> dict:
-    if scan.event_id != event.id:
-        raise ConflictError("client_scan_id_conflict",
-                            "Этот идентификатор сканирования уже использован для другого "
-                            "мероприятия.", field="client_scan_id")
-    return dict(scan.response or {})
+def _build_door_query(condition) -> sa.Select:
+    r = Registration.__table__
+    st, te, ps = Student.__table__, Teacher.__table__, ParentSignup.__table__
+    so, to, po = (Organization.__table__.alias(n) for n in ("so", "to_", "po"))
+    c = S.alias("c")
+    u, lk = User.__table__, ScannerLink.__table__
+    return (
+        sa.select(
+            T.c.id, T.c.event_id, T.c.status, T.c.kind, r.c.status.label("reg_status"),
+            st.c.last_name.label("s_last"), st.c.first_name.label("s_first"),
+            st.c.middle_name.label("s_middle"), st.c.class_name, st.c.ovz,
+            st.c.anonymized_at.label("s_anon"), so.c.short_name.label("so_short"),
+            so.c.name.label("so_name"),
+            te.c.last_name.label("t_last"), te.c.first_name.label("t_first"),
+            te.c.middle_name.label("t_middle"), te.c.anonymized_at.label("t_anon"),
+            to.c.short_name.label("to_short"), to.c.name.label("to_name"),
+            ps.c.name.label("p_name"), po.c.short_name.label("po_short"),
+            po.c.name.label("po_name"),
+            c.c.id.label("c_id"), c.c.scanned_at.label("c_at"), c.c.gate.label("c_gate"),
+            c.c.device_label.label("c_device"), c.c.scanner_link_id.label("c_link"),
+            u.c.full_name.label("c_user_name"), u.c.email.label("c_user_email"),
+            lk.c.label.label("c_link_label"), lk.c.gate.label("c_link_gate"),
+        )
+        .select_from(
+            T.outerjoin(r, r.c.id == T.c.registration_id)
+            .outerjoin(st, st.c.id == T.c.student_id)
+            .outerjoin(so, so.c.id == st.c.organization_id)
+            .outerjoin(te, te.c.id == T.c.teacher_id)
+            .outerjoin(to, to.c.id == te.c.organization_id)
+            .outerjoin(ps, ps.c.id == T.c.parent_signup_id)
+            .outerjoin(po, po.c.id == ps.c.child_organization_id)
+            .outerjoin(c, sa.and_(c.c.ticket_id == T.c.id, c.c.outcome == ScanOutcome.OK,
+                                  c.c.undone_at.is_(None)))
+            .outerjoin(u, u.c.id == c.c.user_id)
+            .outerjoin(lk, lk.c.id == c.c.scanner_link_id)
+        )
+        .where(condition)
+    )
 
 
-def _first_checkin_json(scan: Scan) -> dict:
-    return {"id": scan.id, "at": iso(scan.scanned_at), "by": scanned_by(scan)}
+def _full_name(*parts) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _attendee_from_row(r) -> dict:
+    organization = class_name = None
+    needs_assistance = False
+    if r.kind == TicketKind.STUDENT:
+        name = "(данные удалены)" if r.s_anon else _full_name(r.s_last, r.s_first, r.s_middle)
+        organization = r.so_short or r.so_name
+        class_name = r.class_name
+        needs_assistance = bool(r.ovz)
+    elif r.kind == TicketKind.TEACHER:
+        name = "(данные удалены)" if r.t_anon else _full_name(r.t_last, r.t_first, r.t_middle)
+        organization = r.to_short or r.to_name
+    else:
+        name = r.p_name or "(данные удалены)"
+        organization = r.po_short or r.po_name
+    return {"name": name, "kind": r.kind.value, "organization": organization,
+            "class_name": class_name, "needs_assistance": needs_assistance}
 
 
 # --------------------------------------------------------------------------- the service
 
-def perform_scan(event: Event, code: str, *, actor_user=None, scanner_link=None,
-                 client_scan_id: str | None = None, scanned_at: datetime | None = None,
-                 device_label: str | None = None, gate: str | None = None,
-                 force: bool = False, offline: bool = False) -> dict:
-    """Judge and record one scan of ``code`` at ``event``; returns the API answer (a dict).
+class StaleCheckin(Exception):
+    """The check-in a decision was based on changed meanwhile: judge again."""
 
-    ``force`` (organizers and admins only) checks in outside the check-in window.
-    ``offline`` marks a scan synced later from a phone's queue.
-    """
+
+@dataclass(slots=True)
+class ScanDecision:
+    """A judged scan, ready to be written by :func:`record_scan`."""
+
+    row: dict
+    outcome: ScanOutcome
+    body: dict
+    flags: list
+    #: The check-in this scan takes over from (an earlier offline scan arriving late).
+    demote_id: int | None = None
+
+
+def scanner_fields(event, *, actor_user=None, scanner_link=None, client_scan_id=None,
+                   force=False) -> dict:
+    """Check who scans and the request's own fields; the scanner part of the scan row."""
     if actor_user is None and scanner_link is None:
         raise PermissionDenied("forbidden", "Сканировать может организатор или сканер по "
                                             "ссылке.")
@@ -261,147 +406,178 @@ def perform_scan(event: Event, code: str, *, actor_user=None, scanner_link=None,
                                                     "организатор.", field="force")
     if scanner_link is not None and scanner_link.event_id != event.id:
         raise PermissionDenied("forbidden", "Ссылка сканера выдана для другого мероприятия.")
-    if client_scan_id is not None:
-        if not isinstance(client_scan_id, str) or not (0 < len(client_scan_id)
-                                                       <= MAX_CLIENT_SCAN_ID):
-            raise ServiceError("invalid_client_scan_id", "Идентификатор сканирования: строка "
-                               f"до {MAX_CLIENT_SCAN_ID} символов.", field="client_scan_id")
-        earlier = _by_client_id(client_scan_id)
-        if earlier is not None:
-            return _replay(earlier, event)
+    if client_scan_id is not None and (not isinstance(client_scan_id, str)
+                                       or not 0 < len(client_scan_id) <= MAX_CLIENT_SCAN_ID):
+        raise ServiceError("invalid_client_scan_id", "Идентификатор сканирования: строка "
+                           f"до {MAX_CLIENT_SCAN_ID} символов.", field="client_scan_id")
+    return {"user_id": actor_user.id if actor_user is not None else None,
+            "scanner_link_id": scanner_link.id if scanner_link is not None else None,
+            "link_gate": scanner_link.gate if scanner_link is not None else None}
 
+
+def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
+                 client_scan_id: str | None = None, scanned_at: datetime | None = None,
+                 device_label: str | None = None, gate: str | None = None,
+                 force: bool = False, offline: bool = False) -> ScanDecision:
+    """Judge a scan by reading only (one query for the ticket and its check-in)."""
     received_at = now_utc()
     at, skewed = check_scan_time(event, scanned_at, received_at)
-    if gate is None and scanner_link is not None:
-        gate = scanner_link.gate
     raw = (code or "")[:MAX_RAW_CODE]
-    ticket = find_ticket(parse_scanned_code(raw), event.id)
+    lookup = _code_lookup(parse_scanned_code(raw), event.id)
+    ticket = None
+    if lookup is not None:
+        ticket = db.session.execute(_door_query(lookup[0]), {"code": lookup[1]}).first()
     offline = offline or (scanned_at is not None and not skewed
                           and received_at - at > OFFLINE_DELAY)
-
+    gate = gate or scanner["link_gate"]
     row = {"event_id": event.id, "ticket_id": ticket.id if ticket else None, "raw_code": raw,
-           "client_scan_id": client_scan_id,
-           "user_id": actor_user.id if actor_user is not None else None,
-           "scanner_link_id": scanner_link.id if scanner_link is not None else None,
+           "client_scan_id": client_scan_id, "user_id": scanner["user_id"],
+           "scanner_link_id": scanner["scanner_link_id"],
            "device_label": (device_label or None) and device_label[:MAX_LABEL],
            "gate": (gate or None) and gate[:MAX_LABEL],
            "scanned_at": at, "received_at": received_at, "forced": False}
-    flags = [FLAG_CLOCK_SKEW] if skewed else []
-    body: dict = {"checkin": None, "attendee": None}
-
-    outcome = _judge(event, ticket, row, body, flags, force=force, offline=offline)
-    if outcome == ScanOutcome.OK:
-        return _record_checkin(event, ticket, row, body, flags,
-                               may_take_over=offline and not skewed)
-    return _record(event, row, outcome, body, flags)
+    decision = ScanDecision(row, ScanOutcome.INVALID, {"checkin": None, "attendee": None},
+                            [FLAG_CLOCK_SKEW] if skewed else [])
+    _judge(event, ticket, decision, force=force, offline=offline,
+           may_take_over=offline and not skewed)
+    return decision
 
 
-def _judge(event, ticket, row, body, flags, *, force, offline) -> ScanOutcome:
+def _judge(event: EventInfo, ticket, d: ScanDecision, *, force, offline, may_take_over):
+    body, row = d.body, d.row
     if ticket is None:
         group = parse_group_code(row["raw_code"])
         if group is not None:
             body["group_code"] = group
-        return ScanOutcome.INVALID
+        d.outcome = ScanOutcome.INVALID
+        return
     if ticket.event_id != event.id:
-        other = ticket.event
+        e = Event.__table__
+        other = db.session.execute(sa.select(e.c.id, e.c.title, e.c.starts_at)
+                                   .where(e.c.id == ticket.event_id)).one()
         body["ticket_event"] = {"id": other.id, "title": other.title,
                                 "starts_at": iso(other.starts_at)}
-        return ScanOutcome.WRONG_EVENT
-    body["attendee"] = attendee_json(ticket)
-    registration_cancelled = (ticket.registration is not None
-                              and ticket.registration.status == RegistrationStatus.CANCELLED)
-    if (ticket.status == TicketStatus.CANCELLED or registration_cancelled
+        d.outcome = ScanOutcome.WRONG_EVENT
+        return
+    body["attendee"] = _attendee_from_row(ticket)
+    if (ticket.status == TicketStatus.CANCELLED
+            or ticket.reg_status == RegistrationStatus.CANCELLED
             or event.status == EventStatus.CANCELLED):
         if offline:
-            flags.append(FLAG_CANCELLED_OFFLINE)
-        return ScanOutcome.CANCELLED
+            d.flags.append(FLAG_CANCELLED_OFFLINE)
+        d.outcome = ScanOutcome.CANCELLED
+        return
     if ticket.status == TicketStatus.WAITLISTED:
-        return ScanOutcome.WAITLISTED
+        d.outcome = ScanOutcome.WAITLISTED
+        return
     if not event.checkin_open(row["scanned_at"]):
         if not force:
             body["checkin_window"] = {"opens_at": iso(event.effective_checkin_opens_at),
                                       "closes_at": iso(event.effective_checkin_closes_at)}
-            return ScanOutcome.NOT_OPEN
+            d.outcome = ScanOutcome.NOT_OPEN
+            return
         row["forced"] = True
-    return ScanOutcome.OK
+    if ticket.c_id is not None:
+        if not (may_take_over and row["scanned_at"] < ticket.c_at):
+            row["forced"] = False
+            body["first_checkin"] = {
+                "id": ticket.c_id, "at": iso(ticket.c_at),
+                "by": _who(ticket.c_user_name, ticket.c_user_email, ticket.c_link_label,
+                           ticket.c_link_gate, has_link=ticket.c_link is not None,
+                           gate=ticket.c_gate, device=ticket.c_device)}
+            d.outcome = ScanOutcome.ALREADY_CHECKED_IN
+            return
+        # Made offline earlier than the recorded check-in: it becomes the check-in and the
+        # other one a repeat (the earliest scan wins). Online scans never take over, so two
+        # scans at the same moment give one ``ok`` and one ``already_checked_in``.
+        d.demote_id = ticket.c_id
+    d.outcome = ScanOutcome.OK
 
 
-def _insert(row: dict, outcome: ScanOutcome, body: dict, flags: list[str],
-            demote: Scan | None = None) -> dict:
-    """INSERT the scan and store its answer, all inside one SAVEPOINT.
-
-    ``demote``: the check-in that an earlier-made scan takes over from; it becomes a repeat
-    in the same SAVEPOINT, so a failed INSERT leaves it untouched.
-    """
-    with db.session.begin_nested():
-        if demote is not None:
-            demote.outcome = ScanOutcome.ALREADY_CHECKED_IN
-            db.session.flush()
-        scan = Scan(**row, outcome=outcome, flag=",".join(dict.fromkeys(flags)) or None)
-        db.session.add(scan)
-        db.session.flush()
-        if outcome == ScanOutcome.OK:
-            body = {**body, "checkin": {"id": scan.id, "at": iso(scan.scanned_at)}}
-        response = {"status": outcome.value, "message": MESSAGES[outcome], **body,
-                    "scan_id": scan.id, "flag": scan.flag, "forced": scan.forced}
-        scan.response = response
-        db.session.flush()
-    return response
+_INSERT_SCAN = sa.insert(S).returning(S.c.id)
+_REPLAY_QUERY = sa.select(S.c.id, S.c.event_id, S.c.scanned_at, S.c.response).where(
+    S.c.client_scan_id == sa.bindparam("client_scan_id"))
 
 
-def _record(event: Event, row: dict, outcome: ScanOutcome, body: dict,
-            flags: list[str]) -> dict:
-    try:
-        return _insert(row, outcome, body, flags)
-    except IntegrityError:
-        # Only the client_scan_id can collide here: a parallel request with the same id won.
-        return _replay_after_race(event, row)
+def record_scan(d: ScanDecision) -> dict:
+    """Write a judged scan: one INSERT (and the take-over UPDATE). Raises IntegrityError when
+    a parallel scan won (unique check-in, or the same ``client_scan_id``) and StaleCheckin
+    when the check-in to take over from changed; the caller rolls back and judges again."""
+    if d.demote_id is not None:
+        result = db.session.execute(
+            sa.update(S).where(S.c.id == d.demote_id, S.c.outcome == ScanOutcome.OK,
+                               S.c.undone_at.is_(None))
+            .values(outcome=ScanOutcome.ALREADY_CHECKED_IN))
+        if result.rowcount != 1:
+            raise StaleCheckin
+    flag = ",".join(dict.fromkeys(d.flags)) or None
+    # The stored answer leaves out the row's own id (added on the way out and on replay).
+    response = {"status": d.outcome.value, "message": MESSAGES[d.outcome], **d.body,
+                "flag": flag, "forced": d.row["forced"]}
+    scan_id = db.session.execute(
+        _INSERT_SCAN, {**d.row, "outcome": d.outcome, "flag": flag, "response": response,
+                       "undone_at": None, "undone_by_id": None, "undo_reason": None}
+    ).scalar_one()
+    return _with_ids(response, scan_id, d.row["scanned_at"])
 
 
-def _replay_after_race(event: Event, row: dict) -> dict:
-    if row["client_scan_id"]:
-        earlier = _by_client_id(row["client_scan_id"])
-        if earlier is not None:
-            return _replay(earlier, event)
-    raise ServiceError("scan_conflict", "Не удалось записать сканирование, повторите.")
+def _with_ids(response: dict, scan_id: int, scanned_at: datetime) -> dict:
+    result = {**response, "scan_id": scan_id}
+    if result.get("status") == ScanOutcome.OK.value:
+        result["checkin"] = {"id": scan_id, "at": iso(scanned_at)}
+    return result
 
 
-def _already(event: Event, row: dict, existing: Scan, body: dict, flags: list[str]) -> dict:
-    body = {**body, "first_checkin": _first_checkin_json(existing)}
-    return _record(event, {**row, "forced": False}, ScanOutcome.ALREADY_CHECKED_IN, body, flags)
+def replay_scan(event_id: int, client_scan_id: str | None) -> dict | None:
+    """The first answer for a ``client_scan_id`` already recorded, or None."""
+    if not client_scan_id:
+        return None
+    row = db.session.execute(_REPLAY_QUERY, {"client_scan_id": client_scan_id}).first()
+    if row is None:
+        return None
+    if row.event_id != event_id:
+        raise ConflictError("client_scan_id_conflict",
+                            "Этот идентификатор сканирования уже использован для другого "
+                            "мероприятия.", field="client_scan_id")
+    return _with_ids(dict(row.response or {}), row.id, row.scanned_at)
 
 
-#: Rounds of "read the current check-in, then insert" when parallel scans keep winning.
+#: Rounds of "judge, then write" when parallel scans keep winning.
 CHECKIN_ATTEMPTS = 5
 
 
-def _record_checkin(event: Event, ticket: Ticket, row: dict, body: dict, flags: list[str],
-                    *, may_take_over: bool) -> dict:
-    """Insert the check-in, or answer ``already_checked_in``.
+def scan_conflict() -> ServiceError:
+    return ServiceError("scan_conflict", "Не удалось записать сканирование, повторите.",
+                        status=409)
 
-    ``may_take_over``: a scan made offline with a believable phone time; when it was made
-    earlier than the recorded check-in it takes over. Online scans never do, so two scans at
-    the same moment give one ``ok`` and one ``already_checked_in``.
+
+def perform_scan(event, code: str, *, actor_user=None, scanner_link=None,
+                 client_scan_id: str | None = None, scanned_at: datetime | None = None,
+                 device_label: str | None = None, gate: str | None = None,
+                 force: bool = False, offline: bool = False) -> dict:
+    """Judge and record one scan of ``code`` at ``event``; returns the API answer (a dict).
+
+    Works inside the caller's transaction (each write in a SAVEPOINT); flushes, never commits.
+    ``force`` (organizers and admins only) checks in outside the check-in window.
+    ``offline`` marks a scan synced later from a phone's queue.
     """
+    event = event_info(event)
+    scanner = scanner_fields(event, actor_user=actor_user, scanner_link=scanner_link,
+                             client_scan_id=client_scan_id, force=force)
     for _attempt in range(CHECKIN_ATTEMPTS):
-        existing = current_checkin(ticket.id, for_update=True)
-        if existing is not None and not (may_take_over
-                                         and row["scanned_at"] < existing.scanned_at):
-            return _already(event, row, existing, body, flags)
-        # No check-in yet, or this scan was made earlier than the recorded one (an offline
-        # phone syncing late): it becomes the check-in and the other one a repeat.
+        decision = prepare_scan(event, code, scanner, client_scan_id=client_scan_id,
+                                scanned_at=scanned_at, device_label=device_label, gate=gate,
+                                force=force, offline=offline)
         try:
-            return _insert(row, ScanOutcome.OK, body, flags, demote=existing)
-        except IntegrityError:
+            with db.session.begin_nested():
+                return record_scan(decision)
+        except (IntegrityError, StaleCheckin):
             pass
-        # A parallel scan won the INSERT (or the same client id was recorded meanwhile);
-        # its row is committed and visible now: judge again against it.
-        if row["client_scan_id"]:
-            earlier = _by_client_id(row["client_scan_id"])
-            if earlier is not None:
-                return _replay(earlier, event)
-    raise ServiceError("scan_conflict", "Не удалось записать сканирование, повторите.",
-                       status=409)
+        # A parallel scan won (its row is visible now), or this client id was recorded.
+        replay = replay_scan(event.id, client_scan_id)
+        if replay is not None:
+            return replay
+    raise scan_conflict()
 
 
 # --------------------------------------------------------------------------- undo

@@ -13,13 +13,12 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket
-from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan
+from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan, replay_scan
 from models import (
     EventStatus,
     Organization,
     OrgKind,
     ParentSignup,
-    Scan,
     Student,
     Teacher,
     TicketKind,
@@ -172,16 +171,10 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
         holder = {"name": name, "phone": phone, "org": child_org}
     if problems:
         raise ServiceError("validation_error", "Проверьте данные пришедшего.", fields=problems)
-    if extras["client_scan_id"]:
-        earlier = db.session.execute(
-            sa.select(Scan).where(Scan.client_scan_id == extras["client_scan_id"])
-        ).scalar_one_or_none()
-        if earlier is not None:  # a retried walk-in: the first answer, nothing new
-            if earlier.event_id != event.id:
-                raise ConflictError("client_scan_id_conflict", "Этот идентификатор "
-                                    "сканирования уже использован для другого мероприятия.",
-                                    field="client_scan_id")
-            return dict(earlier.response or {})
+    # A retried walk-in (same client_scan_id): the first answer, nothing new.
+    replay = replay_scan(event.id, extras["client_scan_id"])
+    if replay is not None:
+        return replay
 
     event = lock_event(event.id)
     if event is None:

@@ -12,13 +12,23 @@ import gzip
 import json
 
 from flask import Response, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from checkin.door import group_tickets, live_summary, search_tickets
+from checkin.links import find_link_info
 from checkin.scanner_data import build_scanner_data
 from checkin.services import (
+    CHECKIN_ATTEMPTS,
     MAX_CLIENT_SCAN_ID,
     MAX_LABEL,
-    perform_scan,
+    StaleCheckin,
+    event_info,
+    prepare_scan,
+    record_scan,
+    relax_commit_durability,
+    replay_scan,
+    scan_conflict,
+    scanner_fields,
     start_scan_transaction,
     undo_checkin,
 )
@@ -149,16 +159,56 @@ def _scan_kwargs(fields: Fields, caller: Caller) -> dict:
             "ответ 200 со статусом; повтор с тем же client_scan_id возвращает первый ответ и "
             "ничего не записывает.")
 def post_scan(event_id: int):
-    event, caller = event_access(event_id)
+    event, caller = scan_access(event_id)
     fields = Fields(json_body())
     kwargs = _scan_kwargs(fields, caller)
     fields.raise_if_any()
-    start_scan_transaction()
-    event = db.session.get(Event, event_id)
-    result = _service(lambda: perform_scan(event, actor_user=caller.user,
-                                           scanner_link=caller.scanner_link, **kwargs))
-    db.session.commit()
-    return jsonify(result)
+    code = kwargs.pop("code")
+    scanner = _service(lambda: scanner_fields(
+        event, actor_user=caller.user, scanner_link=caller.scanner_link,
+        client_scan_id=kwargs["client_scan_id"], force=kwargs["force"]))
+    # Judge by reading, then write in a short transaction; when a parallel scan won the
+    # INSERT (unique check-in or client id), roll back and judge again against it.
+    for _attempt in range(CHECKIN_ATTEMPTS):
+        decision = _service(lambda: prepare_scan(event, code, scanner, **kwargs))
+        start_scan_transaction()
+        relax_commit_durability()
+        try:
+            result = record_scan(decision)
+            db.session.commit()
+            return jsonify(result)
+        except (IntegrityError, StaleCheckin):
+            db.session.rollback()
+        replay = _service(lambda: replay_scan(event.id, kwargs["client_scan_id"]))
+        if replay is not None:
+            return jsonify(replay)
+    raise from_service_error(scan_conflict())
+
+
+def scan_access(event_id: int):
+    """Like :func:`event_access`, with a fast path for scanner-link tokens (Core reads only):
+    the door's hot path."""
+    token = _bearer()
+    if token is None or not token.startswith("sl_"):
+        event, caller = event_access(event_id)
+        return event_info(event), caller
+    link, usable, event = find_link_info(token)
+    if link is None:
+        raise ApiError(401, "unauthorized", "Неизвестный токен.")
+    if not usable:
+        raise ApiError(401, "link_expired", "Ссылка сканера истекла или отозвана.")
+    if link.event_id != event_id:
+        raise forbidden("Ссылка сканера выдана для другого мероприятия.")
+    caller = Caller(scanner_link=link)
+    g.caller = g.api_caller = caller
+    return event, caller
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
 
 
 @bp.post("/events/<int:event_id>/scans/batch")

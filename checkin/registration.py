@@ -172,13 +172,16 @@ def _holder_live_ticket(event_id: int, *, student=None, teacher=None,
 
 
 def _allocate(seats: _Seats, event: Event, kind: TicketKind, *, student=None, teacher=None,
-              parent_signup=None, organization_id=None, registration=None) -> Ticket:
+              parent_signup=None, organization_id=None, registration=None,
+              checked: bool = False, flush: bool = True) -> Ticket:
+    """``checked``: the caller already refused people holding live tickets (one query for a
+    whole group); ``flush=False``: the caller flushes once after the group."""
     holders = {TicketKind.STUDENT: student, TicketKind.TEACHER: teacher,
                TicketKind.PARENT: parent_signup}
     if holders.get(kind) is None or sum(h is not None for h in holders.values()) != 1:
         raise ValueError("exactly the holder matching the ticket kind must be given")
-    if _holder_live_ticket(event.id, student=student, teacher=teacher,
-                           parent_signup=parent_signup) is not None:
+    if not checked and _holder_live_ticket(event.id, student=student, teacher=teacher,
+                                           parent_signup=parent_signup) is not None:
         raise ConflictError("duplicate_ticket",
                             f"{_person_label(student or teacher or parent_signup)} уже записан(а) "
                             "на это мероприятие.")
@@ -200,7 +203,8 @@ def _allocate(seats: _Seats, event: Event, kind: TicketKind, *, student=None, te
         queued_at=now, created_at=now,
     )
     db.session.add(ticket)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return ticket
 
 
@@ -394,11 +398,14 @@ def _allocate_people(event: Event, registration: Registration, students: list,
     for teacher in teachers:
         tickets.append(_allocate(seats, event, TicketKind.TEACHER, teacher=teacher,
                                  registration=registration,
-                                 organization_id=registration.organization_id))
+                                 organization_id=registration.organization_id,
+                                 checked=True, flush=False))
     for student in students:
         tickets.append(_allocate(seats, event, TicketKind.STUDENT, student=student,
                                  registration=registration,
-                                 organization_id=registration.organization_id))
+                                 organization_id=registration.organization_id,
+                                 checked=True, flush=False))
+    db.session.flush()
     return tickets
 
 

@@ -459,3 +459,16 @@ def test_retention_erases_old_parents_but_keeps_counts(client, factory, db, runn
     assert erased.name is None and erased.email is None and erased.withdrawn_at is not None
     assert ParentSignup.query.filter_by(event_id=recent.id).one().email == "recent@mail.ru"
     assert Scan.query.count() == 1 and Ticket.query.count() == 2
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(digits=st.text(alphabet="0123456789", min_size=10, max_size=10),
+       prefix=st.sampled_from(["8", "+7", "7", "+7 ", "8 "]),
+       separators=st.lists(st.sampled_from(["", " ", "-", "(", ")", "."]), min_size=10,
+                           max_size=10))
+def test_any_russian_number_with_separators_normalizes(digits, prefix, separators):
+    raw = prefix + "".join(sep + d for sep, d in zip(separators, digits, strict=True))
+    assert normalize_phone(raw) == "+7" + digits

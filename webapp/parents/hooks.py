@@ -66,8 +66,9 @@ def dashboard_section():
 
     if not current_user.is_authenticated or current_user.role != Role.COORDINATOR:
         return []
-    pending = TeacherSignup.query.filter_by(organization_id=current_user.organization_id,
-                                            status=TeacherSignupStatus.PENDING).count()
+    from webapp.parents.services import pending_teacher_signups
+
+    pending = len(pending_teacher_signups(current_user.organization_id))
     if not pending:
         return []
     return [("parents/_dashboard_pending.html", {"pending": pending})]

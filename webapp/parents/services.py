@@ -511,7 +511,12 @@ def cancel_teacher_signup(signup: TeacherSignup) -> TeacherSignup:
 
 
 def pending_teacher_signups(organization_id: int | None):
-    query = TeacherSignup.query.filter(TeacherSignup.status == TeacherSignupStatus.PENDING)
+    """Sign-ups still to decide, for events not over yet, oldest first."""
+    from models import Event
+
+    query = TeacherSignup.query.join(Event, TeacherSignup.event_id == Event.id).filter(
+        TeacherSignup.status == TeacherSignupStatus.PENDING, Event.ends_at > now_utc(),
+        Event.status == EventStatus.PUBLISHED)
     if organization_id is not None:
         query = query.filter(TeacherSignup.organization_id == organization_id)
     return query.order_by(TeacherSignup.created_at).all()

@@ -401,3 +401,14 @@ def test_admin_sees_the_outbox_and_sends_or_retries(client, auth, db, factory, t
     assert row.status == OutboxStatus.PENDING and row.attempts == 0
     client.post_form("/admin/mail/send")
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 2
+
+
+def test_long_cyrillic_subject_keeps_its_spaces_and_lines_stay_short(db):
+    subject = ("Педагог просит подтвердить запись: КПК «Профориентационная работа в школе: "
+               "современные практики»")
+    row = queue_mail("a@mail.ru", subject, "Текст " * 400)
+    too_long = queue_mail("a@mail.ru", "Отменено: " + "очень длинное название " * 20, "Текст")
+    parsed = email.message_from_bytes(row.message, policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert max(len(line) for line in row.message.split(b"\r\n")) < 998
+    assert len(too_long.subject) == 150 and too_long.subject.endswith("…")

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=15)
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_TIMEOUT_SECONDS = 10
+#: Longer subjects are shortened (an unfolded encoded header must stay far below 998 bytes).
+MAX_SUBJECT = 150
 
 _EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]{2,}$")
 
@@ -117,13 +119,17 @@ def queue_mail(to: str, subject: str, text: str, html: str | None = None, attach
     With ``dedupe_key``, a message with the same key is queued at most once ever: the existing
     row is returned instead (safe against a concurrent sender too, by the unique index).
     """
+    if len(subject) > MAX_SUBJECT:
+        subject = subject[:MAX_SUBJECT - 1].rstrip() + "…"
     if dedupe_key is not None:
         existing = OutboxMessage.query.filter_by(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
     message = build_message(to, subject, text, html, attachments)
-    # CRLF line endings, as SMTP requires (smtplib sends bytes unchanged).
-    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    # CRLF line endings, as SMTP requires (smtplib sends bytes unchanged). Headers are not
+    # folded: folding long Cyrillic subjects loses spaces between encoded words (the body was
+    # already wrapped when it was encoded, so no line gets near SMTP's 998-byte limit).
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n", max_line_length=None))
     row = OutboxMessage(to_address=to, subject=subject, message=data,
                         dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0,
                         next_attempt_at=now_utc())

@@ -231,6 +231,13 @@ def load(rng, size: str, ctx: dict) -> None:
         registrations.append(_register(event, demo_school, group,
                                        staff[demo_school.id][index % 3: index % 3 + 1],
                                        coordinator))
+    internal = [e for e in upcoming[6:] if e.school_internal
+                and e.organizer_id == demo_school.id]
+    for event in internal[:2]:
+        group = _group_for(rng, event, rosters[demo_school.id], 25)
+        if group:
+            registrations.append(_register(event, demo_school, group,
+                                           staff[demo_school.id][6:7], coordinator))
     if today_event is not None:
         for org_id in list(orgs)[1:5]:
             group = _group_for(rng, today_event, rosters[org_id], 10)

@@ -472,3 +472,15 @@ from hypothesis import strategies as st  # noqa: E402
 def test_any_russian_number_with_separators_normalizes(digits, prefix, separators):
     raw = prefix + "".join(sep + d for sep, d in zip(separators, digits, strict=True))
     assert normalize_phone(raw) == "+7" + digits
+
+
+def test_email_addresses_are_checked_and_idn_domains_converted():
+    from webapp.parents.services import normalize_email_address
+
+    assert normalize_email_address(" Ivanova@Mail.RU ") == "ivanova@mail.ru"
+    assert normalize_email_address("ivan@почта.рф") == "ivan@xn--80a1acny.xn--p1ai"
+    for bad in ["иван@mail.ru", "ivanova@", "@mail.ru", "ivan ova@mail.ru", "a@b", "a@@b.ru",
+                "Иванова <ivanova@mail.ru>"]:
+        with pytest.raises(ServiceError) as err:
+            normalize_email_address(bad)
+        assert err.value.fields["email"]

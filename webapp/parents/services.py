@@ -7,6 +7,7 @@ Every service takes plain arguments, flushes but never commits, and raises ``Ser
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -82,6 +83,14 @@ def normalize_email_address(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     email = raw.strip().lower()
+    local, at, domain = email.rpartition("@")
+    if at and domain and not domain.isascii():
+        # «почта.рф» is sent as its ASCII form (punycode); a bad domain fails the check below.
+        with contextlib.suppress(UnicodeError):
+            email = f"{local}@{domain.encode('idna').decode('ascii')}"
+    if at and not local.isascii():
+        raise ServiceError("invalid_email", "Имя ящика (до @) должно быть латиницей: "
+                           "почтовые серверы не принимают другие буквы.", field="email")
     if not is_valid_email(email):
         raise ServiceError("invalid_email", "Введите адрес электронной почты в формате "
                            "name@example.ru.", field="email")

@@ -88,6 +88,16 @@ class SchoolAdvice:
     school: OrgIndicators
     gaps: list[Gap]
 
+    def events(self, limit: int = 4) -> list[tuple[Event, list[str]]]:
+        """Upcoming events helping any of the gaps, soonest first, each with the indicators it
+        helps (an event suggested for two gaps is listed once)."""
+        helps: dict[int, tuple[Event, list[str]]] = {}
+        for gap in self.gaps:
+            for event in gap.events:
+                helps.setdefault(event.id, (event, []))[1].append(gap.title)
+        ordered = sorted(helps.values(), key=lambda pair: (-len(pair[1]), pair[0].starts_at))
+        return sorted(ordered[:limit], key=lambda pair: pair[0].starts_at)
+
 
 def needed_to_reach(own: Figure, city: Figure) -> int:
     """The smallest n with (own.a + n) / own.b ≥ city.a / city.b, in exact integers."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -27,6 +26,7 @@ from reports.indicators import (
     PRESCHOOL_SHORT,
     compute_indicators,
     monthly_trend,
+    name_key,
     percent_of,
 )
 from reports.params import (
@@ -68,12 +68,6 @@ def _previous_period(query: ReportQuery) -> Period | None:
         return Period(first.replace(year=first.year - 1), last.replace(year=last.year - 1))
     except ValueError:  # 29 February
         return None
-
-
-def name_key(name: str) -> tuple:
-    """«СОШ № 2» before «СОШ № 10»: numbers inside names compare as numbers."""
-    return tuple(int(part) if part.isdigit() else part
-                 for part in re.split(r"(\d+)", name.lower().replace("ё", "е")) if part)
 
 
 def _sorted_rows(rows, sort: str, descending: bool):

@@ -134,7 +134,8 @@ def spravka_pdf(data: Spravka) -> bytes:
         paragraph("• " + line)
     pdf.ln(2)
     pdf.set_font(family, "", 9)
-    with pdf.table(col_widths=(110, 25, 25, 28, 32, 30), headings_style=bold,
+    with pdf.table(col_widths=(110, 25, 25, 28, 32, 30), headings_style=bold, cell_fill_mode="ROWS",
+                   cell_fill_color=(244, 246, 248),
                    text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
                    line_height=5) as table:
         table.row(["Показатель", "A", "B", "X", f"X за {data.previous_title}", "Изменение"])
@@ -151,7 +152,8 @@ def spravka_pdf(data: Spravka) -> bytes:
     heading("2. Динамика по месяцам")
     paragraph("Число отметок обучающихся школ за месяц и доля обучающихся, вовлечённых с "
               "начала учебного года (показатель 1 нарастающим итогом).")
-    with pdf.table(col_widths=(40, 45, 55), headings_style=bold, width=140, align="LEFT",
+    with pdf.table(col_widths=(40, 45, 55), headings_style=bold, cell_fill_mode="ROWS",
+                   cell_fill_color=(244, 246, 248), width=140, align="LEFT",
                    text_align=("LEFT", "RIGHT", "RIGHT"), line_height=5) as table:
         table.row(["Месяц", "Отметок обучающихся", "Вовлечено с начала года"])
         for point in data.trend:
@@ -171,18 +173,28 @@ def spravka_pdf(data: Spravka) -> bytes:
             or "нет данных") + ".")
 
     heading("5. Адресные рекомендации")
+    paragraph("Для каждой школы ниже городского уровня: показатель, отставание в процентных "
+              "пунктах и сколько ещё участников (мероприятий) нужно, чтобы выйти на городской "
+              "уровень; затем ближайшие мероприятия, которые помогут (адаптированные для ОВЗ — "
+              "для охвата обучающихся с ОВЗ, ранней профориентации — для ранних показателей).")
     if not data.advice:
         paragraph("Все школы на городском уровне или выше по всем показателям.")
     for item in data.advice:
-        pdf.set_font(family, "B", 10)
-        pdf.multi_cell(0, 6, item.school.name, new_x="LMARGIN", new_y="NEXT")
-        for gap in item.gaps:
-            paragraph(f"• {gap.title}: {_p(gap.own.percent)} при городском {_p(gap.city.percent)}"
-                      f" (ниже на {f'{gap.points}'.replace('.', ',')} п. п.): чтобы выйти на "
-                      f"городской уровень, нужно {gap.need_text}. {gap.advice}", 9)
-            for event in gap.events:
-                paragraph(f"    – {format_date(event.starts_at)} «{event.title}», "
-                          f"{event.organizer.display_name}", 8.5)
+        if pdf.get_y() > pdf.h - pdf.b_margin - 22:
+            pdf.add_page()
+        pdf.set_font(family, "B", 9.5)
+        pdf.multi_cell(0, 5, item.school.name, new_x="LMARGIN", new_y="NEXT")
+        paragraph("; ".join(
+            f"{gap.title}: {_p(gap.own.percent)} при городском {_p(gap.city.percent)} "
+            f"(−{f'{gap.points}'.replace('.', ',')} п. п.), нужно {gap.need_text}"
+            for gap in item.gaps) + ".", 8.5)
+        suggested = item.events()
+        if suggested:
+            paragraph("Подойдут: " + "; ".join(
+                f"{format_date(event.starts_at)} «{event.title}» ({event.organizer.display_name})"
+                f" — {', '.join(t.lower() for t in helps)}" for event, helps in suggested)
+                + ".", 8)
+        pdf.ln(1)
     buffer = io.BytesIO()
     pdf.output(buffer)
     return buffer.getvalue()
@@ -228,6 +240,7 @@ def _bars(pdf: FPDF, family: str, data: Spravka) -> None:
             pdf.set_xy(x0 + label_w + length + 1, y + offset * row_h)
             pdf.cell(25, row_h - 0.6, _p(value))
         pdf.set_xy(x0, y + 2 * row_h + 2)
+    pdf.set_fill_color(255, 255, 255)
     pdf.ln(1)
 
 
@@ -235,7 +248,8 @@ def _org_table(pdf: FPDF, family: str, rows: list[OrgIndicators], short: dict,
                bold: FontFace) -> None:
     pdf.set_font(family, "", 7.5)
     widths = (61,) + (24,) * len(INDICATOR_KEYS)
-    with pdf.table(col_widths=widths, headings_style=bold, line_height=4,
+    with pdf.table(col_widths=widths, headings_style=bold, cell_fill_mode="ROWS",
+                   cell_fill_color=(244, 246, 248), line_height=4,
                    text_align=("LEFT",) + ("RIGHT",) * len(INDICATOR_KEYS)) as table:
         table.row(["Организация"] + [f"{i + 1}. {short[k]}" for i, k in
                                      enumerate(INDICATOR_KEYS)])

@@ -484,3 +484,17 @@ def test_email_addresses_are_checked_and_idn_domains_converted():
         with pytest.raises(ServiceError) as err:
             normalize_email_address(bad)
         assert err.value.fields["email"]
+
+
+def test_ticket_page_works_for_a_parent_before_and_after_withdrawal(client, factory, db):
+    event = parent_event(factory)
+    db.session.commit()
+    secret = secret_from(signup(client, event))
+    token = Ticket.query.one().token
+    page = client.get(f"/t/{token}")
+    assert page.status_code == 200
+    assert "Иванова Мария" not in page.get_data(as_text=True)  # strangers see «Имя Ф.» only
+    client.post_form(f"/my/{secret}/withdraw")
+    page = client.get(f"/t/{token}")
+    assert page.status_code == 200
+    assert "Иванова" not in page.get_data(as_text=True)

@@ -41,6 +41,11 @@ def managed_event(event_id: int) -> Event:
     return event
 
 
+def local_seconds(value) -> str:
+    """ЧЧ:ММ:СС in Tomsk: scans a few seconds apart must be told apart in the log."""
+    return value.astimezone(TOMSK).strftime("%H:%M:%S")
+
+
 def flag_titles(flag: str | None) -> list[str]:
     return [FLAG_TITLES.get(f, f) for f in (flag or "").split(",") if f]
 
@@ -153,7 +158,7 @@ def scans(event_id: int):
         "checkin_admin/scans.html", event=event, rows=rows, filters=filters, page=page,
         pages=pages, total=total, flagged_total=flagged_total, undoers=undoers, args=args,
         undo_forms={r.id: UndoForm(prefix=f"undo-{r.id}", formdata=None) for r in rows},
-        flag_titles=flag_titles, ScanOutcome=ScanOutcome,
+        flag_titles=flag_titles, local_seconds=local_seconds, ScanOutcome=ScanOutcome,
         title=f"Журнал сканирований — {event.title}")
 
 

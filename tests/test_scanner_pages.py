@@ -41,7 +41,7 @@ def test_organizer_gets_the_scanner_of_own_event(client, auth, door):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "День открытых дверей ТГУ" in html
-    assert 'aria-live="assertive"' in html
+    assert 'id="answer-live" aria-live="assertive"' in html
     assert "Код с билета (8 знаков) или ручной сканер" in html
     config = page_config(response)
     assert config["mode"] == "session"

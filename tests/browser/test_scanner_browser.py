@@ -67,6 +67,9 @@ def test_organizer_scans_a_ticket_with_the_camera(browser, live_server, make_y4m
     assert "Билет принят" in answer
     assert "8А класс · СОШ № 7" in answer
     assert page.get_attribute("#answer", "data-tone") == "ok"
+    # screen readers hear the same answer from the live region
+    page.wait_for_function("document.getElementById('answer-live').textContent"
+                           ".startsWith('Билет принят. Антонова Алина. 8А класс')")
     rows = checkins(door["event"].id)
     assert [(r.ticket_id, r.user_id, r.scanner_link_id) for r in rows] == [
         (ticket.id, door["organizer"].id, None)]

@@ -401,6 +401,7 @@
       if (text === "Нужна помощь") { li.className = "sc-assist"; }
       lines.appendChild(li);
     });
+    announce([view.offline ? "Офлайн." : "", view.title, view.name].concat(view.lines, view.details));
     var canForce = result.status === "not_open" && cfg.canForce && !result.offline && parsed;
     state.forceCode = canForce ? parsed : null;
     $("answer-force").hidden = !canForce;
@@ -410,6 +411,14 @@
     clearTimeout(state.answerTimer);
     var wait = view.tone === "ok" ? 2500 : (canForce ? 15000 : 5000);
     state.answerTimer = setTimeout(hideAnswer, wait);
+  }
+
+  /* Screen readers hear every answer from a live region that is always on the page. */
+  function announce(parts) {
+    var text = parts.filter(function (p) { return p; }).join(". ").replace(/\.\./g, ".");
+    var live = $("answer-live");
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 30);
   }
 
   function showError(message) {
@@ -646,6 +655,7 @@
       lines.appendChild(li);
     }
     $("answer-force").hidden = true;
+    announce([view.title, other ? "Не отмечено: " + other : ""]);
     signal(view.tone);
     addRecent({ tone: view.tone, title: view.title, name: "", when: new Date().toISOString(), pending: summary.offline });
     clearTimeout(state.answerTimer);

@@ -1,19 +1,24 @@
 """The scan service: every rule of a scan at the door, used by the API, the pages and the sync.
 
-One call judges one scanned code for one event and records the scan, failed ones included.
+A scan is judged by reading (:func:`prepare_scan`: one query finds the ticket, what the door
+shows and its current check-in) and then written by one INSERT (:func:`record_scan`). Every
+scan is recorded, failed ones included.
 
-- Idempotent: a repeated ``client_scan_id`` returns the first answer and records nothing.
-- Safe under concurrency: the check-in itself is an INSERT guarded by the partial unique index
-  ``uq_scans_ticket_checkin`` (one ``ok``, not undone scan per ticket). The INSERT runs in a
-  SAVEPOINT; when a parallel scan won, the IntegrityError is caught and the answer becomes
-  ``already_checked_in``. No read-then-write race decides who is first.
-- On SQLite the caller starts the transaction with :func:`start_scan_transaction` (BEGIN
-  IMMEDIATE), so a writer never fails with "database is locked" after reading.
+- Idempotent: ``client_scan_id`` is unique; a repeated id makes the INSERT fail and the first
+  answer is returned (:func:`replay_scan`), recording nothing new.
+- Safe under concurrency: the check-in is an INSERT guarded by the partial unique index
+  ``uq_scans_ticket_checkin`` (one ``ok``, not undone scan per ticket). When a parallel scan
+  won, the IntegrityError is caught (SAVEPOINT in :func:`perform_scan`, a rolled-back short
+  transaction on the single-scan API path) and the scan is judged again: ``already_checked_in``.
+  No read-then-write race decides who is first.
+- On SQLite the write runs in BEGIN IMMEDIATE (:func:`start_scan_transaction`), so a writer
+  never fails with "database is locked" after reading.
 - Phone clocks are checked: a ``scanned_at`` in the future or long before the event is replaced
   by the server time and the scan is flagged ``clock_skew``.
 - The earliest scan wins: when a scan made offline arrives whose (believable) ``scanned_at`` is
   earlier than the existing check-in's, it becomes the check-in and the other one is turned
-  into a repeat. Online scans are judged in arrival order.
+  into a repeat (a conditional UPDATE in the same write). Online scans are judged in arrival
+  order, so two scans at the same moment give one ``ok`` and one ``already_checked_in``.
 
 Services flush, never commit; the route commits once.
 """
@@ -51,7 +56,6 @@ from models import (
     now_utc,
 )
 from models.errors import ConflictError, PermissionDenied, ServiceError
-from models.event import DEFAULT_CHECKIN_LEAD
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 
 #: A phone clock ahead of the server by more than this is not believed.
@@ -243,21 +247,6 @@ def event_info(event) -> EventInfo:
         return event
     return EventInfo(event.id, event.title, event.organizer_id, event.status, event.starts_at,
                      event.effective_checkin_opens_at, event.effective_checkin_closes_at)
-
-
-_E = Event.__table__
-_EVENT_QUERY = sa.select(
-    _E.c.id, _E.c.title, _E.c.organizer_id, _E.c.status, _E.c.starts_at, _E.c.ends_at,
-    _E.c.checkin_opens_at, _E.c.checkin_closes_at).where(_E.c.id == sa.bindparam("id"))
-
-
-def load_event_info(event_id: int) -> EventInfo | None:
-    row = db.session.execute(_EVENT_QUERY, {"id": event_id}).first()
-    if row is None:
-        return None
-    return EventInfo(row.id, row.title, row.organizer_id, row.status, row.starts_at,
-                     row.checkin_opens_at or row.starts_at - DEFAULT_CHECKIN_LEAD,
-                     row.checkin_closes_at or row.ends_at)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -498,3 +498,18 @@ def test_ticket_page_works_for_a_parent_before_and_after_withdrawal(client, fact
     page = client.get(f"/t/{token}")
     assert page.status_code == 200
     assert "Иванова" not in page.get_data(as_text=True)
+
+
+def test_tampered_fields_get_russian_messages_and_store_nothing(client, factory, db):
+    event = parent_event(factory)
+    db.session.commit()
+    response = signup(client, event, child_grade="14", child_organization_id="abc",
+                      name="Я" * 201)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Класс — число от 0 до 11" in page
+    assert "Не длиннее 200 символов." in page
+    assert "Invalid" not in page and "Not a valid" not in page
+    response = signup(client, event, child_organization_id="999999")
+    assert "Выберите школу или детский сад из списка." in response.get_data(as_text=True)
+    assert ParentSignup.query.count() == 0

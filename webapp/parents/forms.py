@@ -29,6 +29,26 @@ def radio_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def max_length(n: int) -> Length:
+    return Length(max=n, message=f"Не длиннее {n} символов.")
+
+
+def int_or_zero(value) -> int:
+    """Select coercion that never fails: a tampered value becomes 0 ("not chosen") and the
+    service then explains what is missing, in Russian."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def grade_or_none(value: str | None) -> int | None:
+    """The chosen grade, None when not given, -1 for anything else (refused by the service)."""
+    if value in (None, ""):
+        return None
+    return int(value) if str(value).isdigit() else -1
+
+
 class HoneypotMixin:
     #: Hidden from people (CSS and aria-hidden); scripts that fill every field fill it.
     website = StringField("Сайт (оставьте это поле пустым)", validators=[Optional()])
@@ -36,34 +56,34 @@ class HoneypotMixin:
 
 class ParentSignupForm(HoneypotMixin, FlaskForm):
     name = StringField("Фамилия и имя", validators=[
-        DataRequired("Введите фамилию и имя."), Length(max=200, message="Не длиннее 200 символов.")
+        DataRequired("Введите фамилию и имя."), max_length(200)
     ], render_kw={"autocomplete": "name"})
-    phone = TelField("Телефон", validators=[Optional(), Length(max=40)],
+    phone = TelField("Телефон", validators=[Optional(), max_length(40)],
                      render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    email = EmailField("Электронная почта", validators=[Optional(), Length(max=254)],
+    email = EmailField("Электронная почта", validators=[Optional(), max_length(254)],
                        render_kw={"autocomplete": "email", "inputmode": "email"})
     child_organization_id = SelectField("Школа или детский сад ребёнка (необязательно)",
-                                        coerce=int, default=0, validate_choice=False)
+                                        coerce=int_or_zero, default=0, validate_choice=False)
     child_grade = SelectField("Класс ребёнка (необязательно)", choices=GRADE_CHOICES,
-                              default="")
+                              default="", validate_choice=False)
     consent = BooleanField("Я даю согласие на обработку моих персональных данных "
                            "на условиях, изложенных выше", default=False)
 
 
 class TeacherSignupForm(HoneypotMixin, FlaskForm):
     last_name = StringField("Фамилия", validators=[DataRequired("Введите фамилию."),
-                                                   Length(max=100)],
+                                                   max_length(100)],
                             render_kw={"autocomplete": "family-name"})
-    first_name = StringField("Имя", validators=[DataRequired("Введите имя."), Length(max=100)],
+    first_name = StringField("Имя", validators=[DataRequired("Введите имя."), max_length(100)],
                              render_kw={"autocomplete": "given-name"})
-    middle_name = StringField("Отчество (если есть)", validators=[Optional(), Length(max=100)],
+    middle_name = StringField("Отчество (если есть)", validators=[Optional(), max_length(100)],
                               render_kw={"autocomplete": "additional-name"})
-    organization_id = SelectField("Школа или детский сад, где вы работаете", coerce=int,
-                                  default=0, validate_choice=False)
+    organization_id = SelectField("Школа или детский сад, где вы работаете",
+                                  coerce=int_or_zero, default=0, validate_choice=False)
     email = EmailField("Электронная почта", validators=[
-        DataRequired("Введите адрес электронной почты: на него придёт билет."), Length(max=254)
+        DataRequired("Введите адрес электронной почты: на него придёт билет."), max_length(254)
     ], render_kw={"autocomplete": "email", "inputmode": "email"})
-    phone = TelField("Телефон (необязательно)", validators=[Optional(), Length(max=40)],
+    phone = TelField("Телефон (необязательно)", validators=[Optional(), max_length(40)],
                      render_kw={"autocomplete": "tel", "inputmode": "tel"})
     consent = BooleanField("Я даю согласие на обработку моих персональных данных "
                            "на условиях, изложенных выше", default=False)
@@ -78,5 +98,5 @@ class ConfirmTeacherForm(FlaskForm):
 
 class RejectTeacherForm(FlaskForm):
     reason = TextAreaField("Причина (её получит педагог)", validators=[
-        DataRequired("Напишите причину: её получит педагог."), Length(max=1000)
+        DataRequired("Напишите причину: её получит педагог."), max_length(1000)
     ])

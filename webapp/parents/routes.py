@@ -32,6 +32,7 @@ from webapp.parents.forms import (
     ParentSignupForm,
     RejectTeacherForm,
     TeacherSignupForm,
+    grade_or_none,
     radio_choices,
     school_choices,
 )
@@ -101,7 +102,7 @@ def signup(event_id: int):
                 result = services.sign_up_parent(
                     event.id, name=form.name.data, phone=form.phone.data, email=form.email.data,
                     child_organization_id=form.child_organization_id.data or None,
-                    child_grade=int(form.child_grade.data) if form.child_grade.data else None,
+                    child_grade=grade_or_none(form.child_grade.data),
                     consent=bool(form.consent.data), ip=_client_ip(),
                 )
             except ServiceError as err:
@@ -117,8 +118,7 @@ def signup(event_id: int):
         problems, _phone, _email = services.parent_field_problems(
             name=form.name.data, phone=form.phone.data, email=form.email.data,
             child_organization_id=form.child_organization_id.data or None,
-            child_grade=int(form.child_grade.data) if (form.child_grade.data or "").isdigit()
-            else None, consent=bool(form.consent.data))
+            child_grade=grade_or_none(form.child_grade.data), consent=bool(form.consent.data))
         _merge_problems(form, problems)
     event = db.session.get(Event, event_id)
     return render_template("parents/signup.html", form=form, event=event,

@@ -17,6 +17,7 @@ from checkin.services import iso
 from models import (
     Event,
     Organization,
+    OrgKind,
     ParentSignup,
     Registration,
     RegistrationStatus,
@@ -162,6 +163,16 @@ def build_scanner_data(event: Event, *, scanner_link=None) -> dict:
     ).all()
     groups = [[code_hash(group_code), index_of(org_id, short or full), members.get(reg_id, [])]
               for reg_id, group_code, org_id, short, full in registrations]
+
+    # Every active school and kindergarten after those with tickets (indexes of the ticket
+    # ones unchanged): the walk-in form offers pupils of schools not registered yet.
+    for org_id, short, full in db.session.execute(
+        sa.select(Organization.id, Organization.short_name, Organization.name)
+        .where(Organization.active.is_(True),
+               Organization.kind.in_((OrgKind.SCHOOL, OrgKind.PRESCHOOL)))
+        .order_by(Organization.name)
+    ):
+        index_of(org_id, short or full)
 
     return {
         "event": {"id": event.id, "title": event.title, "starts_at": iso(event.starts_at),

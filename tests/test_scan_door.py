@@ -48,6 +48,7 @@ def door(factory, db):
                                  capacity=10)
     school = factory.create_org(short_name="СОШ № 7")
     other_school = factory.create_org(short_name="Гимназия № 1")
+    outsider_school = factory.create_org(short_name="Лицей № 9")
     registration = Registration(event_id=event.id, organization_id=school.id)
     db.session.add(registration)
     db.session.flush()
@@ -68,6 +69,7 @@ def door(factory, db):
     db.session.commit()
     return {"organizer": organizer, "event": event, "school": school,
             "other_school": other_school, "registration": registration,
+            "outsider_school": outsider_school,
             "tickets": [t1, t2, t3, t4], "headers": bearer(token), "link": link,
             "link_headers": bearer(link_token)}
 
@@ -90,7 +92,10 @@ def test_scanner_data_shape_and_hashes(client, door):
     assert data["event"]["checkin_opens_at"] == (
         door["event"].starts_at - timedelta(hours=2)).isoformat()
     schools = [name for _id, name in data["schools"]]
-    assert schools == ["СОШ № 7", "Гимназия № 1"]
+    assert schools[:2] == ["СОШ № 7", "Гимназия № 1"]  # the schools of the tickets first
+    # then every other active school, for walk-ins of pupils from schools not registered yet
+    outsider = door["outsider_school"]
+    assert [outsider.id, "Лицей № 9"] in data["schools"]
     rows = {row[0]: row for row in data["tickets"]}
     assert set(rows) == {h16(t.token) for t in door["tickets"]}
     r1 = rows[h16(t1.token)]

@@ -138,7 +138,9 @@
       await refreshData();
       setOnline(true);
     } catch (err) {
-      if (err instanceof OfflineError) { setOnline(false); scheduleRetry(); }
+      if (err instanceof OfflineError) {
+        if (state.online) { setOnline(false); } else { scheduleRetry(); }
+      }
       else if (!(err instanceof ApiFailure && err.status === 401)) { scheduleRetry(); }
     }
   }
@@ -295,7 +297,8 @@
         return result;
       } catch (err) {
         if (err instanceof ApiFailure) {
-          return { status: "error", message: err.message };
+          return { status: "error", message: err.message,
+            title: err.status === 401 ? "Сканер остановлен" : "Не удалось проверить код" };
         }
         setOnline(false);
       }

@@ -287,7 +287,7 @@
         view.details.push("Телефон офлайн и ещё не загрузил список билетов. Скан сохранён и будет отправлен на сервер.");
         break;
       default:
-        view.title = "Ошибка";
+        view.title = result.title || "Не удалось проверить код";
         view.details.push(result.message || "Не удалось проверить код.");
     }
     if (view.assistance && (result.status === "ok" || result.status === "already_checked_in")) {

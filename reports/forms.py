@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SubmitField
+from wtforms import DateField, IntegerField, SelectField, SubmitField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from models.academic_year import academic_year_title, current_academic_year
 from reports.params import ROADMAP_SECTIONS
+
+_BAD_DATE = "Введите дату полностью, например 01.09.2025."
 
 
 class ChoiceField(SelectField):
@@ -37,6 +39,10 @@ class ReportFilterForm(FlaskForm):
     category = ChoiceField("Категория мероприятий")
     organizer_id = ChoiceField("Организатор")
     roadmap_section = ChoiceField("Раздел дорожной карты")
+    date_from = DateField("Или период: с", name="from", format="%Y-%m-%d",
+                          validators=[Optional()], invalid_value_message=_BAD_DATE)
+    date_to = DateField("по", name="to", format="%Y-%m-%d", validators=[Optional()],
+                        invalid_value_message=_BAD_DATE)
     threshold = IntegerField(
         "Порог, %", validators=[Optional(), NumberRange(min=0, max=100,
                                                          message="Порог — от 0 до 100.")])

@@ -87,7 +87,7 @@ def _trend_chart(trend, b_students: int, title: str, chart_id: str):
 
 def _apply_param_errors(form, err: ReportParamsError) -> None:
     for name, message in err.fields.items():
-        field = getattr(form, name, None)
+        field = getattr(form, {"from": "date_from", "to": "date_to"}.get(name, name), None)
         if field is not None and hasattr(field, "errors") and name != "submit":
             field.errors = list(field.errors) + [message]
         else:
@@ -112,8 +112,11 @@ def dashboard():
     context = {"form": form, "report": None, "title": "Показатели города"}
     valid = form.validate()
     if valid:
+        args = request.args.copy()
+        if args.get("from") or args.get("to"):
+            args.pop("year", None)  # a date range replaces the year chosen in the list
         try:
-            query = parse_report_args(request.args)
+            query = parse_report_args(args)
         except ReportParamsError as err:
             _apply_param_errors(form, err)
             valid = False

@@ -219,3 +219,15 @@ def test_csv_reads_back_with_cyrillic_in_a_russian_excel_format(client, auth, ci
     assert "МАОУ СОШ № 102" not in names  # a coordinator gets own school and the totals
     own = rows[names.index("МАОУ СОШ № 101") + 1]
     assert own[2:5] == ["1", "4", "25,0"]
+
+
+def test_dashboard_for_a_date_range_and_a_bad_range(client, auth, city):
+    login(auth, city, "admin")
+    page = text(client.get("/reports/?from=2024-10-01&to=2024-10-31"))
+    assert "01.10.2024 – 31.10.2024" in page
+    assert "/reports/indicators.xlsx?from=2024-10-01&amp;to=2024-10-31" in page
+    bad = client.get("/reports/?from=2024-10-31&to=2024-10-01")
+    assert bad.status_code == 422
+    assert "Дата окончания раньше даты начала." in text(bad)
+    half = client.get("/reports/?from=2024-10-01")
+    assert half.status_code == 422 and "Укажите обе даты периода" in text(half)

@@ -155,7 +155,8 @@ def test_my_events_lists_own_with_counts(client, auth, db, factory, organizer):
     body = text(client.get("/organizer/events"))
     assert "Моё мероприятие" in body and "Не моё мероприятие" not in body
     row = body[body.index("Моё мероприятие"):].split("</tr>")[0]
-    assert '<td class="num text-nowrap">2 / 10</td>' in row
+    assert ('<td class="num text-nowrap">2<div class="small text-body-secondary">из 10</div>'
+            '</td>') in row
     assert '<td class="num">1</td>' in row
 
 

@@ -90,8 +90,8 @@ def main() -> None:
 
         filters, now = ind.ReportFilters(), now_utc()
         statements = [
-            ind.students_query(period, filters),
-            ind.teachers_query(period, filters, now),
+            ind.people_query(period, filters),
+            ind.staff_only_query(period, filters, now),
             ind.city_events_held_query(period, filters),
             ind.planned_events_query(period, filters),
             ind.organizations_query(year),

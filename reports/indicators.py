@@ -250,32 +250,40 @@ def _edu_kinds() -> list[str]:
     return [OrgKind.SCHOOL.value, OrgKind.PRESCHOOL.value]
 
 
-def students_query(period: Period, filters: ReportFilters):
-    """Per organization: distinct students, early, ОВЗ; events held (all, early) by its students."""
+def people_query(period: Period, filters: ReportFilters):
+    """One pass over the period's check-ins, per organization of the holder: distinct students,
+    early, ОВЗ; events held (all, early) by its students; distinct teachers checked in (all,
+    early). Parents (no organization) drop out at the join."""
+    holder_org = sa.func.coalesce(students.c.organization_id, teachers.c.organization_id)
+    is_student = students.c.id.is_not(None)
     held = sa.and_(
+        is_student,
         events.c.status == "published",
         events.c.audience == _section_audience(orgs.c.kind),
         sa.or_(events.c.school_internal.is_(False),
                events.c.organizer_id == students.c.organization_id),
     )
+    early = events.c.early.is_(True)
     return (
         sa.select(
-            students.c.organization_id,
+            orgs.c.id,
             sa.func.count(sa.distinct(students.c.id)),
-            sa.func.count(sa.distinct(sa.case((events.c.early.is_(True), students.c.id)))),
+            sa.func.count(sa.distinct(sa.case((early, students.c.id)))),
             sa.func.count(sa.distinct(sa.case((students.c.ovz.is_(True), students.c.id)))),
             sa.func.count(sa.distinct(sa.case((held, events.c.id)))),
-            sa.func.count(sa.distinct(sa.case((sa.and_(held, events.c.early.is_(True)),
-                                               events.c.id)))),
+            sa.func.count(sa.distinct(sa.case((sa.and_(held, early), events.c.id)))),
+            sa.func.count(sa.distinct(teachers.c.id)),
+            sa.func.count(sa.distinct(sa.case((early, teachers.c.id)))),
         )
         .select_from(
             checkins_join()
-            .join(students, students.c.id == tickets.c.student_id)
-            .join(orgs, orgs.c.id == students.c.organization_id)
+            .outerjoin(students, students.c.id == tickets.c.student_id)
+            .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id)
+            .join(orgs, orgs.c.id == holder_org)
         )
         .where(*checkin_conditions(), scans_in_period(period, filters),
-               tickets.c.kind == "student", orgs.c.kind.in_(_edu_kinds()))
-        .group_by(students.c.organization_id)
+               orgs.c.kind.in_(_edu_kinds()))
+        .group_by(orgs.c.id)
     )
 
 
@@ -312,30 +320,34 @@ def city_events_held_query(period: Period, filters: ReportFilters):
     )
 
 
-def teachers_query(period: Period, filters: ReportFilters, now):
-    """Per organization: distinct teachers checked in or running started events (all, early)."""
-    checked_in = (
-        sa.select(tickets.c.teacher_id.label("teacher_id"), events.c.early.label("early"))
-        .select_from(checkins_join())
-        .where(*checkin_conditions(), scans_in_period(period, filters),
-               tickets.c.kind == "teacher")
-    )
-    running = (
-        sa.select(staff.c.teacher_id.label("teacher_id"), events.c.early.label("early"))
-        .select_from(staff.join(events, events.c.id == staff.c.event_id))
-        .where(*event_conditions(period, filters), events.c.status == "published",
-               events.c.starts_at <= now)
-    )
-    people = sa.union_all(checked_in, running).subquery("people")
+def staff_only_query(period: Period, filters: ReportFilters, now):
+    """Per organization: teachers running a published, already started event of the period who
+    are not already counted by a check-in (all events; early events) — added to
+    ``people_query``'s teachers. Small: only staff rows are looked at."""
+    sc, tk, ev = scans.alias("s3"), tickets.alias("t3"), events.alias("e3")
+
+    def checked_in(early_only: bool):
+        conditions = [tk.c.teacher_id == staff.c.teacher_id, *checkin_conditions(sc, tk),
+                      *event_conditions(period, filters, ev)]
+        if early_only:
+            conditions.append(ev.c.early.is_(True))
+        return sa.exists(sa.select(sa.literal(1))
+                         .select_from(tk.join(sc, sc.c.ticket_id == tk.c.id)
+                                      .join(ev, ev.c.id == tk.c.event_id))
+                         .where(*conditions))
+
     return (
         sa.select(
             teachers.c.organization_id,
-            sa.func.count(sa.distinct(people.c.teacher_id)),
-            sa.func.count(sa.distinct(sa.case((people.c.early.is_(True), people.c.teacher_id)))),
+            sa.func.count(sa.distinct(sa.case((~checked_in(False), staff.c.teacher_id)))),
+            sa.func.count(sa.distinct(sa.case((sa.and_(events.c.early.is_(True),
+                                                        ~checked_in(True)),
+                                               staff.c.teacher_id)))),
         )
-        .select_from(people.join(teachers, teachers.c.id == people.c.teacher_id)
-                     .join(orgs, orgs.c.id == teachers.c.organization_id))
-        .where(orgs.c.kind.in_(_edu_kinds()))
+        .select_from(staff.join(events, events.c.id == staff.c.event_id)
+                     .join(teachers, teachers.c.id == staff.c.teacher_id))
+        .where(*event_conditions(period, filters), events.c.status == "published",
+               events.c.starts_at <= now)
         .group_by(teachers.c.organization_id)
     )
 
@@ -393,9 +405,9 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
     use_plans = whole_year and not filters.narrowed
     session = db.session
 
-    student_rows = {row[0]: row[1:] for row in session.execute(students_query(period, filters))}
-    teacher_rows = {row[0]: row[1:] for row in session.execute(
-        teachers_query(period, filters, now))}
+    people_rows = {row[0]: row[1:] for row in session.execute(people_query(period, filters))}
+    staff_rows = {row[0]: row[1:] for row in session.execute(
+        staff_only_query(period, filters, now))}
     city_held = session.execute(city_events_held_query(period, filters)).one()
     planned_public = {"students": [0, 0], "preschool": [0, 0]}
     planned_internal: dict[tuple[str, int], list[int]] = {}
@@ -421,8 +433,9 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
             in session.execute(organizations_query(baseline_year)):
         kind = OrgKind(getattr(kind, "value", kind))
         audience = SECTION_AUDIENCE[kind]
-        st = student_rows.get(org_id, (0, 0, 0, 0, 0))
-        te = teacher_rows.get(org_id, (0, 0))
+        st = people_rows.get(org_id, (0, 0, 0, 0, 0, 0, 0))
+        extra = staff_rows.get(org_id, (0, 0))
+        te = (st[5] + extra[0], st[6] + extra[1])
         own_internal = planned_internal.get((audience, org_id), [0, 0])
         public_count = planned_public[audience][0] - internal_total[audience][0]
         public_early = planned_public[audience][1] - internal_total[audience][1]

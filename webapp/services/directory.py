@@ -324,7 +324,9 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     from models.organization import organization_name_key
     from webapp.spreadsheets import ProblemCollector, read_table
 
-    table = read_table(filename, data, baseline_import_columns())
+    columns = baseline_import_columns()
+    headers = {c.key: c.header for c in columns}
+    table = read_table(filename, data, columns)
     problems = ProblemCollector()
     orgs = Organization.query.all()
     by_external = {o.external_id.strip().lower(): o for o in orgs if o.external_id}
@@ -365,7 +367,7 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
         row_ok = True
         for column in BASELINE_FIELDS:
             value, problem = _parse_count(row.get(column))
-            header = {c.key: c.header for c in baseline_import_columns()}[column]
+            header = headers[column]
             if problem:
                 problems.add(row.number, f"«{header}»: {problem}.")
                 row_ok = False
@@ -378,8 +380,7 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
             continue
         figures = BaselineFigures(**values)
         for field, message in figures.problems().items():
-            header = {c.key: c.header for c in baseline_import_columns()}[field]
-            problems.add(row.number, f"«{header}»: {message}")
+            problems.add(row.number, f"«{headers[field]}»: {message}")
             row_ok = False
         baseline = existing.get(org.id)
         if row_ok and baseline is not None and baseline.locked and any(

@@ -198,3 +198,27 @@ def test_endpoints_are_in_the_openapi_document(client):
     assert "post" in paths["/api/v1/organizations/{org_id}/teachers"]
     assert "post" in paths["/api/v1/events/{event_id}/registrations"]
     assert "delete" in paths["/api/v1/registrations/{registration_id}"]
+
+
+def test_get_students_only_for_the_own_school(client, factory, school, headers):
+    mine = factory.create_student(school, last_name="Своя", class_name="7Б", ovz=True)
+    factory.create_student(school, last_name="Выбывший", active=False)
+    other = factory.create_org()
+    factory.create_student(other, last_name="Чужая")
+    organizer = factory.create_user(Role.ORGANIZER)
+    organizer_token = factory.create_token(organizer)
+    db.session.commit()
+    body = client.get(f"/api/v1/organizations/{school.id}/students",
+                      headers=headers).get_json()
+    assert [(s["id"], s["last_name"], s["ovz"]) for s in body["students"]] == [
+        (mine.id, "Своя", True)]
+    response = client.get(f"/api/v1/organizations/{other.id}/students", headers=headers)
+    assert response.status_code == 403 and "Чужая" not in response.get_data(as_text=True)
+    assert client.get(f"/api/v1/organizations/{other.id}/teachers",
+                      headers=headers).status_code == 403
+    g.pop("api_caller", None)
+    response = client.get(f"/api/v1/organizations/{school.id}/students",
+                          headers=factory.bearer(organizer_token))
+    assert response.status_code == 403
+    g.pop("api_caller", None)
+    assert client.get(f"/api/v1/organizations/{school.id}/students").status_code == 401

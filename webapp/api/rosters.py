@@ -8,9 +8,9 @@ else exact name) and updated instead of duplicated. Errors name the item, for ex
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
-from models import Organization, Role, db
+from models import Organization, Role, Student, Teacher, db
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import can_manage_roster
 from webapp.api import bp
@@ -139,3 +139,48 @@ def post_teachers(org_id: int):
         raise _problems_to_error(err) from err
     db.session.commit()
     return jsonify({"ids": [p.id for p in result.ordered]}), 201
+
+
+STUDENT_JSON = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "last_name": {"type": "string"}, "first_name": {"type": "string"},
+    "middle_name": {"type": "string"}, "class_name": {"type": "string"},
+    "grade": {"type": "integer"}, "ovz": {"type": "boolean"}, "external_id": {"type": "string"},
+    "active": {"type": "boolean"}}}
+
+
+@bp.get("/organizations/<int:org_id>/students")
+@documented("Ученики школы (только сама школа и администратор)", tags=["Списки школы"],
+            response={"type": "object", "properties": {
+                "students": {"type": "array", "items": STUDENT_JSON}}},
+            parameters=[{"name": "class_name", "in": "query", "schema": {"type": "string"}},
+                        {"name": "include_inactive", "in": "query",
+                         "schema": {"type": "boolean"}}])
+@api_login_required(Role.ADMIN, Role.COORDINATOR)
+def get_students(org_id: int):
+    org = _school(org_id)
+    query = Student.query.filter(Student.organization_id == org.id,
+                                 Student.anonymized_at.is_(None))
+    if request.args.get("include_inactive") not in ("true", "1"):
+        query = query.filter(Student.active.is_(True))
+    if request.args.get("class_name"):
+        query = query.filter(Student.class_name == request.args["class_name"])
+    students = query.order_by(Student.class_name, Student.last_name, Student.first_name).all()
+    return jsonify({"students": [{
+        "id": s.id, "last_name": s.last_name, "first_name": s.first_name,
+        "middle_name": s.middle_name, "class_name": s.class_name, "grade": s.grade,
+        "ovz": s.ovz, "external_id": s.external_id, "active": s.active} for s in students]})
+
+
+@bp.get("/organizations/<int:org_id>/teachers")
+@documented("Педагоги школы (только сама школа и администратор)", tags=["Списки школы"],
+            response={"type": "object"})
+@api_login_required(Role.ADMIN, Role.COORDINATOR)
+def get_teachers(org_id: int):
+    org = _school(org_id)
+    teachers = (Teacher.query.filter(Teacher.organization_id == org.id,
+                                     Teacher.active.is_(True),
+                                     Teacher.anonymized_at.is_(None))
+                .order_by(Teacher.last_name, Teacher.first_name).all())
+    return jsonify({"teachers": [{
+        "id": t.id, "last_name": t.last_name, "first_name": t.first_name,
+        "middle_name": t.middle_name, "email": t.email} for t in teachers]})

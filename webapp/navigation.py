@@ -34,6 +34,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Ученики", "schools.students", (Role.COORDINATOR,)),
     NavEntry("Педагоги", "schools.teachers", (Role.COORDINATOR,)),
     NavEntry("Заявки", "schools.registrations", (Role.COORDINATOR,)),
+    NavEntry("Списки школ", "schools.students", (Role.ADMIN,)),
     NavEntry("Заявки педагогов", "parents.teacher_signups", (Role.COORDINATOR,)),
     NavEntry("Почта", "parents.outbox", (Role.ADMIN,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),

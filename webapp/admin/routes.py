@@ -544,7 +544,11 @@ def audit():
 
 OBJECT_TITLES = {
     "organizations": "Организация", "users": "Пользователь", "baselines": "Базовые показатели",
-    "city_plans": "План города", "api_tokens": "API-токен",
+    "city_plans": "План города", "api_tokens": "API-токен", "events": "Мероприятие",
+    "categories": "Категория", "registrations": "Запись группы", "tickets": "Билет",
+    "scans": "Отметка", "scanner_links": "Ссылка сканера", "students": "Обучающийся",
+    "teachers": "Педагог", "parent_signups": "Запись родителя",
+    "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
 }
 ACTION_TITLES = {
     "organization.create": "организация добавлена",
@@ -563,6 +567,31 @@ ACTION_TITLES = {
     "baseline.import": "показатели загружены из файла",
     "city_plan.save": "план города сохранён",
     "token.create": "API-токен создан", "token.revoke": "API-токен отозван",
+    "organization.profile": "профиль организации изменён",
+    "category.create": "категория добавлена",
+    "event.create": "мероприятие создано", "event.update": "мероприятие изменено",
+    "event.publish": "мероприятие опубликовано", "event.cancel": "мероприятие отменено",
+    "event.duplicate": "мероприятие скопировано", "event.repeat": "мероприятие повторено",
+    "event.contacts_export": "выгружены контакты участников",
+    "registration.create": "группа записана", "registration.cancel": "запись группы отменена",
+    "registration.add_people": "в запись добавлены участники",
+    "ticket.cancel": "билет отменён",
+    "roster.import_students": "загружен список обучающихся",
+    "roster.import_teachers": "загружен список педагогов",
+    "roster.promote": "переход в следующий класс",
+    "student.create": "обучающийся добавлен", "teacher.create": "педагог добавлен",
+    "parent_signup.create": "родитель записался",
+    "parent_signup.cancel": "запись родителя отменена",
+    "parent_signup.withdraw": "родитель отозвал согласие",
+    "parent_signup.erase_past": "удалены данные родителей прошлых лет",
+    "teacher_signup.create": "педагог записался",
+    "teacher_signup.confirm": "запись педагога подтверждена",
+    "teacher_signup.reject": "запись педагога отклонена",
+    "teacher_signup.cancel": "запись педагога отменена",
+    "scanner_link.create": "ссылка сканера создана",
+    "scanner_link.revoke": "ссылка сканера отозвана",
+    "checkin.undo": "отметка отменена", "checkin.walk_in": "участник без записи отмечен",
+    "mail.retry_failed": "повторная отправка писем",
 }
 
 

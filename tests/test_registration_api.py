@@ -222,3 +222,20 @@ def test_get_students_only_for_the_own_school(client, factory, school, headers):
     assert response.status_code == 403
     g.pop("api_caller", None)
     assert client.get(f"/api/v1/organizations/{school.id}/students").status_code == 401
+
+
+def test_post_registration_after_the_window_is_409(client, factory, school, headers):
+    from datetime import timedelta
+
+    from models import now_utc
+
+    event = factory.create_event(registration_opens_at=now_utc() - timedelta(days=5),
+                                 registration_closes_at=now_utc() - timedelta(days=1))
+    kid = factory.create_student(school)
+    db.session.commit()
+    response = client.post(f"/api/v1/events/{event.id}/registrations",
+                           json={"student_ids": [kid.id]}, headers=headers)
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "registration_closed" and "Запись закрыта" in error["message"]
+    assert Registration.query.count() == 0 and Ticket.query.count() == 0

@@ -359,3 +359,36 @@ def test_promote_waitlist_does_nothing_when_full(factory, school, coordinator):
     db.session.commit()
     assert promote_waitlist(lock_event(event.id)) == []
     db.session.rollback()
+
+
+def test_kindergarten_groups_go_to_preschool_events_only(factory):
+    from models import OrgKind
+
+    kindergarten = factory.create_org(kind=OrgKind.PRESCHOOL)
+    child = factory.create_student(kindergarten, class_name="Старшая группа «Солнышко»",
+                                   grade=0)
+    preschool_event = factory.create_event(audience=Audience.PRESCHOOL, grades_min=None,
+                                           grades_max=None, capacity=5)
+    school_event = factory.create_event(grades_min=1, grades_max=4)
+    db.session.commit()
+    reg = register_group(None, preschool_event, kindergarten, [child.id], [])
+    db.session.commit()
+    assert statuses(reg) == [TicketStatus.CONFIRMED]
+    with pytest.raises(ServiceError) as err:
+        register_group(None, school_event, kindergarten, [child.id], [])
+    assert err.value.code == "grade_not_allowed"
+    assert "для 1–4 классов" in err.value.message
+
+
+def test_teacher_events_take_teachers_but_not_students(factory, school, coordinator):
+    event = factory.create_event(audience=Audience.TEACHERS, grades_min=None, grades_max=None)
+    teacher = factory.create_teacher(school)
+    student = factory.create_student(school)
+    db.session.commit()
+    with pytest.raises(ServiceError) as err:
+        register_group(coordinator, event, school, [student.id], [teacher.id])
+    db.session.rollback()
+    assert err.value.code == "grade_not_allowed" and "для педагогов" in err.value.message
+    reg = register_group(coordinator, event, school, [], [teacher.id])
+    db.session.commit()
+    assert [t.kind for t in reg.tickets] == [TicketKind.TEACHER]

@@ -263,3 +263,24 @@ def test_adding_a_student_from_the_register_page_returns_there(client, auth, coo
     response = client.post_form("/school/students/new?next=//evil.example/x",
                                 {**values, "last_name": "Другая"})
     assert "evil.example" not in response.headers["Location"]
+
+
+def test_add_and_edit_a_teacher(client, auth, coordinator, school):
+    auth.login(coordinator.email)
+    page = client.post_form("/school/teachers/new", {"last_name": "Петрова",
+                                                     "first_name": "Анна",
+                                                     "email": "не почта"}).get_data(
+        as_text=True)
+    assert "не похоже на адрес электронной почты" in page
+    assert Teacher.query.count() == 0
+    response = client.post_form("/school/teachers/new", {
+        "last_name": "Петрова", "first_name": "Анна", "middle_name": "Сергеевна",
+        "email": "Petrova@School7.ru"}, follow_redirects=True)
+    assert "Педагог Петрова Анна Сергеевна добавлен(а)." in response.get_data(as_text=True)
+    teacher = Teacher.query.one()
+    assert teacher.email == "petrova@school7.ru"
+    client.post_form(f"/school/teachers/{teacher.id}/edit", {
+        "last_name": "Петрова-Ким", "first_name": "Анна"})
+    client.post_form(f"/school/teachers/{teacher.id}/deactivate")
+    db.session.expire_all()
+    assert (teacher.last_name, teacher.active) == ("Петрова-Ким", False)

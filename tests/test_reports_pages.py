@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -231,3 +233,17 @@ def test_dashboard_for_a_date_range_and_a_bad_range(client, auth, city):
     assert "Дата окончания раньше даты начала." in text(bad)
     half = client.get("/reports/?from=2024-10-01")
     assert half.status_code == 422 and "Укажите обе даты периода" in text(half)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_xlsx_opens_in_libreoffice(client, auth, city, tmp_path):
+    login(auth, city, "admin")
+    (tmp_path / "p.xlsx").write_bytes(client.get(f"/reports/indicators.xlsx?year={YEAR}").data)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):59,34,76,1",
+                    "--outdir", str(tmp_path / "out"), str(tmp_path / "p.xlsx")],
+                   check=True, capture_output=True, timeout=180)
+    rows = list(csv.reader(io.StringIO((tmp_path / "out" / "p.csv").read_text("utf-8")),
+                           delimiter=";"))
+    city_row = next(r for r in rows if r and r[0].startswith("Город Томск — общеобразовательные"))
+    assert city_row[2:5] == ["2", "6", "33.3%"]

@@ -37,7 +37,7 @@ from reports.params import (
     parse_report_args,
 )
 from reports.recommendations import school_gaps
-from reports.spravka import build_spravka, spravka_pdf
+from reports.spravka import build_spravka, quoted, spravka_pdf
 from webapp.access import can_manage_event, roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -300,7 +300,7 @@ def spravka():
                       title=f"Показатели города за {data.year_title} и {data.previous_title}",
                       series=(data.year_title, data.previous_title), chart_id="spravka-chart")
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
-                           chart=chart,
+                           chart=chart, quoted=quoted,
                            titles=INDICATOR_TITLES, short=INDICATOR_SHORT,
                            preschool_short=PRESCHOOL_SHORT, months=MONTHS_NOMINATIVE,
                            title=f"Аналитическая справка за {academic_year_title(year)}")

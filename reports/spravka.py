@@ -80,6 +80,11 @@ def build_spravka(year: int, now=None) -> Spravka:
     return Spravka(year, report, previous, trend, strongest, weakest, advice, now)
 
 
+def quoted(title: str) -> str:
+    """«Title», unless the title already carries its own quotes."""
+    return title if "«" in title else f"«{title}»"
+
+
 # --- PDF -------------------------------------------------------------------------------------
 
 class _Pdf(FPDF):
@@ -191,7 +196,8 @@ def spravka_pdf(data: Spravka) -> bytes:
         suggested = item.events()
         if suggested:
             paragraph("Подойдут: " + "; ".join(
-                f"{format_date(event.starts_at)} «{event.title}» ({event.organizer.display_name})"
+                f"{format_date(event.starts_at)} {quoted(event.title)} "
+                f"({event.organizer.display_name})"
                 f" — {', '.join(t.lower() for t in helps)}" for event, helps in suggested)
                 + ".", 8)
         pdf.ln(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from models import db
@@ -13,6 +13,14 @@ from webapp.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer-token calls carry no cookies, so no CSRF; cookie calls are checked in api.auth.
 csrf.exempt(bp)
+
+
+@bp.before_app_request
+def _forget_previous_caller():
+    """Who is calling is decided per request. ``g`` lives as long as the app context, which
+    outlives one request where a context is pushed by hand (tests, CLI scripts)."""
+    for key in ("api_caller", "caller", "_login_user"):
+        g.pop(key, None)
 
 
 @bp.errorhandler(ApiError)

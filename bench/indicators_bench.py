@@ -112,7 +112,8 @@ def main() -> None:
         sql_wall, sql_cpu, sql_runs = timed(bare_sql, args.runs)
         trend_wall, _trend_cpu, _ = timed(trend, max(3, args.runs // 2))
         print(f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.python_version()}"
-              f" · {dialect} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+              f" · {dialect} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · load "
+              f"average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
         print("data: " + ", ".join(f"{k} {v:,}".replace(",", " ") for k, v in sizes.items()))
         print(f"year {year}/{year + 1}: city students {result.city['students'].a} of "
               f"{result.city['students'].b}, schools {len(result.schools)}, kindergartens "

@@ -4,8 +4,9 @@
 section) and the city in five small queries, whatever the number of check-ins: nothing loops
 over check-ins in Python. The rules, decided once here and documented in docs/reports.md:
 
-- A check-in is a scan with outcome ``ok``, not undone, at the ticket's own event. Failed,
-  undone, repeat and wrong-event scans never count (the unique index keeps one check-in per
+- A check-in is a scan with outcome ``ok``, not undone (always of a ticket of the scanned
+  event: the check-in service answers ``wrong_event`` otherwise). Failed, undone, repeat and
+  wrong-event scans never count (the unique index keeps one check-in per
   ticket; ``COUNT(DISTINCT ...)`` keeps one per person).
 - A check-in belongs to the period of its event's start (Asia/Tomsk dates, both ends included).
 - People whose names were removed (anonymized) still count: only ids are used.
@@ -239,7 +240,11 @@ def checkins_join(sc=scans, tk=tickets, ev=events):
 
 
 def checkin_conditions(sc=scans, tk=tickets) -> list:
-    return [sc.c.outcome == "ok", sc.c.undone_at.is_(None), sc.c.event_id == tk.c.event_id]
+    """A scan that is a check-in. An ``ok`` scan is always of a ticket of the scanned event (the
+    check-in service answers ``wrong_event`` otherwise), so the event of a check-in is its
+    ticket's event; no extra ``scans.event_id = tickets.event_id`` here: that second equality
+    on the join makes PostgreSQL underestimate the rows a thousandfold and pick nested loops."""
+    return [sc.c.outcome == "ok", sc.c.undone_at.is_(None)]
 
 
 def _section_audience(kind_column):
@@ -251,27 +256,39 @@ def _edu_kinds() -> list[str]:
 
 
 def people_query(period: Period, filters: ReportFilters):
-    """One pass over the period's check-ins, per organization of the holder: distinct students,
-    early, ОВЗ; events held (all, early) by its students; distinct teachers checked in (all,
-    early). Parents (no organization) drop out at the join."""
-    holder_org = sa.func.coalesce(students.c.organization_id, teachers.c.organization_id)
-    is_student = students.c.id.is_not(None)
-    held = sa.and_(
-        is_student,
-        events.c.status == "published",
-        events.c.audience == _section_audience(orgs.c.kind),
-        sa.or_(events.c.school_internal.is_(False),
-               events.c.organizer_id == students.c.organization_id),
-    )
+    """One pass over the period's check-ins, grouped by the holder's organization: distinct
+    students, early, ОВЗ; events held by its students (audience ``students``: all, early;
+    audience ``preschool``: all, early — the caller keeps the pair matching the organization's
+    kind); distinct teachers checked in (all, early). Parents have no organization: their group
+    (NULL) is ignored.
+
+    Grouping by the holder's organization id, not joining ``organizations``: a join on the
+    ``COALESCE`` makes PostgreSQL fall back to a nested loop over every organization."""
+    holder_org = sa.func.coalesce(students.c.organization_id,
+                                  teachers.c.organization_id).label("org_id")
     early = events.c.early.is_(True)
+
+    def held(audience: str):
+        return sa.and_(
+            students.c.id.is_not(None),
+            events.c.status == "published",
+            events.c.audience == audience,
+            sa.or_(events.c.school_internal.is_(False),
+                   events.c.organizer_id == students.c.organization_id),
+        )
+
     return (
         sa.select(
-            orgs.c.id,
+            holder_org,
             sa.func.count(sa.distinct(students.c.id)),
             sa.func.count(sa.distinct(sa.case((early, students.c.id)))),
             sa.func.count(sa.distinct(sa.case((students.c.ovz.is_(True), students.c.id)))),
-            sa.func.count(sa.distinct(sa.case((held, events.c.id)))),
-            sa.func.count(sa.distinct(sa.case((sa.and_(held, early), events.c.id)))),
+            sa.func.count(sa.distinct(sa.case((held("students"), events.c.id)))),
+            sa.func.count(sa.distinct(sa.case((sa.and_(held("students"), early),
+                                               events.c.id)))),
+            sa.func.count(sa.distinct(sa.case((held("preschool"), events.c.id)))),
+            sa.func.count(sa.distinct(sa.case((sa.and_(held("preschool"), early),
+                                               events.c.id)))),
             sa.func.count(sa.distinct(teachers.c.id)),
             sa.func.count(sa.distinct(sa.case((early, teachers.c.id)))),
         )
@@ -279,11 +296,9 @@ def people_query(period: Period, filters: ReportFilters):
             checkins_join()
             .outerjoin(students, students.c.id == tickets.c.student_id)
             .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id)
-            .join(orgs, orgs.c.id == holder_org)
         )
-        .where(*checkin_conditions(), scans_in_period(period, filters),
-               orgs.c.kind.in_(_edu_kinds()))
-        .group_by(orgs.c.id)
+        .where(*checkin_conditions(), scans_in_period(period, filters))
+        .group_by(holder_org)
     )
 
 
@@ -433,9 +448,11 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
             in session.execute(organizations_query(baseline_year)):
         kind = OrgKind(getattr(kind, "value", kind))
         audience = SECTION_AUDIENCE[kind]
-        st = people_rows.get(org_id, (0, 0, 0, 0, 0, 0, 0))
+        row = people_rows.get(org_id, (0,) * 9)
+        held = row[3:5] if kind == OrgKind.SCHOOL else row[5:7]
+        st = (row[0], row[1], row[2], held[0], held[1])
         extra = staff_rows.get(org_id, (0, 0))
-        te = (st[5] + extra[0], st[6] + extra[1])
+        te = (row[7] + extra[0], row[8] + extra[1])
         own_internal = planned_internal.get((audience, org_id), [0, 0])
         public_count = planned_public[audience][0] - internal_total[audience][0]
         public_early = planned_public[audience][1] - internal_total[audience][1]

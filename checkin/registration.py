@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
+from checkin.tickets import ticket_organization_id
 from models import (
     Audience,
     Event,
@@ -560,8 +561,6 @@ def promote_waitlist(event: Event) -> list[Ticket]:
     for ticket in waiting:
         if seats.confirmed >= event.capacity:
             break
-        from checkin.tickets import ticket_organization_id
-
         organization_id = ticket_organization_id(ticket)
         if not seats.fits(ticket.kind, organization_id):
             continue

@@ -151,7 +151,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_helpers():
-        return {"empty_form": EmptyForm, "nav_items": nav_items}
+        return {"nav_items": nav_items}
+
+    # A global, so macros imported without context (post_button) can use it too.
+    app.jinja_env.globals["empty_form"] = EmptyForm
 
 
 def _register_error_pages(app: Flask) -> None:

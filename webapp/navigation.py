@@ -18,6 +18,20 @@ class NavEntry:
     endpoint: str
     #: Who sees it: roles, and/or ANONYMOUS for visitors who are not logged in.
     audience: tuple
+    #: Entries with a group are shown together in a drop-down of that title.
+    group: str | None = None
+
+
+MANAGE = "Управление"
+MORE = "Ещё"
+#: Which entries go into a drop-down, so the bar fits a laptop screen.
+GROUPS = {
+    "events.organizers": MORE,
+    "admin.organizations": MANAGE, "admin.users": MANAGE, "admin.baselines": MANAGE,
+    "schools.students": None, "parents.outbox": MANAGE, "admin.audit": MANAGE,
+    "reports.spravka": MANAGE, "main.own_baseline": MORE, "parents.teacher_signups": MORE,
+    "admin.tokens": MORE,
+}
 
 
 NAV_ENTRIES: list[NavEntry] = [
@@ -44,16 +58,37 @@ NAV_ENTRIES: list[NavEntry] = [
 ]
 
 
+def _group_of(entry: NavEntry, who) -> str | None:
+    if entry.group is not None:
+        return entry.group
+    if entry.endpoint == "schools.students" and who == Role.ADMIN:
+        return MANAGE  # «Списки школ» for admins
+    return GROUPS.get(entry.endpoint)
+
+
 def nav_items() -> list[dict]:
+    """Menu items for the current user: ``{title, url, active}`` or ``{title, children}``."""
     from flask import current_app
 
     who = current_user.role if current_user.is_authenticated else ANONYMOUS
-    items = []
+    items: list[dict] = []
+    groups: dict[str, dict] = {}
     for entry in NAV_ENTRIES:
         if who not in entry.audience or entry.endpoint not in current_app.view_functions:
             continue
         url = url_for(entry.endpoint)
-        items.append({"title": entry.title, "url": url,
-                      "active": request.path == url or (url != "/" and
-                                                        request.path.startswith(url + "/"))})
+        item = {"title": entry.title, "url": url,
+                "active": request.path == url or (url != "/" and
+                                                  request.path.startswith(url + "/"))}
+        group = _group_of(entry, who)
+        if group is None:
+            items.append(item)
+            continue
+        if group not in groups:
+            groups[group] = {"title": group, "children": [], "active": False}
+        groups[group]["children"].append(item)
+        groups[group]["active"] = groups[group]["active"] or item["active"]
+    # Drop-downs come last; a group of one is shown as a plain link.
+    for group in groups.values():
+        items.extend(group["children"] if len(group["children"]) == 1 else [group])
     return items

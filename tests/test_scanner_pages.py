@@ -55,6 +55,8 @@ def test_organizer_gets_the_scanner_of_own_event(client, auth, door):
     assert config["swUrl"] == f"/scanner-sw.js?v={version}"
     assert f'src="/static/js/scanner/app.js?v={version}"' in html
     assert response.headers["Cache-Control"] == "private, no-cache"
+    # logging out from the scanner's menu (the service worker wipes the offline data then)
+    assert 'action="/logout" id="logout-form"' in html and 'name="csrf_token"' in html
 
 
 def test_admin_may_scan_any_event(client, auth, factory, door):
@@ -104,6 +106,7 @@ def test_scanner_link_opens_the_scanner_without_an_account(client, door):
     assert config["validUntil"] == link.expires_at.isoformat()
     assert token not in config["scopeKey"]
     assert "csrfToken" not in config
+    assert "logout-form" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("problem, status, text", [

@@ -317,3 +317,28 @@ def test_create_category_admin_only(db, factory):
 def test_audience_enum_accepted(db, organizer):
     event = svc.create_event(organizer, **valid_fields(audience=Audience.TEACHERS))
     assert event.audience == Audience.TEACHERS
+
+
+def test_raising_capacity_promotes_the_waiting_list_in_order(app, db, factory):
+    from checkin.capacity import lock_event
+    from checkin.registration import allocate_ticket
+    from models import Role, TicketKind, TicketStatus
+    from webapp.events.services import update_event
+
+    organizer = factory.create_user(Role.ORGANIZER)
+    event = factory.create_event(organizer=organizer.organization, capacity=1)
+    school = factory.create_org()
+    students = [factory.create_student(school) for _ in range(3)]
+    db.session.commit()
+    tickets = []
+    for student in students:
+        lock_event(event.id)
+        tickets.append(allocate_ticket(event, TicketKind.STUDENT, student=student,
+                                       organization_id=school.id).id)
+        db.session.commit()
+    update_event(organizer, event, capacity=2)
+    db.session.commit()
+    from models import Ticket
+
+    statuses = [db.session.get(Ticket, t).status for t in tickets]
+    assert statuses == [TicketStatus.CONFIRMED, TicketStatus.CONFIRMED, TicketStatus.WAITLISTED]

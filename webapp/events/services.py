@@ -363,8 +363,14 @@ def update_event(actor, event: Event, **fields) -> Event:
         raise ConflictError("event_cancelled", "Отменённое мероприятие изменить нельзя.")
     values = event_values(event)
     values.update(fields)
+    seats_before = (event.capacity, event.per_school_quota)
     _apply(actor, event, values, creating=False)
     db.session.flush()
+    if (event.capacity, event.per_school_quota) != seats_before:
+        # More seats or a larger quota: the waiting list moves up, in order, at once.
+        from checkin.registration import promote_waitlist
+
+        promote_waitlist(event)
     record_audit(actor, "event.update", event, fields=sorted(fields))
     return event
 

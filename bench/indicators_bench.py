@@ -98,6 +98,7 @@ def main() -> None:
         ]
 
         def bare_sql():
+            ind.tune_for_reports()  # the same session settings the report uses (PostgreSQL)
             for statement in statements:
                 session.execute(statement).all()
             session.get(CityPlan, year)

@@ -262,15 +262,15 @@ def start_scan_transaction() -> None:
 def relax_commit_durability() -> None:
     """PostgreSQL: commit this transaction without waiting for the WAL flush.
 
-    A single scan's commit otherwise waits for an fsync (about 8 ms on the development VM),
-    which alone would break the door's latency goal. The database stays consistent; a crash of
-    the database server may lose the last fraction of a second of acknowledged scans (at most
-    3 × ``wal_writer_delay``, 0.6 s by default) — the same promise SQLite gives in WAL mode with
-    ``synchronous=NORMAL``. Set ``SCAN_SYNCHRONOUS_COMMIT=on`` to wait for every flush.
+    Off by default: "nothing lost" comes first, so a scan is acknowledged only once it is on
+    disk. An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency
+    (a commit otherwise waits for an fsync, about 8 ms on the development VM): the database
+    stays consistent, but a crash of the database server may then lose the last fraction of a
+    second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by default).
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    if os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "off").lower() in ("on", "1", "true"):
+    if os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false"):
         return
     db.session.execute(_ASYNC_COMMIT)
 

@@ -19,15 +19,10 @@ DEMO_LOGINS = [
 
 
 def demo_steps(size: str):
-    from importlib.util import find_spec
-
     from webapp.demo import directory
 
     steps = [directory.load]
     for module_name in (CITY_STEPS if size == "city" else EXTRA_STEPS):
-        # TODO(integration): drop the find_spec tolerance once every step module has landed.
-        if find_spec(module_name) is None:
-            continue
         module = __import__(module_name, fromlist=["load"])
         steps.append(module.load)
     return steps

@@ -12,7 +12,24 @@ _NAMED_OR_ANONYMIZED = (
 )
 
 
-class Student(db.Model):
+class PersonNames:
+    """How a person's name is shown; names may have been removed (anonymization)."""
+
+    @property
+    def full_name(self) -> str:
+        if self.anonymized_at:
+            return "(данные удалены)"
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def short_name(self) -> str:
+        """First name and surname initial: what strangers may see."""
+        if self.anonymized_at:
+            return "(данные удалены)"
+        return f"{self.first_name} {self.last_name[:1]}."
+
+
+class Student(PersonNames, db.Model):
     __tablename__ = "students"
     __table_args__ = (
         sa.CheckConstraint("grade BETWEEN 0 AND 11", name="grade_range"),
@@ -42,21 +59,9 @@ class Student(db.Model):
 
     organization = relationship("Organization")
 
-    @property
-    def full_name(self) -> str:
-        if self.anonymized_at:
-            return "(данные удалены)"
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
-
-    @property
-    def short_name(self) -> str:
-        """First name and surname initial: what strangers may see."""
-        if self.anonymized_at:
-            return "(данные удалены)"
-        return f"{self.first_name} {self.last_name[:1]}."
 
 
-class Teacher(db.Model):
+class Teacher(PersonNames, db.Model):
     __tablename__ = "teachers"
     __table_args__ = (sa.CheckConstraint(_NAMED_OR_ANONYMIZED, name="named_or_anonymized"),)
 
@@ -73,15 +78,3 @@ class Teacher(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
 
     organization = relationship("Organization")
-
-    @property
-    def full_name(self) -> str:
-        if self.anonymized_at:
-            return "(данные удалены)"
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
-
-    @property
-    def short_name(self) -> str:
-        if self.anonymized_at:
-            return "(данные удалены)"
-        return f"{self.first_name} {self.last_name[:1]}."

@@ -256,23 +256,29 @@ def students_export():
 @coordinator_pages
 def students_import():
     school = current_school()
+    return _import_page(school, "students", import_students_file, STUDENT_COLUMNS,
+                        "Список учеников загружен. ",
+                        is_preschool=school.kind == OrgKind.PRESCHOOL)
+
+
+def _import_page(school, kind: str, import_file, columns, done_message: str,
+                 is_preschool: bool):
+    """The upload page of a roster import: all or nothing, row-numbered problems shown."""
     form = ImportForm()
     problems = None
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = import_students_file(current_user, school, upload.filename or "",
-                                          upload.read())
+            result = import_file(current_user, school, upload.filename or "", upload.read())
         except ImportProblems as err:
             db.session.rollback()
             problems = err.lines
         else:
             db.session.commit()
-            flash("Список учеников загружен. " + result.summary(), "success")
-            return redirect(school_url("schools.students", school), 303)
+            flash(done_message + result.summary(), "success")
+            return redirect(school_url(f"schools.{kind}", school), 303)
     return render_template("schools/import.html", school=school, form=form, problems=problems,
-                           kind="students", columns=STUDENT_COLUMNS,
-                           is_preschool=school.kind == OrgKind.PRESCHOOL)
+                           kind=kind, columns=columns, is_preschool=is_preschool)
 
 
 @bp.route("/school/students/promote", methods=["GET", "POST"])
@@ -397,20 +403,5 @@ def teachers_template_xlsx():
 @bp.route("/school/teachers/import", methods=["GET", "POST"])
 @coordinator_pages
 def teachers_import():
-    school = current_school()
-    form = ImportForm()
-    problems = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            result = import_teachers_file(current_user, school, upload.filename or "",
-                                          upload.read())
-        except ImportProblems as err:
-            db.session.rollback()
-            problems = err.lines
-        else:
-            db.session.commit()
-            flash("Список педагогов загружен. " + result.summary(), "success")
-            return redirect(school_url("schools.teachers", school), 303)
-    return render_template("schools/import.html", school=school, form=form, problems=problems,
-                           kind="teachers", columns=TEACHER_COLUMNS, is_preschool=False)
+    return _import_page(current_school(), "teachers", import_teachers_file, TEACHER_COLUMNS,
+                        "Список педагогов загружен. ", is_preschool=False)

@@ -284,3 +284,24 @@ def test_add_and_edit_a_teacher(client, auth, coordinator, school):
     client.post_form(f"/school/teachers/{teacher.id}/deactivate")
     db.session.expire_all()
     assert (teacher.last_name, teacher.active) == ("Петрова-Ким", False)
+
+
+def test_teacher_import_page_uploads_a_csv_and_refuses_a_wrong_one(client, auth, coordinator,
+                                                                   school):
+    from models import Teacher
+
+    auth.login(coordinator.email)
+    bad = "Фамилия;Имя;Должность\nПетрова;Анна;учитель\n".encode("cp1251")
+    page = client.post_form("/school/teachers/import",
+                            {"file": (io.BytesIO(bad), "педагоги.csv")},
+                            content_type="multipart/form-data").get_data(as_text=True)
+    assert "Файл не загружен, ничего не изменено" in page and "«Должность»" in page
+    assert Teacher.query.filter_by(organization_id=school.id).count() == 0
+    good = "Фамилия;Имя;Отчество\nПетрова;Анна;Сергеевна\n".encode("cp1251")
+    page = client.post_form("/school/teachers/import",
+                            {"file": (io.BytesIO(good), "педагоги.csv")},
+                            content_type="multipart/form-data",
+                            follow_redirects=True).get_data(as_text=True)
+    assert "Список педагогов загружен." in page
+    teacher = Teacher.query.filter_by(organization_id=school.id).one()
+    assert (teacher.last_name, teacher.middle_name) == ("Петрова", "Сергеевна")

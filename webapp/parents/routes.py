@@ -45,6 +45,22 @@ def _client_ip() -> str | None:
     return request.remote_addr
 
 
+def _submit_signup(form, sign_up):
+    """The honeypot, then the sign-up service: a redirect to the private page on success,
+    else ``(None, status)`` with the form's errors filled in and nothing stored."""
+    if form.website.data:
+        form.website.errors = [HONEYPOT_MESSAGE]
+        return None, 422
+    try:
+        result = sign_up()
+    except ServiceError as err:
+        db.session.rollback()
+        _apply_service_error(form, err)
+        return None, (err.status if err.status in (409, 422, 429) else 422)
+    db.session.commit()
+    return redirect(url_for("parents.manage", secret=result.secret, new=1)), 200
+
+
 def _apply_service_error(form, err: ServiceError) -> None:
     """Show a service's messages next to the fields; the rest in the error summary."""
     placed = False
@@ -94,24 +110,14 @@ def signup(event_id: int):
     form.child_organization_id.choices = school_choices(schools)
     status = 200
     if form.validate_on_submit():
-        if form.website.data:
-            form.website.errors = [HONEYPOT_MESSAGE]
-            status = 422
-        else:
-            try:
-                result = services.sign_up_parent(
-                    event.id, name=form.name.data, phone=form.phone.data, email=form.email.data,
-                    child_organization_id=form.child_organization_id.data or None,
-                    child_grade=grade_or_none(form.child_grade.data),
-                    consent=bool(form.consent.data), ip=_client_ip(),
-                )
-            except ServiceError as err:
-                db.session.rollback()
-                _apply_service_error(form, err)
-                status = err.status if err.status in (409, 422, 429) else 422
-            else:
-                db.session.commit()
-                return redirect(url_for("parents.manage", secret=result.secret, new=1))
+        done, status = _submit_signup(form, lambda: services.sign_up_parent(
+            event.id, name=form.name.data, phone=form.phone.data, email=form.email.data,
+            child_organization_id=form.child_organization_id.data or None,
+            child_grade=grade_or_none(form.child_grade.data),
+            consent=bool(form.consent.data), ip=_client_ip(),
+        ))
+        if done is not None:
+            return done
     elif request.method == "POST":
         status = 422
         # Show every problem at once, not only those the form itself found.
@@ -213,24 +219,14 @@ def teacher_signup(event_id: int):
     form.organization_id.choices = school_choices(services.signup_schools(), "— выберите —")
     status = 200
     if form.validate_on_submit():
-        if form.website.data:
-            form.website.errors = [HONEYPOT_MESSAGE]
-            status = 422
-        else:
-            try:
-                result = services.sign_up_teacher(
-                    event.id, last_name=form.last_name.data, first_name=form.first_name.data,
-                    middle_name=form.middle_name.data, email=form.email.data,
-                    phone=form.phone.data, organization_id=form.organization_id.data or None,
-                    consent=bool(form.consent.data), ip=_client_ip(),
-                )
-            except ServiceError as err:
-                db.session.rollback()
-                _apply_service_error(form, err)
-                status = err.status if err.status in (409, 422, 429) else 422
-            else:
-                db.session.commit()
-                return redirect(url_for("parents.manage", secret=result.secret, new=1))
+        done, status = _submit_signup(form, lambda: services.sign_up_teacher(
+            event.id, last_name=form.last_name.data, first_name=form.first_name.data,
+            middle_name=form.middle_name.data, email=form.email.data,
+            phone=form.phone.data, organization_id=form.organization_id.data or None,
+            consent=bool(form.consent.data), ip=_client_ip(),
+        ))
+        if done is not None:
+            return done
     elif request.method == "POST":
         status = 422
         problems = {}

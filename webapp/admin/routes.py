@@ -35,23 +35,11 @@ from webapp.admin.forms import (
     UserEditForm,
     select_choices,
 )
-from webapp.forms import EmptyForm
+from webapp.forms import EmptyForm, apply_service_error
 from webapp.services import accounts, directory
 from webapp.services.directory import BASELINE_FIELDS, BaselineFigures, BaselineRow
 
 PROFILE_FIELDS = ("description", "offer", "address", "phone", "email", "website")
-
-
-def _apply_service_error(form, err: ServiceError) -> None:
-    """Show a service error next to its field, or on top of the form."""
-    placed = False
-    for name, message in err.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-            placed = True
-    if not placed:
-        form.form_errors.append(err.message)
 
 
 def _get_or_404(model, ident):
@@ -104,7 +92,7 @@ def _organization_form_page(form, org=None):
                 **{f: getattr(form, f).data for f in PROFILE_FIELDS})
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Организация «{saved.name}» {'сохранена' if org else 'добавлена'}.",
@@ -211,7 +199,7 @@ def user_new():
                     full_name=form.full_name.data)
             except ServiceError as err:
                 db.session.rollback()
-                _apply_service_error(form, err)
+                apply_service_error(form, err)
             else:
                 db.session.commit()
                 flash(f"Пользователь {user.email} создан. Передайте ему пароль лично.",
@@ -239,7 +227,7 @@ def user_edit(user_id: int):
             except ServiceError as err:
                 db.session.rollback()
                 user = _get_or_404(User, user_id)
-                _apply_service_error(form, err)
+                apply_service_error(form, err)
             else:
                 db.session.commit()
                 flash(f"Пользователь {user.email} сохранён.", "success")
@@ -258,7 +246,7 @@ def user_password(user_id: int):
             accounts.reset_password(current_user, user, form.password.data)
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Пароль пользователя {user.email} изменён. Передайте новый пароль лично.",
@@ -608,7 +596,7 @@ def tokens():
             row, new_token = accounts.issue_token(current_user, form.name.data)
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
             status = 422
         else:
             db.session.commit()

@@ -27,6 +27,7 @@ from models.errors import ServiceError
 from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
+from webapp.forms import apply_service_error
 
 DOOR_STAFF = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 PAGE_SIZE = 100
@@ -66,7 +67,7 @@ def scanner_links(event_id: int):
             link, token = create_scanner_link(current_user, event, label=form.label.data,
                                               gate=form.gate.data, expires_at=expires_at)
         except ServiceError as err:
-            _form_errors(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             url = link_url(token)
@@ -84,16 +85,6 @@ def scanner_links(event_id: int):
                            default_expiry=default_expiry(event),
                            validity_hours=int(DEFAULT_VALIDITY_AFTER_END.total_seconds() // 3600),
                            title=f"Ссылки для сканирования — {event.title}"), status
-
-
-def _form_errors(form, err: ServiceError) -> None:
-    placed = False
-    for name, message in err.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-            placed = True
-    if not placed:
-        form.form_errors.append(err.message)
 
 
 @bp.post("/organizer/events/<int:event_id>/scanner-links/<int:link_id>/revoke")

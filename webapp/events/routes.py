@@ -51,7 +51,7 @@ from webapp.events.forms import (
 from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, render_sections
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
-from webapp.forms import EmptyForm
+from webapp.forms import EmptyForm, apply_service_error
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 #: Kinds shown in the organizers' directory («Карта ресурсов»).
@@ -97,19 +97,6 @@ def _managed_event(event_id: int) -> Event:
     if not can_manage_event(current_user, event):
         abort(403)
     return event
-
-
-def _apply_service_error(form, err: ServiceError) -> None:
-    placed = False
-    for name, message in err.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-            placed = True
-        else:
-            form.form_errors.append(message)
-            placed = True
-    if not placed:
-        form.form_errors.append(err.message)
 
 
 def _category_choices(current: Category | None = None) -> list[tuple[str, str]]:
@@ -328,7 +315,7 @@ def new_event():
         try:
             event = svc.create_event(current_user, **form.service_values())
         except ServiceError as err:
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash("Черновик мероприятия сохранён. Проверьте его и опубликуйте.", "success")
@@ -362,7 +349,7 @@ def edit_event(event_id: int):
             event = svc.update_event(current_user, event, **form.service_values())
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash("Изменения сохранены.", "success")
@@ -396,7 +383,7 @@ def repeat(event_id: int):
         try:
             copies = svc.repeat_event(current_user, event, dates, publish=form.publish.data)
         except ServiceError as err:
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             state = "опубликованы" if form.publish.data else "сохранены как черновики"
@@ -438,7 +425,7 @@ def cancel(event_id: int):
             svc.cancel_event(current_user, event, form.reason.data)
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash("Мероприятие отменено. Записавшиеся увидят причину отмены.", "success")
@@ -458,7 +445,7 @@ def categories():
         try:
             category = svc.create_category(current_user, form.code.data, form.name.data)
         except ServiceError as err:
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Категория «{category.name}» добавлена.", "success")
@@ -524,7 +511,7 @@ def edit_profile(org_id: int):
             svc.update_profile(current_user, org, **{name: getattr(form, name).data
                                                      for name in svc.PROFILE_FIELDS})
         except ServiceError as err:
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash("Профиль организации сохранён.", "success")

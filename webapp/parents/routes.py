@@ -23,7 +23,7 @@ from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_ut
 from models.errors import ServiceError
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.access import can_manage_event, roles_required
-from webapp.forms import EmptyForm
+from webapp.forms import EmptyForm, apply_service_error
 from webapp.parents import bp, services
 from webapp.parents.consent import CURRENT_CONSENT_VERSION, consent_text
 from webapp.parents.contacts import contacts_xlsx, event_contacts
@@ -55,22 +55,10 @@ def _submit_signup(form, sign_up):
         result = sign_up()
     except ServiceError as err:
         db.session.rollback()
-        _apply_service_error(form, err)
+        apply_service_error(form, err)
         return None, (err.status if err.status in (409, 422, 429) else 422)
     db.session.commit()
     return redirect(url_for("parents.manage", secret=result.secret, new=1)), 200
-
-
-def _apply_service_error(form, err: ServiceError) -> None:
-    """Show a service's messages next to the fields; the rest in the error summary."""
-    placed = False
-    for name, message in err.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*list(field.errors or []), message]
-            placed = True
-    if not placed or not err.fields:
-        form.form_errors.append(err.message)
 
 
 def _merge_problems(form, problems: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ from models import Organization, OrgKind, Role, Student, Teacher, db
 from models.errors import ServiceError
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import roles_required
-from webapp.forms import EmptyForm
+from webapp.forms import EmptyForm, apply_service_error
 from webapp.schools import bp
 from webapp.schools.classes import class_sort_key
 from webapp.schools.context import current_school, school_url
@@ -59,17 +59,6 @@ def choose_school_for_admin():
 @bp.app_context_processor
 def inject_school_helpers():
     return {"school_url": school_url}
-
-
-def _apply_service_error(form, err: ServiceError) -> None:
-    placed = False
-    for name, message in err.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-            placed = True
-    if not placed:
-        form.form_errors.append(err.message)
 
 
 def _get_student(school: Organization, student_id: int) -> Student:
@@ -136,7 +125,7 @@ def student_new():
         try:
             student = save_student(current_user, school, **_student_values(form))
         except ServiceError as err:
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Ученик {student.full_name} ({student.class_name}) добавлен.", "success")
@@ -176,7 +165,7 @@ def student_edit(student_id: int):
             save_student(current_user, school, student, **_student_values(form))
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Данные ученика {student.full_name} сохранены.", "success")
@@ -339,7 +328,7 @@ def teacher_new():
         try:
             teacher = save_teacher(current_user, school, **_teacher_values(form))
         except ServiceError as err:
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Педагог {teacher.full_name} добавлен(а).", "success")
@@ -358,7 +347,7 @@ def teacher_edit(teacher_id: int):
             save_teacher(current_user, school, teacher, **_teacher_values(form))
         except ServiceError as err:
             db.session.rollback()
-            _apply_service_error(form, err)
+            apply_service_error(form, err)
         else:
             db.session.commit()
             flash(f"Данные педагога {teacher.full_name} сохранены.", "success")

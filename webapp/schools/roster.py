@@ -251,15 +251,8 @@ def upsert_students(actor, organization: Organization,
     matched people are updated (and reactivated) instead of duplicated.
     Raises ``ImportProblems`` (``problems`` = ``[(row_label, message)]``) when anything is wrong.
     """
-    collector = ProblemCollector()
-    checked: list[tuple[object, StudentData]] = []
-    for label, values in items:
-        data, problems = check_student(organization, **values)
-        for message in problems.values():
-            collector.add(label, message)
-        if data:
-            checked.append((label, data))
-    collector.raise_if_any()
+    checked = _check_all(items, lambda values: check_student(organization, **values))
+    collector = ProblemCollector()  # problems across rows and with the existing roster
 
     existing = Student.query.filter(Student.organization_id == organization.id,
                                     Student.anonymized_at.is_(None)).all()
@@ -337,18 +330,26 @@ def upsert_students(actor, organization: Organization,
     return result
 
 
-def upsert_teachers(actor, organization: Organization,
-                    items: list[tuple[int | str | None, dict]]) -> ImportResult:
-    """Create or update teachers, matched by e-mail, else by exact full name; all or nothing."""
+def _check_all(items, check) -> list[tuple]:
+    """Check every row with ``check(values) -> (data, problems)``; all problems of all rows
+    are raised together (``ImportProblems``), else ``[(label, data)]`` is returned."""
     collector = ProblemCollector()
     checked = []
     for label, values in items:
-        data, problems = check_teacher(**values)
+        data, problems = check(values)
         for message in problems.values():
             collector.add(label, message)
         if data:
             checked.append((label, data))
     collector.raise_if_any()
+    return checked
+
+
+def upsert_teachers(actor, organization: Organization,
+                    items: list[tuple[int | str | None, dict]]) -> ImportResult:
+    """Create or update teachers, matched by e-mail, else by exact full name; all or nothing."""
+    checked = _check_all(items, lambda values: check_teacher(**values))
+    collector = ProblemCollector()  # problems across rows and with the existing roster
     existing = Teacher.query.filter(Teacher.organization_id == organization.id,
                                     Teacher.anonymized_at.is_(None)).all()
     by_email = {t.email: t for t in existing if t.email}

@@ -33,7 +33,10 @@ def test_parent_signs_up_on_a_phone_and_cancels_from_the_email(live_server, brow
     page.get_by_role("button", name="Записаться").click()
     summary = page.locator(".error-summary")
     assert "Без согласия на обработку персональных данных" in summary.inner_text()
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    # The focus moves once the page's script has run: wait for it (fails after 5 s).
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
+        timeout=5000)
     db.session.rollback()
     assert ParentSignup.query.count() == 0
 

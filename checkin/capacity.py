@@ -17,6 +17,9 @@ import sqlalchemy as sa
 from models import Event, db
 
 SQLITE_IMMEDIATE_OPTION = "profroute_sqlite_immediate"
+#: A connection without transactions on SQLite: each statement commits by itself (the
+#: engine's "begin" hook in webapp/__init__.py emits no BEGIN for it).
+SQLITE_AUTOCOMMIT_OPTION = "profroute_sqlite_autocommit"
 
 
 def _dialect() -> str:

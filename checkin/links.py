@@ -115,31 +115,66 @@ class LinkInfo:
 
 _L = ScannerLink.__table__
 _E = Event.__table__
-#: The link and its event in one round trip (the scan endpoint's hot path).
-_LINK_QUERY = (
-    sa.select(_L.c.id, _L.c.event_id, _L.c.label, _L.c.gate, _L.c.expires_at, _L.c.revoked_at,
-              _E.c.title, _E.c.organizer_id, _E.c.status, _E.c.starts_at, _E.c.ends_at,
-              _E.c.checkin_opens_at, _E.c.checkin_closes_at)
-    .join(_E, _E.c.id == _L.c.event_id)
-    .where(_L.c.token_hash == sa.bindparam("hash"))
+_LINK_COLUMNS = (
+    _L.c.id.label("link_id"), _L.c.event_id.label("link_event_id"),
+    _L.c.label.label("link_label"), _L.c.gate.label("link_gate"),
+    _L.c.expires_at.label("link_expires_at"), _L.c.revoked_at.label("link_revoked_at"),
+    _E.c.title.label("ev_title"), _E.c.organizer_id.label("ev_organizer_id"),
+    _E.c.status.label("ev_status"), _E.c.starts_at.label("ev_starts_at"),
+    _E.c.ends_at.label("ev_ends_at"), _E.c.checkin_opens_at.label("ev_opens_at"),
+    _E.c.checkin_closes_at.label("ev_closes_at"),
 )
+_LINK_AND_EVENT = _L.join(_E, _E.c.id == _L.c.event_id)
+#: The link and its event in one round trip (the scan endpoint's hot path).
+_LINK_QUERY = (sa.select(*_LINK_COLUMNS).select_from(_LINK_AND_EVENT)
+               .where(_L.c.token_hash == sa.bindparam("hash")))
+_LINK_AND_TICKET_QUERIES: dict[str, sa.Select] = {}
 
 
-def find_link_info(token: str) -> tuple[LinkInfo | None, bool, object]:
-    """(link, usable, event) for a plain token, the event as ``checkin.services.EventInfo``;
-    (None, False, None) when unknown."""
-    from checkin.services import EventInfo
+def _link_and_ticket_query(column: str) -> sa.Select:
+    """The link, its event and the ticket the door reads (by ``column`` = :code) in one
+    statement; built once per column so SQLAlchemy's statement cache is hit."""
+    if column not in _LINK_AND_TICKET_QUERIES:
+        from checkin.services import door_subquery
+
+        door = door_subquery(column)
+        _LINK_AND_TICKET_QUERIES[column] = (
+            sa.select(*_LINK_COLUMNS, door)
+            .select_from(_LINK_AND_EVENT.outerjoin(door, sa.true()))
+            .where(_L.c.token_hash == sa.bindparam("hash")))
+    return _LINK_AND_TICKET_QUERIES[column]
+
+
+def find_link_info(token: str, conn=None, *, ticket_lookup: tuple[str, object] | None = None):
+    """(link, usable, event, ticket) for a plain token, the event as
+    ``checkin.services.EventInfo``; (None, False, None, None) when unknown. Read on ``conn``
+    when given, else the session.
+
+    With ``ticket_lookup`` (``checkin.services.prefetch_lookup``), the ticket row the door
+    judges is read in the same statement: ``ticket`` is that row, or None when no ticket has
+    that code. Without it, ``ticket`` is ``checkin.services.NOT_READ``."""
+    from checkin.services import NOT_READ, EventInfo
 
     if not token or len(token) > 200:
-        return None, False, None
-    row = db.session.execute(_LINK_QUERY, {"hash": hash_token(token)}).first()
+        return None, False, None, None
+    params = {"hash": hash_token(token)}
+    if ticket_lookup is None:
+        query = _LINK_QUERY
+    else:
+        query = _link_and_ticket_query(ticket_lookup[0])
+        params["code"] = ticket_lookup[1]
+    row = (conn or db.session).execute(query, params).first()
     if row is None:
-        return None, False, None
-    usable = row.revoked_at is None and now_utc() < row.expires_at
-    event = EventInfo(row.event_id, row.title, row.organizer_id, row.status, row.starts_at,
-                      row.checkin_opens_at or row.starts_at - DEFAULT_CHECKIN_LEAD,
-                      row.checkin_closes_at or row.ends_at)
-    return LinkInfo(row.id, row.event_id, row.label, row.gate, row.expires_at), usable, event
+        return None, False, None, None
+    usable = row.link_revoked_at is None and now_utc() < row.link_expires_at
+    event = EventInfo(row.link_event_id, row.ev_title, row.ev_organizer_id, row.ev_status,
+                      row.ev_starts_at, row.ev_opens_at or row.ev_starts_at - DEFAULT_CHECKIN_LEAD,
+                      row.ev_closes_at or row.ev_ends_at)
+    link = LinkInfo(row.link_id, row.link_event_id, row.link_label, row.link_gate,
+                    row.link_expires_at)
+    if ticket_lookup is None:
+        return link, usable, event, NOT_READ
+    return link, usable, event, (row if row.id is not None else None)
 
 
 def links_of_event(event: Event) -> list[ScannerLink]:

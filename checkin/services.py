@@ -8,11 +8,14 @@ scan is recorded, failed ones included.
   answer is returned (:func:`replay_scan`), recording nothing new.
 - Safe under concurrency: the check-in is an INSERT guarded by the partial unique index
   ``uq_scans_ticket_checkin`` (one ``ok``, not undone scan per ticket). When a parallel scan
-  won, the IntegrityError is caught (SAVEPOINT in :func:`perform_scan`, a rolled-back short
-  transaction on the single-scan API path) and the scan is judged again: ``already_checked_in``.
-  No read-then-write race decides who is first.
-- On SQLite the write runs in BEGIN IMMEDIATE (:func:`start_scan_transaction`), so a writer
-  never fails with "database is locked" after reading.
+  won, the IntegrityError is caught (SAVEPOINT in :func:`perform_scan`; on the single-scan
+  API path, :func:`scan_at_door`, the INSERT runs alone in autocommit) and the scan is judged
+  again: ``already_checked_in``. No read-then-write race decides who is first.
+- The single-scan path (:class:`DoorConnection`) reads and writes on one Core connection in
+  autocommit: no transaction round trips, and on SQLite the write lock is held only by the
+  INSERT. Batches and groups write in one transaction, on SQLite in BEGIN IMMEDIATE
+  (:func:`start_scan_transaction`), so a writer never fails with "database is locked" after
+  reading.
 - Phone clocks are checked: a ``scanned_at`` in the future or long before the event is replaced
   by the server time and the scan is flagged ``clock_skew``.
 - The earliest scan wins: when a scan made offline arrives whose (believable) ``scanned_at`` is
@@ -35,7 +38,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from checkin.capacity import begin_write_transaction
+from checkin.capacity import (
+    SQLITE_AUTOCOMMIT_OPTION,
+    SQLITE_IMMEDIATE_OPTION,
+    begin_write_transaction,
+)
 from models import (
     Event,
     EventStatus,
@@ -131,9 +138,9 @@ def parse_group_code(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _ticket_id_by_hash(event_id: int, digest: str) -> int | None:
+def _ticket_id_by_hash(event_id: int, digest: str, conn=None) -> int | None:
     """Among this event's tickets only, the one whose token hashes to ``digest``."""
-    for ticket_id, token in db.session.execute(
+    for ticket_id, token in (conn or db.session).execute(
             sa.select(T.c.id, T.c.token).where(T.c.event_id == event_id)):
         if hashlib.sha256(token.encode()).hexdigest()[:16] == digest:
             return ticket_id
@@ -163,13 +170,13 @@ def _code_condition(code: str, event_id: int | None):
     return T.c[column] == value
 
 
-def _code_lookup(code: str, event_id: int | None) -> tuple[str, object] | None:
+def _code_lookup(code: str, event_id: int | None, conn=None) -> tuple[str, object] | None:
     """(column, value) that finds the ticket of a parsed code, or None."""
     if not code or len(code) > 64:
         return None
     hashed = _HASH_CODE.match(code)
     if hashed:
-        ticket_id = _ticket_id_by_hash(event_id, hashed.group(1)) if event_id else None
+        ticket_id = _ticket_id_by_hash(event_id, hashed.group(1), conn) if event_id else None
         return None if ticket_id is None else ("id", ticket_id)
     if _SHORT_CODE.match(code):
         return "short_code", code
@@ -254,28 +261,84 @@ def event_info(event) -> EventInfo:
 def start_scan_transaction() -> None:
     """Start the write transaction of a scan (SQLite: BEGIN IMMEDIATE; PostgreSQL: nothing).
 
-    Call it after the reads and before :func:`record_scan`, or first in a request that
-    writes several scans (a batch)."""
+    Call it first in a request that writes several scans (a batch, a group). A single scan
+    runs on :func:`open_scan_connection` instead."""
     begin_write_transaction()
 
 
-def relax_commit_durability() -> None:
-    """PostgreSQL: commit this transaction without waiting for the WAL flush.
+def durable_commit() -> bool:
+    """Whether a scan is acknowledged only once it is on disk (the default: "nothing lost"
+    comes first).
 
-    Off by default: "nothing lost" comes first, so a scan is acknowledged only once it is on
-    disk. An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency
-    (a commit otherwise waits for an fsync, about 8 ms on the development VM): the database
-    stays consistent, but a crash of the database server may then lose the last fraction of a
-    second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by default).
-    """
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    if os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false"):
-        return
-    db.session.execute(_ASYNC_COMMIT)
+    An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency on
+    PostgreSQL (:func:`open_scan_connection` then commits without waiting for the WAL flush):
+    the database stays consistent, but a crash of the database server may lose the last
+    fraction of a second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by
+    default)."""
+    return os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false")
 
 
 _ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
+class DoorConnection:
+    """The one database connection a single scan runs on, from the scanner check to the
+    answer: the door's hot path, in as few statements and round trips as each database allows
+    (bench/scan_bench.py). Statements go to a Core connection of the engine directly, with no
+    ORM session work around each one.
+
+    - Autocommit (the default): the reads need no transaction and a check-in is one INSERT,
+      atomic and durable by itself, guarded by the unique indexes (one check-in per ticket,
+      one row per ``client_scan_id``). So no BEGIN and COMMIT round trips on PostgreSQL, and
+      on SQLite the write lock is held only for the INSERT itself.
+    - ``transaction=True``: a scan that takes over an earlier check-in (an UPDATE and an
+      INSERT together; SQLite: BEGIN IMMEDIATE). PostgreSQL with
+      ``SCAN_SYNCHRONOUS_COMMIT=off`` always uses a transaction, committed asynchronously.
+
+    The ORM session must not be used while a door connection is open (tests share one SQLite
+    connection between both): read-only work it did before is discarded, pending changes are
+    refused."""
+
+    def __init__(self, *, transaction: bool = False):
+        session = db.session()
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("DoorConnection must come before any change in the session")
+        if session.in_transaction():
+            session.rollback()
+        self.engine = session.get_bind()
+        self.conn = None
+        self._connect(transaction)
+
+    def _connect(self, transaction: bool) -> None:
+        dialect = self.engine.dialect.name
+        asynchronous = dialect == "postgresql" and not durable_commit()
+        self.transaction = transaction or asynchronous
+        conn = self.engine.connect()
+        if dialect == "sqlite":
+            option = SQLITE_IMMEDIATE_OPTION if self.transaction else SQLITE_AUTOCOMMIT_OPTION
+            conn = conn.execution_options(**{option: True})
+        elif not self.transaction:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if asynchronous:
+            conn.execute(_ASYNC_COMMIT)
+        self.conn = conn
+
+    def execute(self, statement, parameters=None):
+        return self.conn.execute(statement, parameters)
+
+    def restart(self, *, transaction: bool) -> None:
+        """Throw away what this connection did (a lost race aborts a PostgreSQL transaction)
+        and go on, in a transaction or not."""
+        self.close()
+        self._connect(transaction)
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()  # rolls back anything not committed
+            self.conn = None
 
 
 def check_scan_time(event, scanned_at: datetime | None,
@@ -302,6 +365,31 @@ def _door_query(column: str) -> sa.Select:
     if column not in _DOOR_QUERIES:
         _DOOR_QUERIES[column] = _build_door_query(T.c[column] == sa.bindparam("code"))
     return _DOOR_QUERIES[column]
+
+
+def door_subquery(column: str):
+    """:func:`_door_query` as a subquery, to read together with the scanner link
+    (``checkin.links.find_link_info``)."""
+    return _build_door_query(T.c[column] == sa.bindparam("code")).subquery("door")
+
+
+class _NotRead:
+    def __repr__(self) -> str:
+        return "NOT_READ"
+
+
+#: "The ticket was not read yet" (None means: read, and no such ticket).
+NOT_READ = _NotRead()
+
+
+def prefetch_lookup(code: str) -> tuple[str, object] | None:
+    """(column, value) to read the ticket of a scanned ``code`` in the same statement as the
+    scanner link, or None when the code needs its event first (a ``#hash``) or cannot be a
+    ticket's (then :func:`prepare_scan` reads, or finds nothing, by itself)."""
+    parsed = parse_scanned_code((code or "")[:MAX_RAW_CODE])
+    if _HASH_CODE.match(parsed):
+        return None
+    return _code_lookup(parsed, None)
 
 
 def _build_door_query(condition) -> sa.Select:
@@ -407,15 +495,20 @@ def scanner_fields(event, *, actor_user=None, scanner_link=None, client_scan_id=
 def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
                  client_scan_id: str | None = None, scanned_at: datetime | None = None,
                  device_label: str | None = None, gate: str | None = None,
-                 force: bool = False, offline: bool = False) -> ScanDecision:
-    """Judge a scan by reading only (one query for the ticket and its check-in)."""
+                 force: bool = False, offline: bool = False, conn=None,
+                 ticket=NOT_READ) -> ScanDecision:
+    """Judge a scan by reading only (one query for the ticket and its check-in), on ``conn``
+    (a :class:`DoorConnection`) or the session; ``ticket`` is that query's row when already
+    read (with the scanner link)."""
+    conn = conn or db.session
     received_at = now_utc()
     at, skewed = check_scan_time(event, scanned_at, received_at)
     raw = (code or "")[:MAX_RAW_CODE]
-    lookup = _code_lookup(parse_scanned_code(raw), event.id)
-    ticket = None
-    if lookup is not None:
-        ticket = db.session.execute(_door_query(lookup[0]), {"code": lookup[1]}).first()
+    if ticket is NOT_READ:
+        lookup = _code_lookup(parse_scanned_code(raw), event.id, conn)
+        ticket = None
+        if lookup is not None:
+            ticket = conn.execute(_door_query(lookup[0]), {"code": lookup[1]}).first()
     offline = offline or (scanned_at is not None and not skewed
                           and received_at - at > OFFLINE_DELAY)
     gate = gate or scanner["link_gate"]
@@ -427,12 +520,12 @@ def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
            "scanned_at": at, "received_at": received_at, "forced": False}
     decision = ScanDecision(row, ScanOutcome.INVALID, {"checkin": None, "attendee": None},
                             [FLAG_CLOCK_SKEW] if skewed else [])
-    _judge(event, ticket, decision, force=force, offline=offline,
+    _judge(event, ticket, decision, conn, force=force, offline=offline,
            may_take_over=offline and not skewed)
     return decision
 
 
-def _judge(event: EventInfo, ticket, d: ScanDecision, *, force, offline, may_take_over):
+def _judge(event: EventInfo, ticket, d: ScanDecision, conn, *, force, offline, may_take_over):
     body, row = d.body, d.row
     if ticket is None:
         group = parse_group_code(row["raw_code"])
@@ -442,7 +535,7 @@ def _judge(event: EventInfo, ticket, d: ScanDecision, *, force, offline, may_tak
         return
     if ticket.event_id != event.id:
         e = Event.__table__
-        other = db.session.execute(sa.select(e.c.id, e.c.title, e.c.starts_at)
+        other = conn.execute(sa.select(e.c.id, e.c.title, e.c.starts_at)
                                    .where(e.c.id == ticket.event_id)).one()
         body["ticket_event"] = {"id": other.id, "title": other.title,
                                 "starts_at": iso(other.starts_at)}
@@ -488,12 +581,13 @@ _REPLAY_QUERY = sa.select(S.c.id, S.c.event_id, S.c.scanned_at, S.c.response).wh
     S.c.client_scan_id == sa.bindparam("client_scan_id"))
 
 
-def record_scan(d: ScanDecision) -> dict:
+def record_scan(d: ScanDecision, conn=None) -> dict:
     """Write a judged scan: one INSERT (and the take-over UPDATE). Raises IntegrityError when
     a parallel scan won (unique check-in, or the same ``client_scan_id``) and StaleCheckin
     when the check-in to take over from changed; the caller rolls back and judges again."""
+    conn = conn or db.session
     if d.demote_id is not None:
-        result = db.session.execute(
+        result = conn.execute(
             sa.update(S).where(S.c.id == d.demote_id, S.c.outcome == ScanOutcome.OK,
                                S.c.undone_at.is_(None))
             .values(outcome=ScanOutcome.ALREADY_CHECKED_IN))
@@ -503,7 +597,7 @@ def record_scan(d: ScanDecision) -> dict:
     # The stored answer leaves out the row's own id (added on the way out and on replay).
     response = {"status": d.outcome.value, "message": MESSAGES[d.outcome], **d.body,
                 "flag": flag, "forced": d.row["forced"]}
-    scan_id = db.session.execute(
+    scan_id = conn.execute(
         _INSERT_SCAN, {**d.row, "outcome": d.outcome, "flag": flag, "response": response,
                        "undone_at": None, "undone_by_id": None, "undo_reason": None}
     ).scalar_one()
@@ -517,11 +611,11 @@ def _with_ids(response: dict, scan_id: int, scanned_at: datetime) -> dict:
     return result
 
 
-def replay_scan(event_id: int, client_scan_id: str | None) -> dict | None:
+def replay_scan(event_id: int, client_scan_id: str | None, conn=None) -> dict | None:
     """The first answer for a ``client_scan_id`` already recorded, or None."""
     if not client_scan_id:
         return None
-    row = db.session.execute(_REPLAY_QUERY, {"client_scan_id": client_scan_id}).first()
+    row = (conn or db.session).execute(_REPLAY_QUERY, {"client_scan_id": client_scan_id}).first()
     if row is None:
         return None
     if row.event_id != event_id:
@@ -538,6 +632,34 @@ CHECKIN_ATTEMPTS = 5
 def scan_conflict() -> ServiceError:
     return ServiceError("scan_conflict", "Не удалось записать сканирование, повторите.",
                         status=409)
+
+
+def scan_at_door(door: DoorConnection, event: EventInfo, code: str, scanner: dict, *,
+                 client_scan_id: str | None = None, ticket=NOT_READ, **kwargs) -> dict:
+    """Judge and record one scan on ``door`` and commit it: the single-scan API's path.
+
+    Judge by reading, then one INSERT; when a parallel scan won the INSERT (unique check-in or
+    client id), judge again against it; a take-over of an earlier check-in is redone in a
+    transaction. ``ticket``: the ticket's row when read with the scanner link (first round
+    only: a lost race is judged again on a fresh read)."""
+    for _attempt in range(CHECKIN_ATTEMPTS):
+        decision = prepare_scan(event, code, scanner, client_scan_id=client_scan_id,
+                                conn=door, ticket=ticket, **kwargs)
+        ticket = NOT_READ
+        if decision.demote_id is not None and not door.transaction:
+            door.restart(transaction=True)
+            continue
+        try:
+            result = record_scan(decision, door)
+            door.commit()
+            return result
+        except (IntegrityError, StaleCheckin):
+            if door.transaction:
+                door.restart(transaction=True)
+        replay = replay_scan(event.id, client_scan_id, door)
+        if replay is not None:
+            return replay
+    raise scan_conflict()
 
 
 def perform_scan(event, code: str, *, actor_user=None, scanner_link=None,

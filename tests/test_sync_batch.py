@@ -31,7 +31,8 @@ def door(factory, db):
     tickets = [factory.create_ticket(event, factory.create_student(school)) for _ in range(5)]
     token = factory.create_token(organizer)
     db.session.commit()
-    return {"event": event, "tickets": tickets, "headers": bearer(token), "school": school}
+    return {"event": event, "tickets": tickets, "headers": bearer(token), "school": school,
+            "organizer": organizer}
 
 
 def batch(client, door, scans, **extra):
@@ -224,3 +225,52 @@ def test_batch_level_device_and_gate(client, door):
           gate="Вход Б")
     [row] = Scan.query.all()
     assert row.device_label == "Планшет" and row.gate == "Вход Б"
+
+
+
+@pytest.mark.parametrize("caller", ["organizer", "scanner_link"])
+def test_late_offline_scan_on_the_single_endpoint_takes_over(client, door, db, caller):
+    """The single-scan endpoint runs in autocommit; a scan made offline earlier than the
+    recorded check-in rewrites both rows, so it is redone in a transaction."""
+    from checkin.links import create_scanner_link
+
+    headers = door["headers"]
+    if caller == "scanner_link":
+        _link, link_token = create_scanner_link(door["organizer"], door["event"], gate="Вход Б")
+        db.session.commit()
+        headers = bearer(link_token)
+    code = door["tickets"][3].token
+    url = f"/api/v1/events/{door['event'].id}/scans"
+    online = client.post(url, json={"code": code}, headers=headers).get_json()
+    assert online["status"] == "ok"
+    late_scan = item(code, 15, "Офлайн")
+    late = client.post(url, json=late_scan, headers=headers).get_json()
+    assert late["status"] == "ok"
+    [checkin] = checkins(door["event"])
+    assert (checkin.id, checkin.device_label) == (late["scan_id"], "Офлайн")
+    db.session.expire_all()
+    assert db.session.get(Scan, online["scan_id"]).outcome == ScanOutcome.ALREADY_CHECKED_IN
+    # The same client id again: the first answer, nothing new recorded.
+    count = Scan.query.count()
+    assert client.post(url, json=late_scan, headers=headers).get_json() == late
+    assert Scan.query.count() == count
+
+
+def test_take_over_on_the_single_endpoint_is_all_or_nothing(client, door, db, monkeypatch):
+    """A failure after the take-over's UPDATE and INSERT leaves both rows as they were."""
+    import checkin.services as services
+
+    code = door["tickets"][4].token
+    url = f"/api/v1/events/{door['event'].id}/scans"
+    online = client.post(url, json={"code": code}, headers=door["headers"]).get_json()
+    count = Scan.query.count()
+
+    def broken(*_args):
+        raise RuntimeError("the server fell over after writing")
+
+    monkeypatch.setattr(services, "_with_ids", broken)
+    with pytest.raises(RuntimeError):
+        client.post(url, json=item(code, 15, "Офлайн"), headers=door["headers"])
+    db.session.rollback()
+    assert Scan.query.count() == count
+    assert db.session.get(Scan, online["scan_id"]).outcome == ScanOutcome.OK

@@ -36,6 +36,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file next to the process cannot drop a connection: no ping before every checkout.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False}
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
@@ -109,10 +113,13 @@ def _configure_sqlite(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            from checkin.capacity import SQLITE_IMMEDIATE_OPTION
+            from checkin.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
 
-            immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE_OPTION)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            options = conn.get_execution_options()
+            if options.get(SQLITE_AUTOCOMMIT_OPTION):
+                return  # every statement is its own transaction (the scan's hot path)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE_OPTION)
+                                 else "BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:

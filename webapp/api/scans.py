@@ -12,22 +12,18 @@ import gzip
 import json
 
 from flask import Response, g, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
 from checkin.door import group_tickets, live_summary, search_tickets
 from checkin.links import find_link_info
 from checkin.scanner_data import build_scanner_data
 from checkin.services import (
-    CHECKIN_ATTEMPTS,
     MAX_CLIENT_SCAN_ID,
     MAX_LABEL,
-    StaleCheckin,
+    NOT_READ,
+    DoorConnection,
     event_info,
-    prepare_scan,
-    record_scan,
-    relax_commit_durability,
-    replay_scan,
-    scan_conflict,
+    prefetch_lookup,
+    scan_at_door,
     scanner_fields,
     start_scan_transaction,
     undo_checkin,
@@ -136,7 +132,7 @@ def _service(call):
         raise from_service_error(err) from err
 
 
-def _scan_kwargs(fields: Fields, caller: Caller) -> dict:
+def _scan_kwargs(fields: Fields) -> dict:
     kwargs = {
         "code": fields.string("code", max_length=10_000),
         "client_scan_id": fields.string("client_scan_id", required=False,
@@ -146,8 +142,6 @@ def _scan_kwargs(fields: Fields, caller: Caller) -> dict:
         "gate": fields.string("gate", required=False, max_length=MAX_LABEL),
         "force": fields.boolean("force"),
     }
-    if kwargs["force"] and caller.user is None:
-        raise forbidden("Отметить вне времени входа может только организатор.")
     return kwargs
 
 
@@ -159,40 +153,40 @@ def _scan_kwargs(fields: Fields, caller: Caller) -> dict:
             "ответ 200 со статусом; повтор с тем же client_scan_id возвращает первый ответ и "
             "ничего не записывает.")
 def post_scan(event_id: int):
-    event, caller = scan_access(event_id)
-    fields = Fields(json_body())
-    kwargs = _scan_kwargs(fields, caller)
-    fields.raise_if_any()
-    code = kwargs.pop("code")
-    scanner = _service(lambda: scanner_fields(
-        event, actor_user=caller.user, scanner_link=caller.scanner_link,
-        client_scan_id=kwargs["client_scan_id"], force=kwargs["force"]))
-    # Judge by reading, then write in a short transaction; when a parallel scan won the
-    # INSERT (unique check-in or client id), roll back and judge again against it.
-    for _attempt in range(CHECKIN_ATTEMPTS):
-        decision = _service(lambda: prepare_scan(event, code, scanner, **kwargs))
-        start_scan_transaction()
-        relax_commit_durability()
-        try:
-            result = record_scan(decision)
-            db.session.commit()
-            return jsonify(result)
-        except (IntegrityError, StaleCheckin):
-            db.session.rollback()
-        replay = _service(lambda: replay_scan(event.id, kwargs["client_scan_id"]))
-        if replay is not None:
-            return jsonify(replay)
-    raise from_service_error(scan_conflict())
-
-
-def scan_access(event_id: int):
-    """Like :func:`event_access`, with a fast path for scanner-link tokens (Core reads only):
-    the door's hot path."""
     token = _bearer()
-    if token is None or not token.startswith("sl_"):
-        event, caller = event_access(event_id)
-        return event_info(event), caller
-    link, usable, event = find_link_info(token)
+    fields = Fields(json_body())
+    kwargs = _scan_kwargs(fields)  # the errors are told after the caller check
+    code = kwargs.pop("code")
+    door = None
+    ticket = NOT_READ
+    try:
+        if token is not None and token.startswith("sl_"):
+            # The volunteer's phone: the link, its event and the scanned ticket in one read,
+            # on the scan's own connection.
+            door = DoorConnection()
+            event, caller, ticket = link_access(token, event_id, door, prefetch_lookup(code))
+        else:
+            orm_event, caller = event_access(event_id)
+            event = event_info(orm_event)
+        fields.raise_if_any()
+        if kwargs["force"] and caller.user is None:
+            raise forbidden("Отметить вне времени входа может только организатор.")
+        scanner = _service(lambda: scanner_fields(
+            event, actor_user=caller.user, scanner_link=caller.scanner_link,
+            client_scan_id=kwargs["client_scan_id"], force=kwargs["force"]))
+        if door is None:
+            door = DoorConnection()  # after the session's work (the caller) is done
+        return jsonify(_service(lambda: scan_at_door(door, event, code, scanner, ticket=ticket,
+                                                     **kwargs)))
+    finally:
+        if door is not None:
+            door.close()
+
+
+def link_access(token: str, event_id: int, door, ticket_lookup=None):
+    """The caller check for a scanner link's token: the link and its event (and the ticket of
+    ``ticket_lookup``) in one Core read: the door's hot path."""
+    link, usable, event, ticket = find_link_info(token, door, ticket_lookup=ticket_lookup)
     if link is None:
         raise ApiError(401, "unauthorized", "Неизвестный токен.")
     if not usable:
@@ -201,7 +195,7 @@ def scan_access(event_id: int):
         raise forbidden("Ссылка сканера выдана для другого мероприятия.")
     caller = Caller(scanner_link=link)
     g.caller = g.api_caller = caller
-    return event, caller
+    return event, caller, ticket
 
 
 def _bearer() -> str | None:

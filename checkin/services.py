@@ -401,6 +401,9 @@ def _build_door_query(condition) -> sa.Select:
     return (
         sa.select(
             T.c.id, T.c.event_id, T.c.status, T.c.kind, r.c.status.label("reg_status"),
+            T.c.student_id.label("h_student"), T.c.teacher_id.label("h_teacher"),
+            st.c.organization_id.label("h_student_org"),
+            te.c.organization_id.label("h_teacher_org"),
             st.c.last_name.label("s_last"), st.c.first_name.label("s_first"),
             st.c.middle_name.label("s_middle"), st.c.class_name, st.c.ovz,
             st.c.anonymized_at.label("s_anon"), so.c.short_name.label("so_short"),
@@ -513,6 +516,11 @@ def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
                           and received_at - at > OFFLINE_DELAY)
     gate = gate or scanner["link_gate"]
     row = {"event_id": event.id, "ticket_id": ticket.id if ticket else None, "raw_code": raw,
+           # Who the ticket is for, copied onto the scan (models.scan.Scan.student_id).
+           "student_id": ticket.h_student if ticket else None,
+           "teacher_id": ticket.h_teacher if ticket else None,
+           "organization_id": (ticket.h_student_org if ticket.h_student is not None
+                               else ticket.h_teacher_org) if ticket else None,
            "client_scan_id": client_scan_id, "user_id": scanner["user_id"],
            "scanner_link_id": scanner["scanner_link_id"],
            "device_label": (device_label or None) and device_label[:MAX_LABEL],

@@ -54,9 +54,17 @@ class Scan(db.Model):
             sqlite_where=sa.text("outcome = 'ok' AND undone_at IS NULL"),
             postgresql_where=sa.text("outcome = 'ok' AND undone_at IS NULL"),
         ),
-        sa.Index("ix_scans_event_outcome", "event_id", "outcome"),
+        # A scanned event's scans by outcome; for check-ins (outcome 'ok', undone_at NULL)
+        # also who they count for, so reports read a period's check-ins from this index alone
+        # (reports.indicators: one index range per event of the period).
+        sa.Index("ix_scans_event_checkins", "event_id", "outcome", "undone_at",
+                 "organization_id", "student_id", "teacher_id"),
         sa.CheckConstraint(
             "undone_at IS NULL OR outcome = 'ok'", name="only_checkins_undone"
+        ),
+        sa.CheckConstraint(
+            "ticket_id IS NOT NULL OR (student_id IS NULL AND teacher_id IS NULL "
+            "AND organization_id IS NULL)", name="holder_needs_ticket"
         ),
     )
 
@@ -69,6 +77,15 @@ class Scan(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tickets.id", ondelete="RESTRICT"), index=True
     )
+    #: Who the ticket is for, copied from it when the scan is recorded: the student or the
+    #: teacher, and the organization they belonged to at that moment (NULL for parents and
+    #: unknown codes). Reports count check-ins from these without joining tickets and people
+    #: (docs/reports.md). No foreign keys of their own: they copy the ticket's, which keep
+    #: them valid (a person holding tickets cannot be deleted), and the door's INSERT stays
+    #: cheap.
+    student_id: Mapped[int | None] = mapped_column(sa.Integer)
+    teacher_id: Mapped[int | None] = mapped_column(sa.Integer)
+    organization_id: Mapped[int | None] = mapped_column(sa.Integer)
     raw_code: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     outcome: Mapped[ScanOutcome] = mapped_column(
         enum_column(ScanOutcome, name="scan_outcome"), nullable=False
@@ -100,3 +117,35 @@ class Scan(db.Model):
     ticket = relationship("Ticket")
     user = relationship("User", foreign_keys=[user_id])
     scanner_link = relationship("ScannerLink")
+
+
+def ticket_holder_facts(connection, ticket_id: int | None) -> dict:
+    """The ``student_id``, ``teacher_id`` and ``organization_id`` a scan of ``ticket_id``
+    records (all None without a ticket, or for a parent's ticket)."""
+    facts = {"student_id": None, "teacher_id": None, "organization_id": None}
+    if ticket_id is None:
+        return facts
+    from models.registration import Ticket
+    from models.roster import Student, Teacher
+
+    t, st, te = Ticket.__table__, Student.__table__, Teacher.__table__
+    row = connection.execute(
+        sa.select(t.c.student_id, t.c.teacher_id,
+                  sa.func.coalesce(st.c.organization_id, te.c.organization_id))
+        .select_from(t.outerjoin(st, st.c.id == t.c.student_id)
+                     .outerjoin(te, te.c.id == t.c.teacher_id))
+        .where(t.c.id == ticket_id)).first()
+    if row is not None:
+        facts.update(student_id=row[0], teacher_id=row[1], organization_id=row[2])
+    return facts
+
+
+@sa.event.listens_for(Scan, "before_insert")
+def _copy_ticket_holder(_mapper, connection, scan: Scan) -> None:
+    """Scans added through the ORM (demo data, tests, tools) get the holder copied like the
+    door's own INSERT (checkin.services.record_scan) does."""
+    if scan.ticket_id is not None and scan.student_id is None and scan.teacher_id is None:
+        facts = ticket_holder_facts(connection, scan.ticket_id)
+        scan.student_id = facts["student_id"]
+        scan.teacher_id = facts["teacher_id"]
+        scan.organization_id = facts["organization_id"]

@@ -1,13 +1,18 @@
 """The nine monitoring indicators (domain.md, «Методика расчета показателей»), in aggregate SQL.
 
 ``compute_indicators(period, ...)`` answers for every school, every kindergarten (their own
-section) and the city in five small queries, whatever the number of check-ins: nothing loops
+section) and the city in six small queries, whatever the number of check-ins: nothing loops
 over check-ins in Python. The rules, decided once here and documented in docs/reports.md:
 
 - A check-in is a scan with outcome ``ok``, not undone (always of a ticket of the scanned
   event: the check-in service answers ``wrong_event`` otherwise). Failed, undone, repeat and
   wrong-event scans never count (the unique index keeps one check-in per
-  ticket; ``COUNT(DISTINCT ...)`` keeps one per person).
+  ticket; grouping by person keeps one per person).
+- Check-ins are read from ``scans`` alone: each scan records who its ticket is for (student or
+  teacher) and their organization, copied when it was scanned (``models.scan.Scan``). So a
+  check-in counts for the organization the person belonged to at the door; people do not
+  change organization in this system (a move is a new roster entry), so this equals their
+  organization today.
 - A check-in belongs to the period of its event's start (Asia/Tomsk dates, both ends included).
 - People whose names were removed (anonymized) still count: only ids are used.
 - Students (indicators 1–3) and teachers (6–7) are counted by the organization they belong to;
@@ -224,44 +229,17 @@ def event_conditions(period: Period, filters: ReportFilters, ev=events) -> list:
 
 def scans_in_period(period: Period, filters: ReportFilters, sc=scans):
     """``scans.event_id IN (events of the period)``: lets the planner start from the period's
-    events and walk ``ix_scans_event_outcome`` instead of every check-in ever made (SQLite picks
+    events and walk ``ix_scans_event_checkins`` instead of every check-in ever made (SQLite picks
     the latter without statistics)."""
     chosen = events.alias("chosen_events")
     return sc.c.event_id.in_(sa.select(chosen.c.id).where(*event_conditions(period, filters,
                                                                             chosen)))
 
 
-def tickets_in_period(period: Period, filters: ReportFilters, tk=tickets):
-    """The same restriction on ``tickets.event_id`` (equal to ``scans.event_id`` for a
-    check-in). PostgreSQL then reads only the period's tickets through ``ix_tickets_event_status``
-    instead of hashing every ticket of every year (half the time at city scale); SQLite is
-    faster without it (it would walk every ticket of the period, no-shows included)."""
-    chosen = events.alias("chosen_ticket_events")
-    return tk.c.event_id.in_(sa.select(chosen.c.id).where(*event_conditions(period, filters,
-                                                                            chosen)))
-
-
-def period_restriction(period: Period, filters: ReportFilters) -> list:
-    """Where-clauses restricting check-ins to the period, the best form for the database."""
-    conditions = [scans_in_period(period, filters)]
-    if db.session.get_bind().dialect.name == "postgresql":
-        conditions.append(tickets_in_period(period, filters))
-    return conditions
-
-
-def checkins_join(sc=scans, tk=tickets, ev=events):
-    """scans ⋈ tickets ⋈ events, with the conditions that make a scan a check-in."""
-    return (
-        sc.join(tk, tk.c.id == sc.c.ticket_id)
-        .join(ev, ev.c.id == tk.c.event_id)
-    )
-
-
-def checkin_conditions(sc=scans, tk=tickets) -> list:
+def checkin_conditions(sc=scans) -> list:
     """A scan that is a check-in. An ``ok`` scan is always of a ticket of the scanned event (the
-    check-in service answers ``wrong_event`` otherwise), so the event of a check-in is its
-    ticket's event; no extra ``scans.event_id = tickets.event_id`` here: that second equality
-    on the join makes PostgreSQL underestimate the rows a thousandfold and pick nested loops."""
+    check-in service answers ``wrong_event`` otherwise), so a check-in's event is
+    ``scans.event_id``."""
     return [sc.c.outcome == "ok", sc.c.undone_at.is_(None)]
 
 
@@ -273,66 +251,94 @@ def _edu_kinds() -> list[str]:
     return [OrgKind.SCHOOL.value, OrgKind.PRESCHOOL.value]
 
 
-def people_query(period: Period, filters: ReportFilters):
-    """One pass over the period's check-ins, grouped by the holder's organization: distinct
-    students, early, ОВЗ; events held by its students (audience ``students``: all, early;
-    audience ``preschool``: all, early — the caller keeps the pair matching the organization's
-    kind); distinct teachers checked in (all, early). Parents have no organization: their group
-    (NULL) is ignored.
+def checkin_facts_conditions(period: Period, filters: ReportFilters, sc=scans) -> list:
+    """The check-ins of the period's events, read from ``scans`` alone: each check-in carries
+    who it counts for (``student_id``/``teacher_id`` and their ``organization_id``, copied from
+    the ticket when it was scanned). ``ix_scans_event_checkins`` (event, outcome, undone_at,
+    organization, student, teacher) answers this from the index without touching the table."""
+    return [*checkin_conditions(sc), scans_in_period(period, filters, sc)]
 
-    Grouping by the holder's organization id, not joining ``organizations``: a join on the
-    ``COALESCE`` makes PostgreSQL fall back to a nested loop over every organization."""
-    holder_org = sa.func.coalesce(students.c.organization_id,
-                                  teachers.c.organization_id).label("org_id")
-    early = events.c.early.is_(True)
 
-    def held(audience: str):
-        return sa.and_(
-            students.c.id.is_not(None),
-            events.c.status == "published",
-            events.c.audience == audience,
-            sa.or_(events.c.school_internal.is_(False),
-                   events.c.organizer_id == students.c.organization_id),
-        )
+def _one_if(condition):
+    return sa.case((condition, 1), else_=0)
 
+
+def persons_query(period: Period, filters: ReportFilters):
+    """Per organization: students involved (all, early, ОВЗ) and teachers checked in (all,
+    early), each person once.
+
+    Two levels instead of ``COUNT(DISTINCT …)`` over every check-in: first one row per person
+    (grouped by organization and person, with "was at an early event"), then plain counts per
+    organization. The person's ОВЗ flag is read once per person, not once per check-in.
+    Parents (no organization) are left out."""
+    early = sa.func.max(_one_if(events.c.early.is_(True)))
+    persons = (
+        sa.select(scans.c.organization_id.label("org_id"), scans.c.student_id,
+                  scans.c.teacher_id, early.label("early"))
+        .select_from(scans.join(events, events.c.id == scans.c.event_id))
+        .where(*checkin_facts_conditions(period, filters), scans.c.organization_id.is_not(None))
+        .group_by(scans.c.organization_id, scans.c.student_id, scans.c.teacher_id)
+        .subquery("persons")
+    )
+    is_student = persons.c.student_id.is_not(None)
+    is_teacher = persons.c.teacher_id.is_not(None)
     return (
         sa.select(
-            holder_org,
-            sa.func.count(sa.distinct(students.c.id)),
-            sa.func.count(sa.distinct(sa.case((early, students.c.id)))),
-            sa.func.count(sa.distinct(sa.case((students.c.ovz.is_(True), students.c.id)))),
-            sa.func.count(sa.distinct(sa.case((held("students"), events.c.id)))),
-            sa.func.count(sa.distinct(sa.case((sa.and_(held("students"), early),
-                                               events.c.id)))),
-            sa.func.count(sa.distinct(sa.case((held("preschool"), events.c.id)))),
-            sa.func.count(sa.distinct(sa.case((sa.and_(held("preschool"), early),
-                                               events.c.id)))),
-            sa.func.count(sa.distinct(teachers.c.id)),
-            sa.func.count(sa.distinct(sa.case((early, teachers.c.id)))),
+            persons.c.org_id,
+            sa.func.count(persons.c.student_id),
+            sa.func.sum(_one_if(sa.and_(is_student, persons.c.early == 1))),
+            sa.func.sum(_one_if(students.c.ovz.is_(True))),
+            sa.func.count(persons.c.teacher_id),
+            sa.func.sum(_one_if(sa.and_(is_teacher, persons.c.early == 1))),
         )
-        .select_from(
-            checkins_join()
-            .outerjoin(students, students.c.id == tickets.c.student_id)
-            .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id)
-        )
-        .where(*checkin_conditions(), *period_restriction(period, filters))
-        .group_by(holder_org)
+        .select_from(persons.outerjoin(students, students.c.id == persons.c.student_id))
+        .group_by(persons.c.org_id)
+    )
+
+
+def _held_pairs(period: Period, filters: ReportFilters):
+    """(event, organization) for every event of the period with at least one student of the
+    organization checked in: one index range per event, no sort."""
+    return (
+        sa.select(scans.c.event_id, scans.c.organization_id.label("org_id"))
+        .where(*checkin_facts_conditions(period, filters), scans.c.student_id.is_not(None))
+        .group_by(scans.c.event_id, scans.c.organization_id)
+        .subquery("held_pairs")
+    )
+
+
+def held_events_query(period: Period, filters: ReportFilters):
+    """Per organization: published events held by its students — of audience ``students``
+    (all, early) and of audience ``preschool`` (all, early); the caller keeps the pair
+    matching the organization's kind. A school-internal event counts for its own school
+    only."""
+    pairs = _held_pairs(period, filters)
+    open_to = sa.and_(events.c.status == "published",
+                      sa.or_(events.c.school_internal.is_(False),
+                             events.c.organizer_id == pairs.c.org_id))
+    early = events.c.early.is_(True)
+
+    def held(audience: str, *extra):
+        return sa.func.sum(_one_if(sa.and_(open_to, events.c.audience == audience, *extra)))
+
+    return (
+        sa.select(pairs.c.org_id, held("students"), held("students", early),
+                  held("preschool"), held("preschool", early))
+        .select_from(pairs.join(events, events.c.id == pairs.c.event_id))
+        .group_by(pairs.c.org_id)
     )
 
 
 def city_events_held_query(period: Period, filters: ReportFilters):
     """Per section: events (all, early) of the section's audience with ≥ 1 of its children."""
-    sc, tk, st, og = scans.alias("s2"), tickets.alias("t2"), students.alias("st2"), \
-        orgs.alias("o2")
+    sc, og = scans.alias("s2"), orgs.alias("o2")
 
     def attended_by(kind: OrgKind):
         return sa.exists(
             sa.select(sa.literal(1))
-            .select_from(sc.join(tk, tk.c.id == sc.c.ticket_id)
-                         .join(st, st.c.id == tk.c.student_id)
-                         .join(og, og.c.id == st.c.organization_id))
-            .where(tk.c.event_id == events.c.id, tk.c.kind == "student",
-                   *checkin_conditions(sc, tk), og.c.kind == kind.value)
+            .select_from(sc.join(og, og.c.id == sc.c.organization_id))
+            .where(sc.c.event_id == events.c.id, *checkin_conditions(sc),
+                   sc.c.student_id.is_not(None), og.c.kind == kind.value)
         )
 
     school_held = sa.and_(events.c.audience == "students", attended_by(OrgKind.SCHOOL))
@@ -360,7 +366,7 @@ def staff_only_query(period: Period, filters: ReportFilters, now):
     sc, tk, ev = scans.alias("s3"), tickets.alias("t3"), events.alias("e3")
 
     def checked_in(early_only: bool):
-        conditions = [tk.c.teacher_id == staff.c.teacher_id, *checkin_conditions(sc, tk),
+        conditions = [tk.c.teacher_id == staff.c.teacher_id, *checkin_conditions(sc),
                       *event_conditions(period, filters, ev)]
         if early_only:
             conditions.append(ev.c.early.is_(True))
@@ -430,6 +436,19 @@ def normalize_filters(category_codes: Iterable[str] | None = None, organizer_id:
     return ReportFilters(codes, organizer_id, roadmap_section)
 
 
+def report_statements(period: Period, filters: ReportFilters, baseline_year: int,
+                      now) -> dict[str, sa.Select]:
+    """The aggregate statements one report runs (bench/indicators_bench.py times the same)."""
+    return {
+        "persons": persons_query(period, filters),
+        "held": held_events_query(period, filters),
+        "staff": staff_only_query(period, filters, now),
+        "city_held": city_events_held_query(period, filters),
+        "planned": planned_events_query(period, filters),
+        "organizations": organizations_query(baseline_year),
+    }
+
+
 def compute_indicators(period: Period | int, *, organization_id: int | None = None,
                        category_codes: Iterable[str] | None = None,
                        organizer_id: int | None = None, roadmap_section: int | None = None,
@@ -448,13 +467,21 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
     session = db.session
     tune_for_reports()
 
-    people_rows = {row[0]: row[1:] for row in session.execute(people_query(period, filters))}
-    staff_rows = {row[0]: row[1:] for row in session.execute(
-        staff_only_query(period, filters, now))}
-    city_held = session.execute(city_events_held_query(period, filters)).one()
+    statements = report_statements(period, filters, baseline_year, now)
+    persons = {row[0]: row[1:] for row in session.execute(statements["persons"])}
+    held_by = {row[0]: row[1:] for row in session.execute(statements["held"])}
+    # One row per organization: students, early, ОВЗ, held (students: all, early; preschool:
+    # all, early), teachers, early.
+    people_rows = {}
+    for org_id in persons.keys() | held_by.keys():
+        p = persons.get(org_id, (0,) * 5)
+        h = held_by.get(org_id, (0,) * 4)
+        people_rows[org_id] = tuple(int(v or 0) for v in (*p[:3], *h, *p[3:]))
+    staff_rows = {row[0]: row[1:] for row in session.execute(statements["staff"])}
+    city_held = session.execute(statements["city_held"]).one()
     planned_public = {"students": [0, 0], "preschool": [0, 0]}
     planned_internal: dict[tuple[str, int], list[int]] = {}
-    for audience, owner, count, early in session.execute(planned_events_query(period, filters)):
+    for audience, owner, count, early in session.execute(statements["planned"]):
         audience = getattr(audience, "value", audience)
         planned_public[audience][0] += count
         planned_public[audience][1] += early
@@ -473,7 +500,7 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
                                    "b_students", "b_ovz", "b_teachers"), 0)
               for kind in SECTION_AUDIENCE}
     for (org_id, name, short_name, kind, b_students, b_ovz, b_teachers, plan, plan_early) \
-            in session.execute(organizations_query(baseline_year)):
+            in session.execute(statements["organizations"]):
         kind = OrgKind(getattr(kind, "value", kind))
         audience = SECTION_AUDIENCE[kind]
         row = people_rows.get(org_id, (0,) * 9)
@@ -582,12 +609,11 @@ def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
         return sa.case(*[(column < bound, index) for index, bound in enumerate(bounds)],
                        else_=len(bounds))
 
-    where = [*checkin_conditions(), *period_restriction(period, filters),
-             tickets.c.kind == "student", orgs.c.kind == kind.value]
+    where = [*checkin_facts_conditions(period, filters), scans.c.student_id.is_not(None),
+             scans.c.organization_id.in_(sa.select(orgs.c.id).where(orgs.c.kind == kind.value))]
     if organization_id is not None:
-        where.append(students.c.organization_id == organization_id)
-    joined = (checkins_join().join(students, students.c.id == tickets.c.student_id)
-              .join(orgs, orgs.c.id == students.c.organization_id))
+        where.append(scans.c.organization_id == organization_id)
+    joined = scans.join(events, events.c.id == scans.c.event_id)
     # Check-ins per event first (no sort: the scans come grouped by event), then by month.
     per_event = (sa.select(events.c.starts_at.label("starts_at"), sa.func.count().label("n"))
                  .select_from(joined).where(*where).group_by(events.c.id)
@@ -596,7 +622,7 @@ def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
     per_month = dict(db.session.execute(
         sa.select(month, sa.func.sum(per_event.c.n)).group_by(month)).all())
     first = (sa.select(sa.func.min(events.c.starts_at).label("first"))
-             .select_from(joined).where(*where).group_by(tickets.c.student_id)
+             .select_from(joined).where(*where).group_by(scans.c.student_id)
              .subquery("firsts"))
     first_month = bucket(first.c.first).label("month")
     newcomers = dict(db.session.execute(

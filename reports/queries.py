@@ -24,7 +24,7 @@ from models.academic_year import Period
 from reports.indicators import (
     ReportFilters,
     checkin_conditions,
-    checkins_join,
+    checkin_facts_conditions,
     event_conditions,
     events,
     scans,
@@ -143,8 +143,9 @@ def roadmap_execution(period: Period, now=None) -> list[RoadmapLine]:
     (published, already ended, at least one check-in), check-ins and distinct students."""
     now = now or now_utc()
     ev = events
-    has_checkin = sa.exists(sa.select(sa.literal(1)).select_from(checkins_join())
-                            .where(tickets.c.event_id == ev.c.id, *checkin_conditions()))
+    sc = scans.alias("sc_rm")
+    has_checkin = sa.exists(sa.select(sa.literal(1))
+                            .where(sc.c.event_id == ev.c.id, *checkin_conditions(sc)))
     where = [*event_conditions(period, ReportFilters()), ev.c.roadmap_item_id.is_not(None),
              ev.c.status != "draft"]
     counts = {row[0]: row[1:] for row in db.session.execute(
@@ -155,9 +156,9 @@ def roadmap_execution(period: Period, now=None) -> list[RoadmapLine]:
         .where(*where).group_by(ev.c.roadmap_item_id))}
     people = {row[0]: row[1:] for row in db.session.execute(
         sa.select(ev.c.roadmap_item_id, sa.func.count(),
-                  sa.func.count(sa.distinct(tickets.c.student_id)))
-        .select_from(checkins_join()).where(*where, *checkin_conditions())
-        .group_by(ev.c.roadmap_item_id))}
+                  sa.func.count(sa.distinct(scans.c.student_id)))
+        .select_from(scans.join(ev, ev.c.id == scans.c.event_id))
+        .where(*where, *checkin_conditions()).group_by(ev.c.roadmap_item_id))}
     lines = []
     for item in RoadmapItem.query.order_by(RoadmapItem.sort_order, RoadmapItem.id):
         planned, cancelled, held = counts.get(item.id, (0, 0, 0))
@@ -174,23 +175,29 @@ def unlinked_events_count(period: Period) -> int:
                events.c.status != "draft")).scalar_one()
 
 
+def _involved_students(organization_id: int, period: Period):
+    """Students of the organization checked in during the period (from the scans' copies of
+    who a check-in counts for: index ranges of the period's events and this organization)."""
+    return (sa.select(scans.c.student_id)
+            .where(*checkin_facts_conditions(period, ReportFilters()),
+                   scans.c.organization_id == organization_id,
+                   scans.c.student_id.is_not(None)))
+
+
 def students_not_involved(organization_id: int, period: Period) -> list[Student]:
     """Active students of the organization without any check-in in the period."""
-    involved = (sa.select(tickets.c.student_id).select_from(checkins_join())
-                .where(*checkin_conditions(), *event_conditions(period, ReportFilters()),
-                       tickets.c.student_id.is_not(None)))
+    involved = _involved_students(organization_id, period)
     return (Student.query
             .filter(Student.organization_id == organization_id, Student.active.is_(True),
                     Student.anonymized_at.is_(None), Student.id.not_in(involved))
-            .order_by(Student.grade, Student.class_name, Student.last_name, Student.first_name)
+            .order_by(Student.grade, Student.class_name, Student.last_name, Student.first_name,
+                      Student.id)
             .all())
 
 
 def roster_ovz_coverage(organization_id: int, period: Period) -> tuple[int, int]:
     """(ОВЗ students on the roster, of them checked in during the period)."""
-    involved = (sa.select(tickets.c.student_id).select_from(checkins_join())
-                .where(*checkin_conditions(), *event_conditions(period, ReportFilters()),
-                       tickets.c.student_id.is_not(None)))
+    involved = _involved_students(organization_id, period)
     base = [students.c.organization_id == organization_id, students.c.ovz.is_(True),
             students.c.active.is_(True)]
     total = db.session.execute(sa.select(sa.func.count()).select_from(students)
@@ -203,19 +210,15 @@ def roster_ovz_coverage(organization_id: int, period: Period) -> tuple[int, int]
 def school_events(organization_id: int, period: Period,
                   filters: ReportFilters | None = None) -> list[tuple[Event, int, int]]:
     """Events where the school's people checked in: (event, students, teachers)."""
-    org = _holder_org()
     rows = db.session.execute(
-        sa.select(events.c.id,
-                  sa.func.count(tickets.c.student_id), sa.func.count(tickets.c.teacher_id))
-        .select_from(checkins_join()
-                     .outerjoin(students, students.c.id == tickets.c.student_id)
-                     .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id))
-        .where(*checkin_conditions(), *event_conditions(period, filters or ReportFilters()),
-               org == organization_id)
-        .group_by(events.c.id)).all()
+        sa.select(scans.c.event_id,
+                  sa.func.count(scans.c.student_id), sa.func.count(scans.c.teacher_id))
+        .where(*checkin_facts_conditions(period, filters or ReportFilters()),
+               scans.c.organization_id == organization_id)
+        .group_by(scans.c.event_id)).all()
     by_id = {e.id: e for e in Event.query.filter(Event.id.in_([r[0] for r in rows]))}
     result = [(by_id[r[0]], r[1], r[2]) for r in rows]
-    result.sort(key=lambda item: item[0].starts_at)
+    result.sort(key=lambda item: (item[0].starts_at, item[0].id))
     return result
 
 

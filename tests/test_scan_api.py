@@ -336,3 +336,35 @@ def test_parent_and_teacher_attendees(client, door, factory, db):
     parent_body = scan(client, door, p_ticket.token).get_json()
     assert parent_body["attendee"]["kind"] == "parent"
     assert parent_body["attendee"]["name"] == "Ольга Смирнова"
+
+
+def test_each_scan_records_who_the_ticket_is_for(client, door, factory, db):
+    """Reports count check-ins from the scan rows alone: every scan of a ticket copies the
+    ticket's student or teacher and their organization; parents and unknown codes get none.
+    The door's INSERT fills them itself (no ORM hook on that path)."""
+    from checkin.links import create_scanner_link
+
+    teacher_school = factory.create_org(short_name="Гимназия № 1")
+    teacher = factory.create_teacher(teacher_school)
+    teacher_ticket = factory.create_ticket(door["event"], teacher)
+    other_event = factory.create_event(door["organizer"].organization,
+                                       starts_at=now_utc() + timedelta(hours=1))
+    stranger = factory.create_student(teacher_school)
+    wrong_ticket = factory.create_ticket(other_event, stranger)
+    _link, link_token = create_scanner_link(door["organizer"], door["event"])
+    db.session.commit()
+    scan(client, door, door["ticket"].token)
+    client.post(f"/api/v1/events/{door['event'].id}/scans", json={"code": teacher_ticket.token},
+                headers=bearer(link_token))
+    scan(client, door, wrong_ticket.token)
+    scan(client, door, "no-such-code")
+    scan(client, door, door["ticket"].token)  # a repeat
+    facts = [(s.outcome, s.student_id, s.teacher_id, s.organization_id)
+             for s in scans_of(door["event"])]
+    assert facts == [
+        (ScanOutcome.OK, door["student"].id, None, door["school"].id),
+        (ScanOutcome.OK, None, teacher.id, teacher_school.id),
+        (ScanOutcome.WRONG_EVENT, stranger.id, None, teacher_school.id),
+        (ScanOutcome.INVALID, None, None, None),
+        (ScanOutcome.ALREADY_CHECKED_IN, door["student"].id, None, door["school"].id),
+    ]

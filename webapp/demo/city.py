@@ -302,7 +302,8 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
                           writer.convert(ticket_rows))
             writer.insert("scans", ("id", "event_id", "ticket_id", "raw_code", "outcome",
                                     "scanned_at", "received_at", "forced", "undone_at",
-                                    "undo_reason"), writer.convert(scan_rows))
+                                    "undo_reason", "student_id", "teacher_id",
+                                    "organization_id"), writer.convert(scan_rows))
             writer.insert("event_staff", ("id", "event_id", "teacher_id"), staff_rows)
             registration_rows.clear()
             ticket_rows.clear()
@@ -356,29 +357,32 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
                     if not shows:
                         continue
                     at = event.starts_at - timedelta(minutes=rng.randint(0, 40))
+                    # Who the scan counts for (models.scan.Scan.student_id).
+                    holder = (person if kind == "student" else None,
+                              person if kind == "teacher" else None, org_id)
                     noise = rng.random()
                     if noise < 0.005:  # a mistaken check-in, undone, then the real one
                         ids["scan"] += 1
                         scan_rows.append((ids["scan"], event.id, ticket_id, token, "ok", at,
                                           at, False, at + timedelta(minutes=1),
-                                          "Отмечен по ошибке"))
+                                          "Отмечен по ошибке", *holder))
                     ids["scan"] += 1
                     scan_rows.append((ids["scan"], event.id, ticket_id, token, "ok", at, at,
-                                      False, None, None))
+                                      False, None, None, *holder))
                     totals["checkins"] += 1
                     if noise > 0.98:  # scanned again
                         ids["scan"] += 1
                         later = at + timedelta(minutes=5)
                         scan_rows.append((ids["scan"], event.id, ticket_id, token,
                                           "already_checked_in", later, later, False, None,
-                                          None))
+                                          None, *holder))
                     elif noise > 0.977 and started_events:  # shown at another event's door
                         other = rng.choice(started_events)
                         if other.id != event.id:
                             ids["scan"] += 1
                             scan_rows.append((ids["scan"], other.id, ticket_id, token,
                                               "wrong_event", other.starts_at, other.starts_at,
-                                              False, None, None))
+                                              False, None, None, *holder))
         if rng.random() < 0.15:
             owner = event.organizer_id if event.organizer_id in teachers_of \
                 else rng.choice(school_ids)

@@ -164,7 +164,8 @@ def post_scan(event_id: int):
             # The volunteer's phone: the link, its event and the scanned ticket in one read,
             # on the scan's own connection.
             door = DoorConnection()
-            event, caller, ticket = link_access(token, event_id, door, prefetch_lookup(code))
+            lookup = prefetch_lookup(code) if door.prefetch_ticket else None
+            event, caller, ticket = link_access(token, event_id, door, lookup)
         else:
             orm_event, caller = event_access(event_id)
             event = event_info(orm_event)

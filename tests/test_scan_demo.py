@@ -39,3 +39,33 @@ def test_demo_checkins_for_past_events(factory, db):
     assert Scan.query.filter(Scan.undone_at.isnot(None)).count() == 1
     assert Scan.query.filter_by(ticket_id=cancelled.id).count() == 0
     assert len(tickets) == 3
+
+
+def test_demo_previous_year_is_held_and_counted(db):
+    """The demo repeats this year's events a year earlier, with groups and check-ins, so the
+    dashboards' comparison with the previous year shows real figures."""
+    from models import Event, EventStatus
+    from models.academic_year import academic_year_of, current_academic_year
+    from reports.indicators import compute_indicators
+    from webapp.demo import directory, events, last_year, rosters
+
+    rng, ctx = random.Random(20251), {}
+    for step in (directory, events, rosters, checkins, last_year):
+        step.load(rng, "small", ctx)
+        db.session.commit()
+    previous = current_academic_year() - 1
+    copies = ctx["last_year_events"]
+    assert len(copies) >= 30
+    assert {academic_year_of(e.starts_at.date()) for e in copies} == {previous}
+    held = [e for e in copies if e.status == EventStatus.PUBLISHED]
+    assert len(held) > 0.8 * len(copies)
+    report = compute_indicators(previous)
+    city = report.city
+    assert city["students"].a > 100 and city["schools"].a >= 5
+    assert 0 < city["events"].a <= city["events"].b
+    # Every check-in of last year counts for its holder's school (copied onto the scan).
+    oks = Scan.query.join(Event, Event.id == Scan.event_id).filter(
+        Event.id.in_([e.id for e in held]), Scan.outcome == ScanOutcome.OK).all()
+    assert oks and all(s.student_id or s.teacher_id for s in oks)
+    assert all(s.organization_id == (s.ticket.student or s.ticket.teacher).organization_id
+               for s in oks)

@@ -34,6 +34,7 @@ EXTRA_STEPS: list[str] = [
     "webapp.demo.rosters",    # students and teachers, registrations and tickets
     "webapp.demo.parents",    # parent sign-ups
     "webapp.demo.checkins",   # check-ins for past events
+    "webapp.demo.last_year",  # the previous academic year, held, to compare with
 ]
 #: The city-scale data set (benchmarks) is generated in bulk by one module.
 CITY_STEPS: list[str] = ["webapp.demo.city"]

@@ -61,6 +61,9 @@ def test_results_in_request_order_with_offline_times(client, door):
     for scan_item, ticket in zip(scans, t[:3], strict=True):
         assert by_ticket[ticket.id].scanned_at.isoformat() == scan_item["scanned_at"]
         assert by_ticket[ticket.id].device_label == "A"
+        # Who the check-in counts for is copied from the ticket (the reports read it).
+        assert (by_ticket[ticket.id].student_id, by_ticket[ticket.id].organization_id) == \
+            (ticket.student_id, door["school"].id)
 
 
 def test_reordered_scans_the_earliest_wins_within_a_batch(client, door):

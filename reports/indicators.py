@@ -58,7 +58,7 @@ from models import (
     db,
     now_utc,
 )
-from models.academic_year import Period, academic_year_of, academic_year_period
+from models.academic_year import TOMSK, Period, academic_year_of, academic_year_period
 
 INDICATOR_KEYS = (
     "students", "students_early", "students_ovz", "schools", "schools_early",
@@ -594,9 +594,11 @@ def month_starts(period: Period) -> list[date]:
 
 def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
                   organization_id: int | None = None, category_codes=None, organizer_id=None,
-                  roadmap_section=None) -> list[MonthPoint]:
+                  roadmap_section=None, now=None) -> list[MonthPoint]:
     """Student check-ins per month of the period and the cumulative reach (distinct students
-    first checked in by each month's end), in two grouped queries."""
+    first checked in by each month's end), in two grouped queries. Months that have not begun
+    yet (Asia/Tomsk) are left out: a chart of the current year ends with the current month
+    instead of showing the rest of the year as months without anyone."""
     period = as_period(period)
     filters = normalize_filters(category_codes, organizer_id, roadmap_section)
     tune_for_reports()
@@ -631,4 +633,5 @@ def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
     for index, start in enumerate(starts):
         running += newcomers.get(index, 0)
         points.append(MonthPoint(start, int(per_month.get(index) or 0), running))
-    return points
+    today = (now or now_utc()).astimezone(TOMSK).date()
+    return [p for p in points if p.first_day <= today] or points[:1]

@@ -276,3 +276,14 @@ def test_monthly_trend_counts_first_involvement_once(scenario):
     assert (by_month[11].checkins, by_month[11].cumulative) == (2, 3)  # a again, c new
     assert by_month[2].cumulative == 4 and by_month[8].cumulative == 4
     assert monthly_trend(YEAR, kind=OrgKind.PRESCHOOL)[6].cumulative == 1  # March
+
+
+def test_monthly_trend_of_a_year_under_way_ends_with_the_current_month(scenario):
+    # 30.11 20:00 UTC is already 1 December in Tomsk.
+    for now, months in ((datetime(2024, 11, 15, 5, tzinfo=UTC), [9, 10, 11]),
+                        (datetime(2024, 11, 30, 20, tzinfo=UTC), [9, 10, 11, 12])):
+        points = monthly_trend(YEAR, now=now)
+        assert [p.first_day.month for p in points] == months
+        assert points[2].cumulative == 3
+    before = monthly_trend(YEAR, now=datetime(2024, 6, 1, tzinfo=UTC))
+    assert [p.first_day for p in before] == [date(2024, 9, 1)]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from models import Event, EventStatus, Organization, db
 from webapp.demo import checkins
-from webapp.demo.rosters import _group_for, _register
+from webapp.demo.rosters import register_past_groups
 
 SHIFT = timedelta(weeks=52)
 #: Share of this year's events that took place last year too, and of those cancelled.
@@ -51,26 +51,15 @@ def load(rng, size: str, ctx: dict) -> None:
     db.session.flush()
 
     held = [e for e in copies if e.status == EventStatus.PUBLISHED]
-    coordinator = ctx.get("coordinator")
+    orgs = {o.id: o for o in Organization.query.filter(Organization.id.in_(list(rosters)))}
+    with_people = [org_id for org_id, roster in rosters.items() if roster]
     for event in held:
         if event.school_internal:
             candidates = [event.organizer_id] if event.organizer_id in rosters else []
         else:
-            orgs = [org_id for org_id, roster in rosters.items() if roster]
-            candidates = rng.sample(orgs, k=min(len(orgs), rng.randint(2, 4)))
-        at = event.starts_at - timedelta(days=rng.randint(3, 14))
-        seats = event.capacity
-        for org_id in candidates:
-            limit = min(seats, event.per_school_quota or seats, rng.randint(6, 14))
-            group = _group_for(rng, event, rosters[org_id], limit)
-            if not group:
-                continue
-            teachers = (staff.get(org_id) or [])[:1]
-            _register(event, db.session.get(Organization, org_id), group, teachers,
-                      coordinator if org_id == demo_school.id else None, at)
-            seats -= len(group) + len(teachers)
-            if seats <= 2:
-                break
+            candidates = rng.sample(with_people, k=min(len(with_people), rng.randint(2, 4)))
+        register_past_groups(rng, event, candidates, orgs, rosters, staff, demo_school,
+                             ctx.get("coordinator"))
     db.session.flush()
     checkins.load(rng, size, {"past_events": held, "organizer": ctx.get("organizer"),
                               "admin": ctx.get("admin")})

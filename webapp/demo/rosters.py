@@ -134,6 +134,27 @@ def _register(event, org, students, teachers, created_by=None, at=None) -> Regis
     return registration
 
 
+def register_past_groups(rng, event, candidates: list[int], orgs: dict, rosters: dict,
+                         staff: dict, demo_school, coordinator) -> list[Registration]:
+    """Groups (one or two classes and a teacher) of the ``candidates`` organizations for a past
+    event, registered days before it, until its seats run out."""
+    made = []
+    at = event.starts_at - timedelta(days=rng.randint(3, 14))
+    seats = event.capacity
+    for org_id in candidates:
+        limit = min(seats, event.per_school_quota or seats, rng.randint(6, 14))
+        group = _group_for(rng, event, rosters[org_id], limit)
+        if not group:
+            continue
+        teachers = staff.get(org_id, [])[:1]
+        made.append(_register(event, orgs[org_id], group, teachers,
+                              coordinator if org_id == demo_school.id else None, at))
+        seats -= len(group) + len(teachers)
+        if seats <= 2:
+            break
+    return made
+
+
 def _eligible(event, students: list[Student]) -> list[Student]:
     return [s for s in students if student_grade_problem(event, s) is None]
 
@@ -200,20 +221,8 @@ def load(rng, size: str, ctx: dict) -> None:
             rng.sample(list(orgs), k=min(len(orgs), rng.randint(2, 4)))
         if event.school_internal and event.organizer_id != demo_school.id:
             continue
-        at = event.starts_at - timedelta(days=rng.randint(3, 14))
-        seats = event.capacity
-        for org_id in candidates:
-            limit = min(seats, event.per_school_quota or seats, rng.randint(6, 14))
-            group = _group_for(rng, event, rosters[org_id], limit)
-            if not group:
-                continue
-            teachers = staff[org_id][:1]
-            registrations.append(_register(event, orgs[org_id], group, teachers,
-                                           coordinator if org_id == demo_school.id else None,
-                                           at))
-            seats -= len(group) + len(teachers)
-            if seats <= 2:
-                break
+        registrations += register_past_groups(rng, event, candidates, orgs, rosters, staff,
+                                              demo_school, coordinator)
 
     # Upcoming events: the demo school's groups, plus other schools at today's event.
     upcoming = sorted((e for e in student_events if e.starts_at > now - timedelta(hours=3)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from checkin.door_sql import DoorStatement, run_door_statement
 from models import Event, EventStatus, ScannerLink, db, now_utc, record_audit
 from models.errors import ConflictError, ServiceError
 from models.event import DEFAULT_CHECKIN_LEAD
@@ -126,21 +127,19 @@ _LINK_COLUMNS = (
 )
 _LINK_AND_EVENT = _L.join(_E, _E.c.id == _L.c.event_id)
 #: The link and its event in one round trip (the scan endpoint's hot path).
-_LINK_QUERY = (sa.select(*_LINK_COLUMNS).select_from(_LINK_AND_EVENT)
-               .where(_L.c.token_hash == sa.bindparam("hash")))
-_LINK_AND_TICKET_QUERIES: dict[str, sa.Select] = {}
+_LINK_QUERY = DoorStatement(sa.select(*_LINK_COLUMNS).select_from(_LINK_AND_EVENT)
+                            .where(_L.c.token_hash == sa.bindparam("hash")))
+_LINK_AND_TICKET_QUERIES: dict[str, DoorStatement] = {}
 
 
-def _link_and_ticket_query(column: str) -> sa.Select:
+def _link_and_ticket_query(column: str) -> DoorStatement:
     """The link, its event and the ticket the door reads (by ``column`` = :code) in one
-    statement; built once per column so SQLAlchemy's statement cache is hit."""
+    statement; built once per column (compiled once)."""
     if column not in _LINK_AND_TICKET_QUERIES:
-        from checkin.services import door_subquery
+        from checkin.services import door_query_after
 
-        door = door_subquery(column)
-        _LINK_AND_TICKET_QUERIES[column] = (
-            sa.select(*_LINK_COLUMNS, door)
-            .select_from(_LINK_AND_EVENT.outerjoin(door, sa.true()))
+        _LINK_AND_TICKET_QUERIES[column] = DoorStatement(
+            door_query_after(_LINK_AND_EVENT, _LINK_COLUMNS, column)
             .where(_L.c.token_hash == sa.bindparam("hash")))
     return _LINK_AND_TICKET_QUERIES[column]
 
@@ -163,7 +162,7 @@ def find_link_info(token: str, conn=None, *, ticket_lookup: tuple[str, object] |
     else:
         query = _link_and_ticket_query(ticket_lookup[0])
         params["code"] = ticket_lookup[1]
-    row = (conn or db.session).execute(query, params).first()
+    row = run_door_statement(conn or db.session, query, params).first()
     if row is None:
         return None, False, None, None
     usable = row.link_revoked_at is None and now_utc() < row.link_expires_at

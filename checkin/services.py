@@ -31,11 +31,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import joinedload
 
 from checkin.capacity import (
@@ -43,6 +45,7 @@ from checkin.capacity import (
     SQLITE_IMMEDIATE_OPTION,
     begin_write_transaction,
 )
+from checkin.door_sql import DoorStatement, run_door_statement
 from models import (
     Event,
     EventStatus,
@@ -281,6 +284,66 @@ def durable_commit() -> bool:
 _ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
 
 
+class _KeptConnections:
+    """Idle door connections kept between scans, so that a scan starts without a pool
+    checkout and, on PostgreSQL, without the pool's "pre-ping" round trip: up to
+    :attr:`KEEP` autocommit Core connections per engine (a gunicorn sync worker needs one).
+
+    A connection the server dropped meanwhile is noticed by the scan's first statement, which
+    is then retried once on a new connection (:meth:`DoorConnection._run`). An engine's kept
+    connections are closed when it is disposed; a forked child never uses (nor closes) its
+    parent's. Only engines with a ``QueuePool`` keep connections (an in-memory SQLite
+    database's single connection belongs to its thread)."""
+
+    KEEP = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._watched: weakref.WeakSet = weakref.WeakSet()
+
+    def take(self, engine):
+        """An idle kept connection of ``engine`` (now the caller's), or None."""
+        with self._lock:
+            idle = self._idle.get(engine)
+            return idle.pop() if idle else None
+
+    def keep(self, engine, conn) -> bool:
+        """Keep ``conn`` for a later scan; False when there are enough (close it then)."""
+        if not isinstance(engine.pool, sa.pool.QueuePool):
+            return False
+        with self._lock:
+            if engine not in self._watched:
+                self._watched.add(engine)
+                sa.event.listen(engine, "engine_disposed", self._close_all)
+            idle = self._idle.setdefault(engine, [])
+            if len(idle) >= self.KEEP:
+                return False
+            idle.append(conn)
+            return True
+
+    def _close_all(self, engine) -> None:
+        with self._lock:
+            idle = self._idle.pop(engine, [])
+        for conn in idle:
+            # The engine has a new pool by now: give the connection back to no pool.
+            conn.invalidate()
+            conn.close()
+
+    def forget_after_fork(self) -> None:
+        # The parent's connections share its sockets: never close them here, just drop them
+        # (kept referenced, so that no finalizer closes them either).
+        _FORKED_AWAY.append(self._idle)
+        self._idle = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+
+_KEPT = _KeptConnections()
+#: What forked children dropped of their parent's kept connections (never closed by them).
+_FORKED_AWAY: list = []
+os.register_at_fork(after_in_child=lambda: _KEPT.forget_after_fork())
+
+
 class DoorConnection:
     """The one database connection a single scan runs on, from the scanner check to the
     answer: the door's hot path, in as few statements and round trips as each database allows
@@ -290,33 +353,42 @@ class DoorConnection:
     - Autocommit (the default): the reads need no transaction and a check-in is one INSERT,
       atomic and durable by itself, guarded by the unique indexes (one check-in per ticket,
       one row per ``client_scan_id``). So no BEGIN and COMMIT round trips on PostgreSQL, and
-      on SQLite the write lock is held only for the INSERT itself.
+      on SQLite the write lock is held only for the INSERT itself. This connection is kept
+      for a next scan (:class:`_KeptConnections`).
     - ``transaction=True``: a scan that takes over an earlier check-in (an UPDATE and an
       INSERT together; SQLite: BEGIN IMMEDIATE). PostgreSQL with
       ``SCAN_SYNCHRONOUS_COMMIT=off`` always uses a transaction, committed asynchronously.
+      These come from the pool and go back to it.
 
     The ORM session must not be used while a door connection is open (tests share one SQLite
     connection between both): read-only work it did before is discarded, pending changes are
     refused."""
 
     def __init__(self, *, transaction: bool = False):
-        session = db.session()
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("DoorConnection must come before any change in the session")
-        if session.in_transaction():
-            session.rollback()
-        self.engine = session.get_bind()
-        #: Read the scanned ticket in the scanner link's statement: on PostgreSQL it saves a
-        #: round trip; SQLite, in the same process, is faster with two plain statements than
-        #: with one that materializes the ticket's row (0.18 against 0.22 ms).
-        self.prefetch_ticket = self.engine.dialect.name != "sqlite"
+        if db.session.registry.has():  # else the request has no session to look after
+            session = db.session()
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("DoorConnection must come before any change in the session")
+            if session.in_transaction():
+                session.rollback()
+        self.engine = db.engine
         self.conn = None
+        self._kept = False
+        #: A kept connection not yet used in this scan: its first statement may find that the
+        #: server dropped it.
+        self._unchecked = False
         self._connect(transaction)
 
-    def _connect(self, transaction: bool) -> None:
+    def _connect(self, transaction: bool, *, reuse: bool = True) -> None:
         dialect = self.engine.dialect.name
         asynchronous = dialect == "postgresql" and not durable_commit()
         self.transaction = transaction or asynchronous
+        self._kept = not self.transaction
+        if self._kept and reuse:
+            conn = _KEPT.take(self.engine)
+            if conn is not None and not (conn.closed or conn.invalidated):
+                self.conn, self._unchecked = conn, True
+                return
         conn = self.engine.connect()
         if dialect == "sqlite":
             option = SQLITE_IMMEDIATE_OPTION if self.transaction else SQLITE_AUTOCOMMIT_OPTION
@@ -325,10 +397,32 @@ class DoorConnection:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         if asynchronous:
             conn.execute(_ASYNC_COMMIT)
-        self.conn = conn
+        self.conn, self._unchecked = conn, False
 
     def execute(self, statement, parameters=None):
-        return self.conn.execute(statement, parameters)
+        """A Core statement, through SQLAlchemy."""
+        return self._run(lambda: self.conn.execute(statement, parameters))
+
+    def execute_door(self, statement: DoorStatement, parameters=None):
+        """One of the door's own statements: on the driver's cursor in autocommit, through
+        SQLAlchemy in a transaction (its begin and commit hooks stay in charge)."""
+        if self.transaction:
+            return self.execute(statement.statement, parameters)
+        return self._run(lambda: statement.execute(self.conn, parameters))
+
+    def _run(self, call):
+        if self._unchecked:
+            self._unchecked = False
+            try:
+                return call()
+            except DBAPIError as err:
+                if not err.connection_invalidated:
+                    raise
+            # The server dropped the kept connection (a restart, an idle timeout) before this
+            # statement reached it: once more, on a new connection.
+            self._drop()
+            self._connect(self.transaction, reuse=False)
+        return call()
 
     def restart(self, *, transaction: bool) -> None:
         """Throw away what this connection did (a lost race aborts a PostgreSQL transaction)
@@ -339,10 +433,23 @@ class DoorConnection:
     def commit(self) -> None:
         self.conn.commit()
 
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
+
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()  # rolls back anything not committed
-            self.conn = None
+        conn = self.conn
+        if conn is None:
+            return
+        if not self._kept or conn.closed or conn.invalidated:
+            self._drop()  # rolls back anything not committed
+            return
+        self.conn = None
+        if conn.in_transaction():
+            conn.rollback()  # in autocommit: only ends SQLAlchemy's own bookkeeping
+        if not _KEPT.keep(self.engine, conn):
+            conn.close()
 
 
 def check_scan_time(event, scanned_at: datetime | None,
@@ -360,21 +467,25 @@ def check_scan_time(event, scanned_at: datetime | None,
     return scanned_at, False
 
 
-_DOOR_QUERIES: dict[str, sa.Select] = {}
+_DOOR_QUERIES: dict[str, DoorStatement] = {}
 
 
-def _door_query(column: str) -> sa.Select:
+def _door_query(column: str) -> DoorStatement:
     """The ticket (by ``column`` = :code) with what the door shows, and its current check-in
-    with who made it. Built once per column so SQLAlchemy's statement cache is hit."""
+    with who made it. Built once per column (compiled once)."""
     if column not in _DOOR_QUERIES:
-        _DOOR_QUERIES[column] = _build_door_query(T.c[column] == sa.bindparam("code"))
+        _DOOR_QUERIES[column] = DoorStatement(
+            _build_door_query(T.c[column] == sa.bindparam("code")))
     return _DOOR_QUERIES[column]
 
 
-def door_subquery(column: str):
-    """:func:`_door_query` as a subquery, to read together with the scanner link
-    (``checkin.links.find_link_info``)."""
-    return _build_door_query(T.c[column] == sa.bindparam("code")).subquery("door")
+def door_query_after(source, columns, column: str) -> sa.Select:
+    """:func:`_door_query` read together with ``columns`` of ``source`` (the scanner link and
+    its event, ``checkin.links.find_link_info``): the ticket is outer-joined to ``source``, so
+    the row comes even when no ticket has that code. One flat join, no subquery for the
+    database to materialize."""
+    return _build_door_query(T.c[column] == sa.bindparam("code"), source=source,
+                             columns=columns)
 
 
 class _NotRead:
@@ -396,15 +507,16 @@ def prefetch_lookup(code: str) -> tuple[str, object] | None:
     return _code_lookup(parsed, None)
 
 
-def _build_door_query(condition) -> sa.Select:
+def _build_door_query(condition, *, source=None, columns=()) -> sa.Select:
     r = Registration.__table__
     st, te, ps = Student.__table__, Teacher.__table__, ParentSignup.__table__
     so, to, po = (Organization.__table__.alias(n) for n in ("so", "to_", "po"))
     c = S.alias("c")
-    u, lk = User.__table__, ScannerLink.__table__
-    return (
+    u, lk = User.__table__, ScannerLink.__table__.alias("clk")
+    tickets = T if source is None else source.outerjoin(T, condition)
+    query = (
         sa.select(
-            T.c.id, T.c.event_id, T.c.status, T.c.kind, r.c.status.label("reg_status"),
+            *columns, T.c.id, T.c.event_id, T.c.status, T.c.kind, r.c.status.label("reg_status"),
             T.c.student_id.label("h_student"), T.c.teacher_id.label("h_teacher"),
             st.c.organization_id.label("h_student_org"),
             te.c.organization_id.label("h_teacher_org"),
@@ -423,7 +535,7 @@ def _build_door_query(condition) -> sa.Select:
             lk.c.label.label("c_link_label"), lk.c.gate.label("c_link_gate"),
         )
         .select_from(
-            T.outerjoin(r, r.c.id == T.c.registration_id)
+            tickets.outerjoin(r, r.c.id == T.c.registration_id)
             .outerjoin(st, st.c.id == T.c.student_id)
             .outerjoin(so, so.c.id == st.c.organization_id)
             .outerjoin(te, te.c.id == T.c.teacher_id)
@@ -435,8 +547,8 @@ def _build_door_query(condition) -> sa.Select:
             .outerjoin(u, u.c.id == c.c.user_id)
             .outerjoin(lk, lk.c.id == c.c.scanner_link_id)
         )
-        .where(condition)
     )
+    return query.where(condition) if source is None else query
 
 
 def _full_name(*parts) -> str:
@@ -515,7 +627,8 @@ def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
         lookup = _code_lookup(parse_scanned_code(raw), event.id, conn)
         ticket = None
         if lookup is not None:
-            ticket = conn.execute(_door_query(lookup[0]), {"code": lookup[1]}).first()
+            ticket = run_door_statement(conn, _door_query(lookup[0]),
+                                        {"code": lookup[1]}).first()
     offline = offline or (scanned_at is not None and not skewed
                           and received_at - at > OFFLINE_DELAY)
     gate = gate or scanner["link_gate"]
@@ -588,7 +701,9 @@ def _judge(event: EventInfo, ticket, d: ScanDecision, conn, *, force, offline, m
     d.outcome = ScanOutcome.OK
 
 
-_INSERT_SCAN = sa.insert(S).returning(S.c.id)
+_INSERT_SCAN = DoorStatement(
+    sa.insert(S).values({c.key: sa.bindparam(c.key, type_=c.type) for c in S.c if c.key != "id"})
+    .returning(S.c.id))
 _REPLAY_QUERY = sa.select(S.c.id, S.c.event_id, S.c.scanned_at, S.c.response).where(
     S.c.client_scan_id == sa.bindparam("client_scan_id"))
 
@@ -609,8 +724,8 @@ def record_scan(d: ScanDecision, conn=None) -> dict:
     # The stored answer leaves out the row's own id (added on the way out and on replay).
     response = {"status": d.outcome.value, "message": MESSAGES[d.outcome], **d.body,
                 "flag": flag, "forced": d.row["forced"]}
-    scan_id = conn.execute(
-        _INSERT_SCAN, {**d.row, "outcome": d.outcome, "flag": flag, "response": response,
+    scan_id = run_door_statement(
+        conn, _INSERT_SCAN, {**d.row, "outcome": d.outcome, "flag": flag, "response": response,
                        "undone_at": None, "undone_by_id": None, "undo_reason": None}
     ).scalar_one()
     return _with_ids(response, scan_id, d.row["scanned_at"])

@@ -164,7 +164,7 @@ def post_scan(event_id: int):
             # The volunteer's phone: the link, its event and the scanned ticket in one read,
             # on the scan's own connection.
             door = DoorConnection()
-            lookup = prefetch_lookup(code) if door.prefetch_ticket else None
+            lookup = prefetch_lookup(code)
             event, caller, ticket = link_access(token, event_id, door, lookup)
         else:
             orm_event, caller = event_access(event_id)

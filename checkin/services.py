@@ -265,7 +265,7 @@ def start_scan_transaction() -> None:
     """Start the write transaction of a scan (SQLite: BEGIN IMMEDIATE; PostgreSQL: nothing).
 
     Call it first in a request that writes several scans (a batch, a group). A single scan
-    runs on :func:`open_scan_connection` instead."""
+    runs on a :class:`DoorConnection` instead."""
     begin_write_transaction()
 
 
@@ -274,7 +274,7 @@ def durable_commit() -> bool:
     comes first).
 
     An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency on
-    PostgreSQL (:func:`open_scan_connection` then commits without waiting for the WAL flush):
+    PostgreSQL (a :class:`DoorConnection` then commits without waiting for the WAL flush):
     the database stays consistent, but a crash of the database server may lose the last
     fraction of a second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by
     default)."""
@@ -373,7 +373,6 @@ class DoorConnection:
                 session.rollback()
         self.engine = db.engine
         self.conn = None
-        self._kept = False
         #: A kept connection not yet used in this scan: its first statement may find that the
         #: server dropped it.
         self._unchecked = False
@@ -382,9 +381,9 @@ class DoorConnection:
     def _connect(self, transaction: bool, *, reuse: bool = True) -> None:
         dialect = self.engine.dialect.name
         asynchronous = dialect == "postgresql" and not durable_commit()
+        #: Autocommit connections are kept between scans, transactions go back to the pool.
         self.transaction = transaction or asynchronous
-        self._kept = not self.transaction
-        if self._kept and reuse:
+        if not self.transaction and reuse:
             conn = _KEPT.take(self.engine)
             if conn is not None and not (conn.closed or conn.invalidated):
                 self.conn, self._unchecked = conn, True
@@ -442,7 +441,7 @@ class DoorConnection:
         conn = self.conn
         if conn is None:
             return
-        if not self._kept or conn.closed or conn.invalidated:
+        if self.transaction or conn.closed or conn.invalidated:
             self._drop()  # rolls back anything not committed
             return
         self.conn = None
@@ -474,8 +473,7 @@ def _door_query(column: str) -> DoorStatement:
     """The ticket (by ``column`` = :code) with what the door shows, and its current check-in
     with who made it. Built once per column (compiled once)."""
     if column not in _DOOR_QUERIES:
-        _DOOR_QUERIES[column] = DoorStatement(
-            _build_door_query(T.c[column] == sa.bindparam("code")))
+        _DOOR_QUERIES[column] = DoorStatement(_build_door_query(column))
     return _DOOR_QUERIES[column]
 
 
@@ -484,8 +482,7 @@ def door_query_after(source, columns, column: str) -> sa.Select:
     its event, ``checkin.links.find_link_info``): the ticket is outer-joined to ``source``, so
     the row comes even when no ticket has that code. One flat join, no subquery for the
     database to materialize."""
-    return _build_door_query(T.c[column] == sa.bindparam("code"), source=source,
-                             columns=columns)
+    return _build_door_query(column, source=source, columns=columns)
 
 
 class _NotRead:
@@ -507,7 +504,8 @@ def prefetch_lookup(code: str) -> tuple[str, object] | None:
     return _code_lookup(parsed, None)
 
 
-def _build_door_query(condition, *, source=None, columns=()) -> sa.Select:
+def _build_door_query(column: str, *, source=None, columns=()) -> sa.Select:
+    condition = T.c[column] == sa.bindparam("code")
     r = Registration.__table__
     st, te, ps = Student.__table__, Teacher.__table__, ParentSignup.__table__
     so, to, po = (Organization.__table__.alias(n) for n in ("so", "to_", "po"))

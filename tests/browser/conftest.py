@@ -67,12 +67,35 @@ class LiveServer:
         self.app = app
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.network_down = False
+        self._server = make_server("127.0.0.1", self.port, self._serve, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _serve(self, environ, start_response):
+        if self.network_down:
+            # What a phone at a venue without a working uplink gets from a proxy or captive
+            # portal: no answer from the app. See ``offline``.
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"network down"]
+        return self.app(environ, start_response)
 
     def start(self):
         self._thread.start()
         return self
+
+    @contextlib.contextmanager
+    def offline(self, context):
+        """The phone loses its network: Chromium's offline emulation (``navigator.onLine``,
+        failed requests) and, because that emulation lets an occasional request of a
+        service-worker-controlled page through (microsoft/playwright#2311), the server itself
+        refuses every request meanwhile, so nothing the test does offline can reach the app."""
+        self.network_down = True
+        context.set_offline(True)
+        try:
+            yield
+        finally:
+            context.set_offline(False)
+            self.network_down = False
 
     def stop(self):
         self._server.shutdown()

@@ -107,38 +107,37 @@ def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     assert page.get_attribute("body", "data-camera") == "unavailable"
 
-    context.set_offline(True)
-    went_offline = now_utc()
-    make_y4m([ticket_url(a.token), ticket_url(b.token)], name="offline.y4m")
-    page.click("#camera-start")
-    page.wait_for_selector('body[data-online="0"]')
-    # A and B through the camera, C typed (short code) while offline
-    page.wait_for_selector('body[data-queue="2"]', timeout=40_000)
-    assert page.inner_text("#net-label") == "офлайн"
-    assert "не отправлено: 2" in page.inner_text("#queue-count")
-    page.fill("#code-input", c.short_code.lower())
-    page.press("#code-input", "Enter")
-    answer = wait_answer(page, "ok", "Васильева Вера")
-    assert "офлайн" in answer.lower()
-    page.wait_for_selector('body[data-queue="3"]')
+    with live_server.offline(context):
+        went_offline = now_utc()
+        make_y4m([ticket_url(a.token), ticket_url(b.token)], name="offline.y4m")
+        page.click("#camera-start")
+        page.wait_for_selector('body[data-online="0"]')
+        # A and B through the camera, C typed (short code) while offline
+        page.wait_for_selector('body[data-queue="2"]', timeout=40_000)
+        assert page.inner_text("#net-label") == "офлайн"
+        assert "не отправлено: 2" in page.inner_text("#queue-count")
+        page.fill("#code-input", c.short_code.lower())
+        page.press("#code-input", "Enter")
+        answer = wait_answer(page, "ok", "Васильева Вера")
+        assert "офлайн" in answer.lower()
+        page.wait_for_selector('body[data-queue="3"]')
 
-    # Reload with no network: the service worker serves the scanner, the queue survives.
-    page.reload()
-    page.wait_for_selector('body[data-online="0"][data-tickets="4"]')
-    # (the looping camera may add repeats of A and B after the reload: judged "already")
-    assert int(page.get_attribute("body", "data-queue")) >= 3
-    assert "не отправлено:" in page.inner_text("#queue-count")
-    page.fill("#code-input", d.short_code)
-    page.press("#code-input", "Enter")
-    wait_answer(page, "ok", "Громов Глеб")
-    # A again (the camera loops): already checked in on this phone, judged offline
-    page.fill("#code-input", a.short_code)
-    page.press("#code-input", "Enter")
-    assert "этот телефон" in wait_answer(page, "already_checked_in", "Антонова Алина")
-    assert checkins(door["event"].id) == []  # nothing reached the server yet
+        # Reload with no network: the service worker serves the scanner, the queue survives.
+        page.reload()
+        page.wait_for_selector('body[data-online="0"][data-tickets="4"]')
+        # (the looping camera may add repeats of A and B after the reload: judged "already")
+        assert int(page.get_attribute("body", "data-queue")) >= 3
+        assert "не отправлено:" in page.inner_text("#queue-count")
+        page.fill("#code-input", d.short_code)
+        page.press("#code-input", "Enter")
+        wait_answer(page, "ok", "Громов Глеб")
+        # A again (the camera loops): already checked in on this phone, judged offline
+        page.fill("#code-input", a.short_code)
+        page.press("#code-input", "Enter")
+        assert "этот телефон" in wait_answer(page, "already_checked_in", "Антонова Алина")
+        assert checkins(door["event"].id) == []  # nothing reached the server yet
 
-    back_online = now_utc()
-    context.set_offline(False)
+        back_online = now_utc()
     page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
     rows = checkins(door["event"].id)
     assert sorted(r.ticket_id for r in rows) == sorted(t.id for t in (a, b, c, d))
@@ -150,6 +149,32 @@ def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
         Scan.event_id == door["event"].id,
         Scan.outcome == ScanOutcome.ALREADY_CHECKED_IN)).scalar_one()
     assert repeats >= 1
+
+
+def test_server_errors_leave_the_saved_scanner_working(browser, live_server, door):
+    """The phone has a network but the server answers 503 (down behind its proxy): a reload
+    still opens the saved scanner, scans are judged on the phone, and sent once it answers."""
+    _link, token = create_scanner_link(door["organizer"], door["event"])
+    db.session.commit()
+    a = door["tickets"][0]
+    context = browser.phone(live_server)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{token}")
+    page.wait_for_selector('body[data-ready="1"][data-online="1"][data-tickets="4"]')
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    live_server.network_down = True
+    page.reload()
+    page.wait_for_selector('body[data-ready="1"][data-online="0"][data-tickets="4"]')
+    assert "network down" not in page.inner_text("body")
+    page.fill("#code-input", a.short_code)
+    page.press("#code-input", "Enter")
+    assert "офлайн" in wait_answer(page, "ok", "Антонова Алина").lower()
+    assert checkins(door["event"].id) == []
+
+    live_server.network_down = False
+    page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
+    assert [r.ticket_id for r in checkins(door["event"].id)] == [a.id]
 
 
 def test_group_list_search_offline_undo_and_walk_in(browser, live_server, factory, door):
@@ -181,15 +206,14 @@ def test_group_list_search_offline_undo_and_walk_in(browser, live_server, factor
     assert [r.ticket_id for r in checkins(door["event"].id)] == [b.id]
 
     # Offline: found by surname in the phone's data, checked in, synced on reconnect.
-    context.set_offline(True)
-    page.click("#answer-close")
-    page.click("#search-btn")
-    page.fill("#search-input", "гром")
-    page.wait_for_selector("#search-list li:has-text('Громов Глеб')")
-    assert "офлайн" in page.inner_text("#search-status")
-    page.click("#search-list button")
-    assert "офлайн" in wait_answer(page, "ok", "Громов Глеб").lower()
-    context.set_offline(False)
+    with live_server.offline(context):
+        page.click("#answer-close")
+        page.click("#search-btn")
+        page.fill("#search-input", "гром")
+        page.wait_for_selector("#search-list li:has-text('Громов Глеб')")
+        assert "офлайн" in page.inner_text("#search-status")
+        page.click("#search-list button")
+        assert "офлайн" in wait_answer(page, "ok", "Громов Глеб").lower()
     page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
     assert sorted(r.ticket_id for r in checkins(door["event"].id)) == sorted([b.id, d.id])
 

@@ -96,7 +96,8 @@ async function scannerPage(event, url) {
   var timeout = new Promise(function (resolve) { setTimeout(function () { resolve(null); }, PAGE_TIMEOUT_MS); });
   try {
     var first = await Promise.race([network, timeout]);
-    if (first) { return first; }
+    // A 5xx (the server down behind its proxy, a venue's broken uplink) is no page to scan with.
+    if (first && first.status < 500) { return first; }
   } catch (err) { /* offline: fall back to the saved page */ }
   var saved = await cache.match(url.pathname);
   if (saved) { return saved; }

@@ -23,18 +23,26 @@ from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 
 class DoorStatement:
     """A Core statement run on the DBAPI cursor (see the module's docstring). Run it with
-    :meth:`execute`, or give ``statement`` to ``Connection.execute`` (a transaction)."""
+    :meth:`execute`, or give :meth:`statement_for` to ``Connection.execute`` (a transaction).
 
-    def __init__(self, statement):
+    ``dialects`` gives another form of the statement for a dialect by name (the same columns
+    and parameters, written as that database plans best)."""
+
+    def __init__(self, statement, *, dialects: dict | None = None):
         self.statement = statement
+        self._variants = dialects or {}
         self._compiled: dict[str, _Compiled] = {}
+
+    def statement_for(self, dialect_name: str):
+        return self._variants.get(dialect_name, self.statement)
 
     def execute(self, conn: sa.Connection, parameters: dict | None = None) -> DoorResult:
         """Run on ``conn`` (a SQLAlchemy connection in autocommit) with ``parameters``."""
         dialect = conn.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+            compiled = self._compiled[dialect.name] = _Compiled(
+                self.statement_for(dialect.name), dialect)
         params = compiled.parameters(parameters or {})
         dbapi_connection = conn.connection.dbapi_connection
         cursor = None
@@ -61,7 +69,8 @@ def run_door_statement(conn, statement: DoorStatement, parameters: dict | None =
     execute_door = getattr(conn, "execute_door", None)
     if execute_door is not None:
         return execute_door(statement, parameters)
-    return conn.execute(statement.statement, parameters)
+    dialect = conn.dialect if isinstance(conn, sa.Connection) else conn.get_bind().dialect
+    return conn.execute(statement.statement_for(dialect.name), parameters)
 
 
 class DoorResult:

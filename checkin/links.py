@@ -136,11 +136,11 @@ def _link_and_ticket_query(column: str) -> DoorStatement:
     """The link, its event and the ticket the door reads (by ``column`` = :code) in one
     statement; built once per column (compiled once)."""
     if column not in _LINK_AND_TICKET_QUERIES:
-        from checkin.services import door_query_after
+        from checkin.services import door_statement
 
-        _LINK_AND_TICKET_QUERIES[column] = DoorStatement(
-            door_query_after(_LINK_AND_EVENT, _LINK_COLUMNS, column)
-            .where(_L.c.token_hash == sa.bindparam("hash")))
+        _LINK_AND_TICKET_QUERIES[column] = door_statement(
+            column, source=_LINK_AND_EVENT, columns=_LINK_COLUMNS,
+            where=_L.c.token_hash == sa.bindparam("hash"))
     return _LINK_AND_TICKET_QUERIES[column]
 
 

@@ -38,9 +38,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.expression import ColumnElement
 
 from checkin.capacity import (
     SQLITE_AUTOCOMMIT_OPTION,
@@ -408,7 +406,7 @@ class DoorConnection:
         """One of the door's own statements: on the driver's cursor in autocommit, through
         SQLAlchemy in a transaction (its begin and commit hooks stay in charge)."""
         if self.transaction:
-            return self.execute(statement.statement, parameters)
+            return self.execute(statement.statement_for(self.engine.dialect.name), parameters)
         return self._run(lambda: statement.execute(self.conn, parameters))
 
     def _run(self, call):
@@ -475,16 +473,23 @@ def _door_query(column: str) -> DoorStatement:
     """The ticket (by ``column`` = :code) with what the door shows, and its current check-in
     with who made it. Built once per column (compiled once)."""
     if column not in _DOOR_QUERIES:
-        _DOOR_QUERIES[column] = DoorStatement(_build_door_query(column))
+        _DOOR_QUERIES[column] = door_statement(column)
     return _DOOR_QUERIES[column]
 
 
-def door_query_after(source, columns, column: str) -> sa.Select:
-    """:func:`_door_query` read together with ``columns`` of ``source`` (the scanner link and
-    its event, ``checkin.links.find_link_info``): the ticket is outer-joined to ``source``, so
-    the row comes even when no ticket has that code. One flat join, no subquery for the
-    database to materialize."""
-    return _build_door_query(column, source=source, columns=columns)
+def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorStatement:
+    """The door's read of the ticket by ``column`` = :code, as a :class:`DoorStatement` with
+    its PostgreSQL form (see :func:`_build_door_query`).
+
+    With ``source``, read together with its ``columns`` (the scanner link and its event,
+    ``checkin.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
+    ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
+    for the database to materialize."""
+    def build(lateral: bool) -> sa.Select:
+        query = _build_door_query(column, source=source, columns=columns, lateral=lateral)
+        return query if where is None else query.where(where)
+
+    return DoorStatement(build(False), dialects={"postgresql": build(True)})
 
 
 class _NotRead:
@@ -506,38 +511,37 @@ def prefetch_lookup(code: str) -> tuple[str, object] | None:
     return _code_lookup(parsed, None)
 
 
-class _CheckinOutcome(ColumnElement):
-    """``'ok'`` as the door query compares a scan's outcome with it: written into the SQL on
-    SQLite, a bound parameter elsewhere.
-
-    The check-in is found through the partial index ``uq_scans_ticket_checkin`` (``WHERE
-    outcome = 'ok' …``). With a bound parameter there, SQLite prepares the statement again on
-    every scan to see whether the index applies (190 µs a read against 25 µs). PostgreSQL's
-    cached plans did better with the parameter (bench/scan_bench.py, repeat pass 0.35 against
-    0.26 of ping)."""
-
-    inherit_cache = True
-    _traverse_internals = []
-    type = Scan.__table__.c.outcome.type
+#: ``'ok'`` written into the door query's SQL: the check-in is found through the partial index
+#: ``uq_scans_ticket_checkin`` (``WHERE outcome = 'ok' …``), which a bound parameter there
+#: would not prove usable. (SQLite then prepared the statement again on every scan to see
+#: whether the index applies: 190 µs a read against 25 µs.)
+_CHECKIN_OUTCOME = sa.literal_column(f"'{ScanOutcome.OK.value}'", type_=S.c.outcome.type)
 
 
-@compiles(_CheckinOutcome)
-def _checkin_outcome_bound(element, compiler, **kw):
-    return compiler.process(sa.bindparam("checkin_outcome", ScanOutcome.OK,
-                                         type_=element.type), **kw)
+def _build_door_query(column: str, *, source=None, columns=(), lateral=False) -> sa.Select:
+    """The door query; ``lateral``: its PostgreSQL form.
 
-
-@compiles(_CheckinOutcome, "sqlite")
-def _checkin_outcome_sqlite(element, compiler, **kw):
-    return f"'{ScanOutcome.OK.value}'"
-
-
-def _build_door_query(column: str, *, source=None, columns=()) -> sa.Select:
+    The ticket's current check-in: on PostgreSQL a LATERAL subquery with LIMIT 1 (which keeps
+    it from being merged into the join), so it is always an index lookup by the ticket's id.
+    As a plain join, a cached generic plan made while the scans table looked empty (a fresh
+    database, statistics not yet gathered) read the whole partial index and filtered it by
+    ticket: a scan then cost more with every check-in (0.24 against 0.14 ms of database time
+    after 1,000 of them). SQLite looks each row up by index either way."""
     condition = T.c[column] == sa.bindparam("code")
     r = Registration.__table__
     st, te, ps = Student.__table__, Teacher.__table__, ParentSignup.__table__
     so, to, po = (Organization.__table__.alias(n) for n in ("so", "to_", "po"))
-    c = S.alias("c")
+    if lateral:
+        c = (sa.select(S.c.id, S.c.scanned_at, S.c.gate, S.c.device_label, S.c.scanner_link_id,
+                       S.c.user_id)
+             .where(S.c.ticket_id == T.c.id, S.c.outcome == _CHECKIN_OUTCOME,
+                    S.c.undone_at.is_(None))
+             .limit(sa.literal_column("1")).lateral("c"))
+        checkin_on = sa.true()
+    else:
+        c = S.alias("c")
+        checkin_on = sa.and_(c.c.ticket_id == T.c.id, c.c.outcome == _CHECKIN_OUTCOME,
+                             c.c.undone_at.is_(None))
     u, lk = User.__table__, ScannerLink.__table__.alias("clk")
     tickets = T if source is None else source.outerjoin(T, condition)
     query = (
@@ -568,8 +572,7 @@ def _build_door_query(column: str, *, source=None, columns=()) -> sa.Select:
             .outerjoin(to, to.c.id == te.c.organization_id)
             .outerjoin(ps, ps.c.id == T.c.parent_signup_id)
             .outerjoin(po, po.c.id == ps.c.child_organization_id)
-            .outerjoin(c, sa.and_(c.c.ticket_id == T.c.id, c.c.outcome == _CheckinOutcome(),
-                                  c.c.undone_at.is_(None)))
+            .outerjoin(c, checkin_on)
             .outerjoin(u, u.c.id == c.c.user_id)
             .outerjoin(lk, lk.c.id == c.c.scanner_link_id)
         )

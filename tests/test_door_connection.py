@@ -4,12 +4,15 @@ Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
+import psycopg.sql
 import pytest
 import sqlalchemy as sa
 
 from checkin import services
+from checkin.door_sql import _Compiled
 from checkin.links import _link_and_ticket_query, create_scanner_link
 from models import Role, Scan, ScanOutcome, TicketKind, TicketStatus, db, now_utc
 from models.user import hash_token
@@ -43,6 +46,7 @@ def test_door_statement_reads_what_sqlalchemy_reads(client, door):
     scan(client, door, door["tokens"][0])
     statement = _link_and_ticket_query("token")
     params = {"hash": hash_token(door["link_token"]), "code": door["tokens"][0]}
+    # Through SQLAlchemy the plain join (on PostgreSQL the cursor runs its LATERAL form).
     expected = db.session.execute(statement.statement, params).one()
     db.session.rollback()
     with db.engine.connect() as conn:
@@ -52,6 +56,41 @@ def test_door_statement_reads_what_sqlalchemy_reads(client, door):
     assert row.kind is TicketKind.STUDENT and row.status is TicketStatus.CONFIRMED
     assert isinstance(row.c_at, datetime) and row.c_at.utcoffset() == timedelta(0)
     assert row.ovz is False and row.s_last == "Петров" and row.c_link_gate == "Главный вход"
+
+
+@pytest.mark.postgres_only
+def test_postgresql_finds_the_checkin_by_ticket_with_a_plan_made_on_an_empty_table(client, door):
+    """The plan PostgreSQL caches for the door's read, made while the scans table had no
+    statistics yet (a fresh database, or an event day's first minutes), looks the ticket's
+    check-in up by index, rather than reading every check-in of the table and filtering them
+    (checkin.services._build_door_query)."""
+    for token in door["tokens"]:
+        scan(client, door, token)
+    statement = _link_and_ticket_query("token")
+    compiled = _Compiled(statement.statement_for("postgresql"), db.engine.dialect)
+    values = compiled.parameters({"hash": hash_token(door["link_token"]),
+                                  "code": door["tokens"][1]})
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", compiled.sql)))
+    sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", compiled.sql)
+    db.session.rollback()
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.execute("SET plan_cache_mode = force_generic_plan")
+        raw.execute(f"PREPARE door_read AS {sql}")
+        arguments = psycopg.sql.SQL(", ").join(psycopg.sql.Literal(values[n]) for n in names)
+        plan = raw.execute(psycopg.sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE door_read({})")
+                           .format(arguments)).fetchone()[0][0]["Plan"]
+        raw.execute("DEALLOCATE door_read")
+        raw.execute("RESET plan_cache_mode")
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    reads = [n for n in nodes(plan) if n.get("Relation Name") == "scans"]
+    assert len(reads) == 1
+    assert "ticket_id = tickets.id" in reads[0].get("Index Cond", ""), reads[0]
 
 
 def test_door_statement_turns_driver_errors_into_sqlalchemy_errors(client, door):

@@ -65,6 +65,8 @@ def test_ok_checks_in_and_records_everything(client, door):
                                 "needs_assistance": False}
     assert body["checkin"]["id"] == body["scan_id"]
     assert body["flag"] is None
+    # Cyrillic goes out as UTF-8, not as \uXXXX escapes three times its size.
+    assert "Смирнова Анна".encode() in response.data and b"\\u04" not in response.data
     [row] = scans_of(door["event"])
     assert row.outcome == ScanOutcome.OK and row.ticket_id == door["ticket"].id
     assert row.user_id == door["organizer"].id and row.scanner_link_id is None

@@ -41,6 +41,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False}
 
+    # Names and messages are Cyrillic: sent as UTF-8 they take 2 bytes a letter instead of the
+    # 6 of a \uXXXX escape (a scan's answer: about a third smaller on a venue's slow network).
+    app.json.ensure_ascii = False
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
     csrf.init_app(app)

@@ -70,8 +70,8 @@ def migrate(url: str) -> None:
                    cwd=ROOT, env=env_for(url), check=True, capture_output=True)
 
 
-def seed(url: str) -> dict:
-    """One event with check-in open and TICKETS confirmed tickets; returns tokens."""
+def seed(url: str, tickets: int = TICKETS) -> dict:
+    """One event with check-in open and ``tickets`` confirmed tickets; returns tokens."""
     from checkin.links import create_scanner_link
     from models import (
         Audience,
@@ -107,13 +107,13 @@ def seed(url: str) -> dict:
         event = Event(organizer=organizer_org, title="Городской фестиваль профессий (замер)",
                       category=Category.query.filter_by(code="campaign").one(),
                       audience=Audience.STUDENTS, starts_at=start,
-                      ends_at=start + timedelta(hours=8), capacity=TICKETS,
+                      ends_at=start + timedelta(hours=8), capacity=tickets,
                       status=EventStatus.PUBLISHED, published_at=now_utc())
         db.session.add(event)
         db.session.flush()
         students = [Student(organization_id=schools[n % 40].id, last_name=f"Иванов{n}",
                             first_name="Пётр", class_name="8А", grade=8, ovz=n % 37 == 0)
-                    for n in range(TICKETS)]
+                    for n in range(tickets)]
         db.session.add_all(students)
         db.session.flush()
         tickets = [Ticket(event_id=event.id, kind=TicketKind.STUDENT, student_id=s.id,
@@ -130,11 +130,14 @@ def seed(url: str) -> dict:
 
 
 class Server:
-    def __init__(self, url: str):
+    """gunicorn serving ``app`` (``module:variable``; modules of bench/ importable too)."""
+
+    def __init__(self, url: str, app: str = "wsgi:app"):
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-w", str(WORKERS), "-k", "sync",
-             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
+             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+             "--pythonpath", str(ROOT / "bench"), app],
             cwd=ROOT, env=env_for(url))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -30,7 +30,7 @@ run: demo
 	@echo "Профмаршрут: http://$(HOST):$(PORT)"
 	@echo "Демо-входы (пароль demo): admin@demo.local, organizer@demo.local, school@demo.local"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PROFROUTE_BASE_URL="$${PROFROUTE_BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite (browser tests skip with a reason when Chromium is missing,
 # unless CI=true). Set TEST_DATABASE_URL to run it on PostgreSQL.

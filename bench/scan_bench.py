@@ -23,6 +23,7 @@ repeated ``--runs`` times; medians are printed as a Markdown table (docs/perform
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -286,28 +287,34 @@ def sqlite_runs(runs: int) -> list[dict]:
     return results
 
 
-def postgres_runs(runs: int) -> list[dict]:
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str = "profroute_bench"):
+    """A new, empty PostgreSQL database beside PG_BASE; yields its URL, drops it after."""
     import sqlalchemy as sa
 
     admin = sa.create_engine(PG_BASE.replace("postgresql://", "postgresql+psycopg://", 1),
                              isolation_level="AUTOCOMMIT")
-    results = []
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     try:
-        for _ in range(runs):
-            name = f"profroute_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield sa.engine.make_url(PG_BASE).set(database=name).render_as_string(
+                hide_password=False)
+        finally:
             with admin.connect() as conn:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = sa.engine.make_url(PG_BASE).set(database=name).render_as_string(
-                    hide_password=False)
-                results.append(one_run(url))
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM "
-                                         "pg_stat_activity WHERE datname = :n"), {"n": name})
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM "
+                                     "pg_stat_activity WHERE datname = :n"), {"n": name})
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     finally:
         admin.dispose()
+
+
+def postgres_runs(runs: int) -> list[dict]:
+    results = []
+    for _ in range(runs):
+        with fresh_postgres_database() as url:
+            results.append(one_run(url))
     return results
 
 

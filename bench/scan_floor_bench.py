@@ -33,19 +33,13 @@ PROBES = [
 ASYNC = "скан, база с `synchronous_commit = off`"
 
 
-def one_run(admin) -> dict:
-    name = f"profroute_floor_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(sb.PG_BASE).set(database=name).render_as_string(
-        hide_password=False)
-    try:
+def one_run() -> dict:
+    with sb.fresh_postgres_database("profroute_floor") as url:
         sb.migrate(url)
         data = sb.seed(url, tickets=sb.TICKETS * (len(PROBES) + 1))
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE TABLE bench_probe (x integer)"))
-        engine.dispose()
         tokens = iter(data["tokens"])
         auth = {"Authorization": "Bearer " + data["link_token"]}
 
@@ -54,44 +48,35 @@ def one_run(admin) -> dict:
                      {"code": next(tokens), "client_scan_id": str(uuid.uuid4()),
                       "device_label": "замер"}, auth) for _ in range(sb.TICKETS)]
 
-        def ok(status, _payload):
-            return status == 200
+        def measure(app, probes):
+            server = sb.Server(url, app=app)
+            try:
+                sb.load(server.port, [("GET", "/api/v1/ping", None, {})] * 200, ok)
+                for label, path in probes:
+                    measured, ping = sb.alternately(server.port, jobs(path), ok)
+                    results[label] = (measured["rps"] / ping["rps"], measured["errors"])
+            finally:
+                server.stop()
 
         results = {}
-        server = sb.Server(url, app="scan_probes_app:app")
-        try:
-            sb.load(server.port, [("GET", "/api/v1/ping", None, {})] * 200, ok)
-            for label, path in PROBES:
-                measured, ping = sb.alternately(server.port, jobs(path), ok)
-                results[label] = (measured["rps"] / ping["rps"], measured["errors"])
-        finally:
-            server.stop()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-        server = sb.Server(url)
-        try:
-            sb.load(server.port, [("GET", "/api/v1/ping", None, {})] * 200, ok)
-            measured, ping = sb.alternately(
-                server.port, jobs("/api/v1/events/{event}/scans"), ok)
-            results[ASYNC] = (measured["rps"] / ping["rps"], measured["errors"])
-        finally:
-            server.stop()
+        measure("scan_probes_app:app", PROBES)
+        with engine.begin() as conn:  # new connections of the database commit asynchronously
+            conn.execute(sa.text(f'ALTER DATABASE "{engine.url.database}" '
+                                 "SET synchronous_commit = off"))
+        engine.dispose()
+        measure("wsgi:app", [(ASYNC, "/api/v1/events/{event}/scans")])
         return results
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+def ok(status: int, _payload: bytes) -> bool:
+    return status == 200
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
-    admin = sa.create_engine(sb.PG_BASE.replace("postgresql://", "postgresql+psycopg://", 1),
-                             isolation_level="AUTOCOMMIT")
-    runs = [one_run(admin) for _ in range(args.runs)]
-    admin.dispose()
+    runs = [one_run() for _ in range(args.runs)]
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; PostgreSQL; gunicorn "
           f"{sb.WORKERS} sync воркера, {sb.CLIENTS} клиентов, по {sb.TICKETS} запросов.\n")
     print("| что делает запрос | доля ping (медиана; прогоны) | ошибок |\n|---|---:|---:|")

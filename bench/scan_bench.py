@@ -71,8 +71,8 @@ def migrate(url: str) -> None:
                    cwd=ROOT, env=env_for(url), check=True, capture_output=True)
 
 
-def seed(url: str, tickets: int = TICKETS) -> dict:
-    """One event with check-in open and ``tickets`` confirmed tickets; returns tokens."""
+def seed(url: str, ticket_count: int = TICKETS) -> dict:
+    """One event with check-in open and ``ticket_count`` confirmed tickets; returns tokens."""
     from checkin.links import create_scanner_link
     from models import (
         Audience,
@@ -108,13 +108,13 @@ def seed(url: str, tickets: int = TICKETS) -> dict:
         event = Event(organizer=organizer_org, title="Городской фестиваль профессий (замер)",
                       category=Category.query.filter_by(code="campaign").one(),
                       audience=Audience.STUDENTS, starts_at=start,
-                      ends_at=start + timedelta(hours=8), capacity=tickets,
+                      ends_at=start + timedelta(hours=8), capacity=ticket_count,
                       status=EventStatus.PUBLISHED, published_at=now_utc())
         db.session.add(event)
         db.session.flush()
         students = [Student(organization_id=schools[n % 40].id, last_name=f"Иванов{n}",
                             first_name="Пётр", class_name="8А", grade=8, ovz=n % 37 == 0)
-                    for n in range(tickets)]
+                    for n in range(ticket_count)]
         db.session.add_all(students)
         db.session.flush()
         tickets = [Ticket(event_id=event.id, kind=TicketKind.STUDENT, student_id=s.id,

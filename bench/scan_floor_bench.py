@@ -36,7 +36,7 @@ ASYNC = "скан, база с `synchronous_commit = off`"
 def one_run() -> dict:
     with sb.fresh_postgres_database("profroute_floor") as url:
         sb.migrate(url)
-        data = sb.seed(url, tickets=sb.TICKETS * (len(PROBES) + 1))
+        data = sb.seed(url, ticket_count=sb.TICKETS * (len(PROBES) + 1))
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE TABLE bench_probe (x integer)"))

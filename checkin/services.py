@@ -484,7 +484,7 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     With ``source``, read together with its ``columns`` (the scanner link and its event,
     ``checkin.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
     ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
-    for the database to materialize."""
+    for the database to materialize (on PostgreSQL the current check-in is a LATERAL lookup)."""
     def build(lateral: bool) -> sa.Select:
         query = _build_door_query(column, source=source, columns=columns, lateral=lateral)
         return query if where is None else query.where(where)

@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres lint install migrate demo clean
+.PHONY: run test test-fast lint install migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: demo
 # unless CI=true). Set TEST_DATABASE_URL to run it on PostgreSQL.
 test: migrate
 	$(BIN)/pytest
+
+# The quick loop while working: no browser tests and no whole-demo loads.
+test-fast: migrate
+	$(BIN)/pytest -m "not browser and not demo"
 
 lint: install
 	$(BIN)/ruff check .

@@ -32,6 +32,21 @@ def test_production_starts_with_a_real_secret_key():
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
+def test_passwords_are_hashed_with_scrypt_outside_tests(app):
+    """The suite hashes with one cheap round (TestConfig); a real deployment keeps scrypt."""
+    from models import User
+
+    production = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 48,
+                             "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with production.app_context():
+        user = User(email="a@b.c")
+        user.set_password("long-enough-1")
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("long-enough-1")
+    user.set_password("long-enough-1")  # under the test app
+    assert user.password_hash.startswith("pbkdf2:sha256:1$")
+
+
 def test_pages_are_russian_and_phone_ready(client):
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="ru">' in html

@@ -1,3 +1,5 @@
+import pytest
+
 from models import ApiToken, Organization, Role, User
 from models.user import hash_token
 
@@ -37,6 +39,7 @@ def test_tokens_create_prints_only_the_token(runner, db, factory, client):
     assert response.status_code == 201
 
 
+@pytest.mark.demo
 def test_demo_loads_the_directory_and_logins(runner, db):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output

@@ -6,17 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import g
 
 from models import Category, Event, EventStatus, OrgKind, Role, now_utc
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caller_per_request(app):
-    # The test app context outlives requests; forget the cached API caller between them.
-    @app.before_request
-    def _forget_caller():
-        g.pop("api_caller", None)
 
 
 @pytest.fixture

@@ -19,17 +19,6 @@ from models import (
 from tests.factories import bearer
 
 
-@pytest.fixture(autouse=True)
-def _caller_per_request(app):
-    """Tests share one app context, so ``g`` (where the API caches its caller) outlives a
-    request; in production every request has its own. Forget the caller between requests."""
-    from flask import g
-
-    @app.before_request
-    def forget_caller():
-        g.pop("api_caller", None)
-
-
 @pytest.fixture
 def door(factory, db):
     """An event whose check-in window is open, its organizer's token and a school's students."""

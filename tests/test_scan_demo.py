@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import pytest
+
 from models import Role, Scan, ScanOutcome, TicketStatus, now_utc
 from webapp.demo import checkins
 
@@ -41,6 +43,7 @@ def test_demo_checkins_for_past_events(factory, db):
     assert len(tickets) == 3
 
 
+@pytest.mark.demo
 def test_demo_previous_year_is_held_and_counted(db):
     """The demo repeats this year's events a year earlier, with groups and check-ins, so the
     dashboards' comparison with the previous year shows real figures."""

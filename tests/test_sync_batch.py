@@ -11,17 +11,6 @@ from models import Role, Scan, ScanOutcome, TicketStatus, now_utc
 from tests.factories import bearer
 
 
-@pytest.fixture(autouse=True)
-def _caller_per_request(app):
-    """Tests share one app context, so ``g`` (where the API caches its caller) outlives a
-    request; in production every request has its own. Forget the caller between requests."""
-    from flask import g
-
-    @app.before_request
-    def forget_caller():
-        g.pop("api_caller", None)
-
-
 @pytest.fixture
 def door(factory, db):
     organizer = factory.create_user(Role.ORGANIZER)

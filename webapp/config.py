@@ -49,6 +49,8 @@ class Config:
     #: so the login limit per address sees the visitor's address, not the proxy's.
     PROXY_COUNT = int(os.environ.get("PROFROUTE_PROXY_COUNT", "0"))
     WTF_CSRF_TIME_LIMIT = None  # forms stay valid for the whole session
+    #: werkzeug's password hashing method (scrypt: slow on purpose, against stolen hashes).
+    PASSWORD_HASH_METHOD = "scrypt"
 
     # Failed logins: at most this many per account and per address within the window.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
@@ -74,6 +76,8 @@ class TestConfig(Config):
     TESTING = True
     ENV_NAME = "testing"
     SECRET_KEY = "test-secret-key"
+    #: One cheap round instead of scrypt: the suite hashes thousands of passwords.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,9 @@ class LiveServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.network_down = False
+        #: ``f(environ) -> seconds`` to hold a request back before the app answers (a weak
+        #: signal), or None.
+        self.delay = None
         self._server = make_server("127.0.0.1", self.port, self._serve, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -77,6 +81,8 @@ class LiveServer:
             # portal: no answer from the app. See ``offline``.
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"network down"]
+        if self.delay is not None:
+            time.sleep(self.delay(environ))
         return self.app(environ, start_response)
 
     def start(self):

@@ -3,6 +3,7 @@ organizer's page and for a scanner link, and a whole offline session synced afte
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -251,19 +252,14 @@ def test_group_list_search_offline_undo_and_walk_in(browser, live_server, factor
     assert len(checkins(door["event"].id)) == 2
 
 
-def test_slow_server_switches_to_offline_and_back_by_itself(browser, live_server, app, door):
-    import threading
-    import time
-
-    from flask import request
-
+def test_slow_server_switches_to_offline_and_back_by_itself(browser, live_server, door):
     slow = threading.Event()
 
-    @app.before_request
-    def slow_scans():  # a venue's weak mobile signal: the answer takes longer than 3 s
-        if slow.is_set() and request.method == "POST" and request.path.endswith("/scans"):
-            time.sleep(3.5)
+    def slow_scans(environ):  # a venue's weak mobile signal: the answer takes longer than 3 s
+        scan = environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/scans")
+        return 3.5 if slow.is_set() and scan else 0
 
+    live_server.delay = slow_scans
     _link, token = create_scanner_link(door["organizer"], door["event"])
     db.session.commit()
     ticket = door["tickets"][0]

@@ -53,6 +53,8 @@ def database_template(tmp_path_factory):
         admin_engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
         with admin_engine.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # A test database need not survive a power cut: commits skip the WAL flush.
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         url = sa.engine.make_url(base_url).set(database=name).render_as_string(
             hide_password=False)
         migrate_to_head(url)
@@ -70,15 +72,24 @@ def database_template(tmp_path_factory):
 
 
 def _empty_postgres(url: str) -> None:
+    """Empty every table but the reference data and restart the ids. DELETE with the foreign
+    key triggers off: on a test's few rows it is several times faster than TRUNCATE."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         tables = [row[0] for row in conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
-        to_empty = [t for t in tables if t not in REFERENCE_TABLES]
-        if to_empty:
-            conn.execute(sa.text("TRUNCATE {} RESTART IDENTITY CASCADE".format(
-                ", ".join(f'"{t}"' for t in to_empty))))
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            if table not in REFERENCE_TABLES:
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
         conn.execute(sa.text("DELETE FROM categories WHERE sort_order > 1000"))
+        owned = conn.execute(sa.text(
+            "SELECT s.relname AS sequence, t.relname AS owner FROM pg_class s "
+            "JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "
+            "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S'")).all()
+        for row in owned:
+            if row.owner not in REFERENCE_TABLES:
+                conn.execute(sa.text("SELECT setval(:s, 1, false)"), {"s": f'"{row.sequence}"'})
     engine.dispose()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
 
 from models.errors import ServiceError
@@ -271,18 +274,92 @@ def _header_positions(header_index: int, header: list, columns: list[Column]) ->
     return positions
 
 
+# ---------------------------------------------------------------------------------------------
+# Exports: every cell goes through set_cell (XLSX) or csv_value (CSV)
+
+#: A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+#: (OWASP «CSV Injection»); NUL and the other control characters are stripped anyway.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def clean_text(text: str) -> str:
+    """Drop the control characters XML 1.0 cannot hold (openpyxl refuses them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def is_formula_like(text: str) -> bool:
+    """Text a spreadsheet would evaluate; a plain signed number ("-5", "+7,5") is not."""
+    return text.startswith(FORMULA_TRIGGERS) and not _NUMBER_TEXT.fullmatch(text)
+
+
+def set_cell(cell: Cell, value) -> Cell:
+    """Put ``value`` into an XLSX cell as data, never as a formula.
+
+    Text is stored as a string (openpyxl would make "=..." a formula and "#N/A" an error) and,
+    when it starts like a formula, carries Excel's quote prefix — what Excel itself stores for
+    a value typed with a leading apostrophe — so editing the cell keeps it text. The value is
+    unchanged apart from stripped control characters. Numbers, dates and None go in as they are.
+    """
+    if isinstance(value, str):
+        value = clean_text(value)
+        cell.value = value
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def write_cell(sheet, row: int, column: int, value) -> Cell:
+    """``sheet.cell(row, column, value)`` through :func:`set_cell`."""
+    return set_cell(sheet.cell(row, column), value)
+
+
+def append_row(sheet, values: Iterable) -> list[Cell]:
+    """``sheet.append(values)`` through :func:`set_cell`, for normal and write-only sheets.
+
+    A value that already is a cell (a styled ``WriteOnlyCell`` made by :func:`styled_cell`)
+    goes in as it is.
+    """
+    cells = [v if isinstance(v, Cell) else set_cell(WriteOnlyCell(sheet), v) for v in values]
+    sheet.append(cells)
+    return cells
+
+
+def styled_cell(sheet, value, **style) -> Cell:
+    """A cell for :func:`append_row` with ``font=...``, ``fill=...`` and so on set."""
+    cell = set_cell(WriteOnlyCell(sheet), value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def csv_value(value):
+    """A CSV field as data: control characters stripped, formula-like text prefixed with '.
+
+    CSV has no types, so OWASP's single-quote prefix is the only way to keep a spreadsheet from
+    evaluating the field (Excel shows the quote). Numbers are left as they are.
+    """
+    if isinstance(value, str):
+        value = clean_text(value)
+        if is_formula_like(value):
+            return "'" + value
+    return value
+
+
 def xlsx_template(columns: list[Column], examples: list[list] | None = None,
                   sheet_title: str = "Шаблон") -> bytes:
     """A template workbook: bold header, frozen header row, sensible widths."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title
-    sheet.append([c.header for c in columns])
-    for cell in sheet[1]:
+    for cell in append_row(sheet, [c.header for c in columns]):
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in examples or []:
-        sheet.append(row)
+        append_row(sheet, row)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
             14, len(column.header) + 4)
@@ -296,6 +373,6 @@ def csv_bytes(header: list[str], rows: list[list]) -> bytes:
     """CSV for a Russian Excel: UTF-8 with BOM (so Excel detects the encoding), ';' separator."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_value(v) for v in header])
+    writer.writerows([csv_value(v) for v in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -248,3 +248,17 @@ def test_the_time_budget_stops_a_slow_read(monkeypatch):
     monkeypatch.setattr(spreadsheets, "MAX_READ_SECONDS", 0.0)
     data = ("Фамилия;Имя\n" + "Иванов;Пётр\n" * 600).encode()
     assert "Файл читается слишком долго" in _problem("a.csv", data)
+
+
+def test_a_csv_in_neither_encoding_is_a_clear_message():
+    data = "Фамилия;Имя\nИванов;Пётр\n".encode("cp1251") + b"\x98\n"  # 0x98: not in cp1251
+    assert "сохраните CSV в кодировке UTF-8 или Windows-1251" in _problem("a.csv", data)
+
+
+def test_a_guessed_csv_dialect_does_not_change_the_shared_excel_dialect(monkeypatch):
+    import csv
+
+    monkeypatch.setattr(csv.excel, "delimiter", ",")  # restored even if the reader changes it
+    rows = read_table("a.csv", "Фамилия\nИванов\n".encode(), [Column("last_name", "Фамилия")])
+    assert [r.get("last_name") for r in rows] == ["Иванов"]  # one column: the sniffer gives up
+    assert csv.excel.delimiter == ","

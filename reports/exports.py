@@ -26,7 +26,7 @@ from reports.indicators import (
     Figure,
     IndicatorReport,
 )
-from webapp.spreadsheets import csv_bytes
+from webapp.spreadsheets import csv_bytes, write_cell
 from webapp.timefmt import format_datetime
 
 NO_DATA = "нет данных"
@@ -68,22 +68,22 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
     last_col = 2 + 3 * len(INDICATOR_KEYS)
 
-    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    write_cell(ws, 1, 1, title).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
-    ws.cell(2, 1, _filters_line(report, filter_titles or [])
+    write_cell(ws, 2, 1, _filters_line(report, filter_titles or [])
             + f" Сформировано {format_datetime(generated_at or now_utc())} (Томск).")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last_col)
 
-    ws.cell(3, 1, "Организация")
-    ws.cell(3, 2, "Тип")
+    write_cell(ws, 3, 1, "Организация")
+    write_cell(ws, 3, 2, "Тип")
     ws.merge_cells("A3:A4")
     ws.merge_cells("B3:B4")
     for index, key in enumerate(INDICATOR_KEYS):
         col = 3 + 3 * index
-        ws.cell(3, col, f"{index + 1}. {INDICATOR_TITLES[key]}")
+        write_cell(ws, 3, col, f"{index + 1}. {INDICATOR_TITLES[key]}")
         ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 2)
         for offset, name in enumerate(("A", "B", "X, %")):
-            ws.cell(4, col + offset, name)
+            write_cell(ws, 4, col + offset, name)
     for row in (3, 4):
         for col in range(1, last_col + 1):
             cell = ws.cell(row, col)
@@ -95,16 +95,16 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
 
     row_number = 5
     for name, kind, figures, is_total in table_rows(report):
-        ws.cell(row_number, 1, name)
-        ws.cell(row_number, 2, kind)
+        write_cell(ws, row_number, 1, name)
+        write_cell(ws, row_number, 2, kind)
         for index, key in enumerate(INDICATOR_KEYS):
             col = 3 + 3 * index
             figure = figures[key]
-            ws.cell(row_number, col, figure.a)
-            ws.cell(row_number, col + 1, figure.b)
+            write_cell(ws, row_number, col, figure.a)
+            write_cell(ws, row_number, col + 1, figure.b)
             percent = figure.percent
-            cell = ws.cell(row_number, col + 2, NO_DATA if percent is None
-                           else float(percent) / 100)
+            cell = write_cell(ws, row_number, col + 2, NO_DATA if percent is None
+                              else float(percent) / 100)
             if percent is None:
                 cell.alignment = Alignment(horizontal="right")
             else:
@@ -129,7 +129,7 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
     notes = wb.create_sheet("Методика")
     notes.column_dimensions["A"].width = 110
     for line_number, line in enumerate(methodology_lines(), start=1):
-        notes.cell(line_number, 1, line).alignment = Alignment(wrap_text=True)
+        write_cell(notes, line_number, 1, line).alignment = Alignment(wrap_text=True)
     notes.cell(1, 1).font = Font(bold=True, size=12)
 
     buffer = io.BytesIO()

@@ -2,22 +2,42 @@
 
 Imports are all or nothing: :func:`read_table` returns every row with its row number as the
 person sees it in Excel, and callers collect every problem before writing anything
-(:class:`ImportProblems`).
+(:class:`ImportProblems`). Reading is bounded (see the ``MAX_*`` limits below): the file is
+streamed, the size an XLSX declares is never trusted, and a file past a limit is refused as soon
+as the limit is passed.
+
+Exports write every cell through :func:`append_row` / :func:`write_cell` (XLSX) or
+:func:`csv_bytes` (CSV), which neutralise text that a spreadsheet would run as a formula and
+drop characters XML cannot hold (:func:`set_cell`, :func:`csv_value`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from models.errors import ServiceError
 
-MAX_ROWS = 20000
+MAX_ROWS = 20000  #: data rows in one import
+MAX_SHEET_ROWS = MAX_ROWS + 100  #: rows read at all, blank ones included (header, gaps)
+MAX_COLUMNS = 50  #: columns read; anything to the right is never looked at
+MAX_FILE_BYTES = 10 * 1024 * 1024  #: the upload itself (as ``MAX_CONTENT_LENGTH``)
+MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024  #: all parts of an XLSX together, unpacked
+MAX_XLSX_PARTS = 500  #: files inside an XLSX (Excel writes about a dozen)
+MAX_CSV_LINE_CHARS = 10000  #: one physical line of a CSV
+MAX_READ_SECONDS = 20.0  #: wall-clock budget for reading one file, the last resort
 
 
 @dataclass(frozen=True)
@@ -74,37 +94,112 @@ def _cell_text(value) -> str | None:
     return text or None
 
 
-def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportProblems([(None, "Не удалось прочитать файл: сохраните CSV в кодировке UTF-8 "
-                                 "или Windows-1251.")])
+def _too_many_rows() -> ImportProblems:
+    return ImportProblems([(None, f"В файле больше {MAX_ROWS} строк. Загружайте не больше "
+                                  f"{MAX_ROWS} строк за раз: разделите список на части.")])
 
 
-def _csv_rows(data: bytes) -> list[list]:
-    text = _decode_csv(data)
-    sample = text[:4096]
+def _bounded(rows: Iterable, started: float) -> Iterator[list]:
+    """Rows with the row cap and the time budget applied while they are read."""
+    for count, row in enumerate(rows, start=1):
+        if count > MAX_SHEET_ROWS:
+            raise _too_many_rows()
+        if count % 500 == 0 and time.monotonic() - started > MAX_READ_SECONDS:
+            raise ImportProblems([(None, "Файл читается слишком долго. Проверьте, что в нём "
+                                         "только список, и загрузите его частями.")])
+        yield list(row[:MAX_COLUMNS])
+
+
+CSV_ENCODING_PROBLEM = ("Не удалось прочитать файл: сохраните CSV в кодировке UTF-8 "
+                        "или Windows-1251.")
+
+
+def _csv_encoding(data: bytes) -> str:
+    """UTF-8 when the whole file is valid UTF-8 (checked in chunks, nothing kept), else cp1251."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
+        for start in range(0, len(data), 1 << 16):
+            decoder.decode(data[start:start + (1 << 16)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1251"
+    return "utf-8-sig"
+
+
+def _csv_lines(data: bytes, encoding: str) -> Iterator[str]:
+    """The file's lines decoded as they are read; a line past the cap is refused unread."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    try:
+        while line := stream.readline(MAX_CSV_LINE_CHARS + 1):
+            if len(line) > MAX_CSV_LINE_CHARS:
+                raise ImportProblems([(None, f"В файле есть строка длиннее {MAX_CSV_LINE_CHARS} "
+                                             "символов. Это не похоже на список: проверьте файл.")])
+            yield line
+    except UnicodeDecodeError as exc:
+        raise ImportProblems([(None, CSV_ENCODING_PROBLEM)]) from exc
+
+
+def _csv_dialect(data: bytes, encoding: str) -> type[csv.Dialect]:
+    sample = data[:16384].decode(encoding, errors="ignore")[:4096]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t")
     except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    return list(csv.reader(io.StringIO(text), dialect))
+        class Guessed(csv.excel):  # a subclass: csv.excel itself is shared by the process
+            delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+        return Guessed
 
 
-def _xlsx_rows(data: bytes) -> list[list]:
+def _csv_rows(data: bytes, started: float) -> Iterator[list]:
+    encoding = _csv_encoding(data)
+    try:
+        yield from _bounded(csv.reader(_csv_lines(data, encoding),
+                                       _csv_dialect(data, encoding)), started)
+    except csv.Error as exc:  # a field past csv.field_size_limit(), a stray NUL...
+        raise ImportProblems([(None, "Файл CSV повреждён: его не удалось разобрать на строки "
+                                     "и столбцы. Сохраните его из Excel заново.")]) from exc
+
+
+BROKEN_XLSX = ("Файл повреждён или это не таблица XLSX. "
+               "Сохраните его в Excel как «Книга Excel (*.xlsx)».")
+
+
+def _check_xlsx_archive(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl opens anything.
+
+    ``zipfile`` never unpacks more than a member's declared ``file_size`` (and fails on a
+    mismatch), so the declared sizes bound what reading the workbook can unpack.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportProblems([(None, BROKEN_XLSX)]) from exc
+    if len(parts) > MAX_XLSX_PARTS or \
+            sum(part.file_size for part in parts) > MAX_XLSX_UNPACKED_BYTES:
+        raise ImportProblems([(None, "Файл XLSX слишком большой в распакованном виде "
+                                     f"(больше {MAX_XLSX_UNPACKED_BYTES // 2**20} МБ). "
+                                     "Оставьте в нём только список и загрузите частями.")])
+
+
+def _xlsx_rows(data: bytes, started: float) -> Iterator[list]:
+    _check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, ValueError, OSError, Exception) as exc:  # noqa: BLE001
-        raise ImportProblems([(None, "Файл повреждён или это не таблица XLSX. "
-                                     "Сохраните его в Excel как «Книга Excel (*.xlsx)».")]) from exc
-    sheet = workbook.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything on a broken file
+        raise ImportProblems([(None, BROKEN_XLSX)]) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        if not hasattr(sheet, "reset_dimensions"):  # a chartsheet comes first
+            raise ImportProblems([(None, BROKEN_XLSX)])
+        sheet.reset_dimensions()  # the declared <dimension> is whatever the file says
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        yield from _bounded(rows, started)
+    except ImportProblems:
+        raise
+    except Exception as exc:  # noqa: BLE001 - broken sheet XML surfaces while rows are read
+        raise ImportProblems([(None, BROKEN_XLSX)]) from exc
+    finally:
+        workbook.close()
 
 
 def read_table(filename: str, data: bytes, columns: list[Column]) -> list[Row]:
@@ -113,24 +208,53 @@ def read_table(filename: str, data: bytes, columns: list[Column]) -> list[Row]:
     Raises :class:`ImportProblems` for an unknown format, a broken file, missing or unknown
     columns, or an empty table.
     """
+    with closing(_raw_rows(filename, data)) as source:
+        return _table_rows(enumerate(source), columns)
+
+
+def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column]) -> list[Row]:
+    # The header is the first row with anything in it.
+    header_index, header = next(((i, r) for i, r in raw if any(_cell_text(c) for c in r)),
+                                (None, None))
+    if header is None:
+        raise ImportProblems([(None, "В файле нет ни заголовка, ни данных.")])
+    positions = _header_positions(header_index, header, columns)
+
+    rows = []
+    for index, cells in raw:
+        values = {key: _cell_text(cells[pos]) if pos < len(cells) else None
+                  for key, pos in positions.items()}
+        if not any(values.values()):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise _too_many_rows()
+        rows.append(Row(number=index + 1, values=values))
+    if not rows:
+        raise ImportProblems([(None, "В файле нет ни одной строки с данными.")])
+    return rows
+
+
+def _raw_rows(filename: str, data: bytes) -> Iterator[list]:
+    """The file's rows as lists of cell values, read lazily within the limits."""
     name = (filename or "").lower()
     if not data:
         raise ImportProblems([(None, "Файл пустой.")])
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportProblems([(None, f"Файл больше {MAX_FILE_BYTES // 2**20} МБ. "
+                                     "Загрузите список частями.")])
+    started = time.monotonic()
     if name.endswith(".xlsx"):
-        raw = _xlsx_rows(data)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        raw = _csv_rows(data)
-    else:
-        raise ImportProblems([(None, "Поддерживаются файлы XLSX и CSV.")])
+        return _xlsx_rows(data, started)
+    if name.endswith(".csv") or name.endswith(".txt"):
+        return _csv_rows(data, started)
+    raise ImportProblems([(None, "Поддерживаются файлы XLSX и CSV.")])
 
-    # The header is the first row with anything in it.
-    header_index = next((i for i, r in enumerate(raw) if any(_cell_text(c) for c in r)), None)
-    if header_index is None:
-        raise ImportProblems([(None, "В файле нет ни заголовка, ни данных.")])
+
+def _header_positions(header_index: int, header: list, columns: list[Column]) -> dict[str, int]:
     by_header = {_normalize_header(c.header): c for c in columns}
     positions: dict[str, int] = {}
     problems = ProblemCollector()
-    for position, title in enumerate(raw[header_index]):
+    for position, title in enumerate(header):
         text = _cell_text(title)
         if text is None:
             continue
@@ -147,20 +271,82 @@ def read_table(filename: str, data: bytes, columns: list[Column]) -> list[Row]:
             problems.add(header_index + 1, f"нет столбца «{column.header}». "
                          "Скачайте шаблон и заполните его.")
     problems.raise_if_any()
+    return positions
 
-    rows = []
-    for index in range(header_index + 1, len(raw)):
-        cells = raw[index]
-        values = {key: _cell_text(cells[pos]) if pos < len(cells) else None
-                  for key, pos in positions.items()}
-        if not any(values.values()):
-            continue
-        rows.append(Row(number=index + 1, values=values))
-    if not rows:
-        raise ImportProblems([(None, "В файле нет ни одной строки с данными.")])
-    if len(rows) > MAX_ROWS:
-        raise ImportProblems([(None, f"Слишком много строк: не больше {MAX_ROWS} за раз.")])
-    return rows
+
+# ---------------------------------------------------------------------------------------------
+# Exports: every cell goes through set_cell (XLSX) or csv_value (CSV)
+
+#: A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+#: (OWASP «CSV Injection»); NUL and the other control characters are stripped anyway.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def clean_text(text: str) -> str:
+    """Drop the control characters XML 1.0 cannot hold (openpyxl refuses them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def is_formula_like(text: str) -> bool:
+    """Text a spreadsheet would evaluate; a plain signed number ("-5", "+7,5") is not."""
+    return text.startswith(FORMULA_TRIGGERS) and not _NUMBER_TEXT.fullmatch(text)
+
+
+def set_cell(cell: Cell, value) -> Cell:
+    """Put ``value`` into an XLSX cell as data, never as a formula.
+
+    Text is stored as a string (openpyxl would make "=..." a formula and "#N/A" an error) and,
+    when it starts like a formula, carries Excel's quote prefix — what Excel itself stores for
+    a value typed with a leading apostrophe — so editing the cell keeps it text. The value is
+    unchanged apart from stripped control characters. Numbers, dates and None go in as they are.
+    """
+    if isinstance(value, str):
+        value = clean_text(value)
+        cell.value = value
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def write_cell(sheet, row: int, column: int, value) -> Cell:
+    """``sheet.cell(row, column, value)`` through :func:`set_cell`."""
+    return set_cell(sheet.cell(row, column), value)
+
+
+def append_row(sheet, values: Iterable) -> list[Cell]:
+    """``sheet.append(values)`` through :func:`set_cell`, for normal and write-only sheets.
+
+    A value that already is a cell (a styled ``WriteOnlyCell`` made by :func:`styled_cell`)
+    goes in as it is.
+    """
+    cells = [v if isinstance(v, Cell) else set_cell(WriteOnlyCell(sheet), v) for v in values]
+    sheet.append(cells)
+    return cells
+
+
+def styled_cell(sheet, value, **style) -> Cell:
+    """A cell for :func:`append_row` with ``font=...``, ``fill=...`` and so on set."""
+    cell = set_cell(WriteOnlyCell(sheet), value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def csv_value(value):
+    """A CSV field as data: control characters stripped, formula-like text prefixed with '.
+
+    CSV has no types, so OWASP's single-quote prefix is the only way to keep a spreadsheet from
+    evaluating the field (Excel shows the quote). Numbers are left as they are.
+    """
+    if isinstance(value, str):
+        value = clean_text(value)
+        if is_formula_like(value):
+            return "'" + value
+    return value
 
 
 def xlsx_template(columns: list[Column], examples: list[list] | None = None,
@@ -169,12 +355,11 @@ def xlsx_template(columns: list[Column], examples: list[list] | None = None,
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title
-    sheet.append([c.header for c in columns])
-    for cell in sheet[1]:
+    for cell in append_row(sheet, [c.header for c in columns]):
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in examples or []:
-        sheet.append(row)
+        append_row(sheet, row)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
             14, len(column.header) + 4)
@@ -188,6 +373,6 @@ def csv_bytes(header: list[str], rows: list[list]) -> bytes:
     """CSV for a Russian Excel: UTF-8 with BOM (so Excel detects the encoding), ';' separator."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_value(v) for v in header])
+    writer.writerows([csv_value(v) for v in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -26,6 +26,7 @@ from models import (
     db,
 )
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from webapp.spreadsheets import append_row
 from webapp.timefmt import format_datetime
 
 WITHDRAWN = "(данные удалены по просьбе)"
@@ -127,12 +128,11 @@ TEACHER_HEADER = ["ФИО", "Телефон", "Эл. почта", "Школа", 
 def _sheet(workbook, title, header, rows, first=False):
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
-    sheet.append(header)
-    for cell in sheet[1]:
+    for cell in append_row(sheet, header):
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
     for index, name in enumerate(header, start=1):
         width = max([len(name)] + [len(str(r[index - 1])) for r in rows] + [10])
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 2, 60)

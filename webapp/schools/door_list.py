@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 from sqlalchemy.orm import selectinload
@@ -30,6 +29,7 @@ from models import (
     db,
 )
 from webapp.schools.classes import class_sort_key
+from webapp.spreadsheets import append_row, styled_cell
 from webapp.timefmt import format_datetime
 
 NEEDS_ASSISTANCE = "нужна помощь"
@@ -129,17 +129,16 @@ def door_list_xlsx(event: Event) -> bytes:
     sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
     def bold(value, size=None):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = Font(bold=True, size=size) if size else Font(bold=True)
-        return cell
+        return styled_cell(sheet, value, font=Font(bold=True, size=size) if size
+                           else Font(bold=True))
 
-    sheet.append([bold(event.title, 13)])
-    sheet.append([f"{format_datetime(event.starts_at)}, {event.venue_name}, "
-                  f"{event.venue_address}"])
-    sheet.append([])
-    sheet.append([bold(title) for title in DOOR_HEADER])
+    append_row(sheet, [bold(event.title, 13)])
+    append_row(sheet, [f"{format_datetime(event.starts_at)}, {event.venue_name}, "
+                       f"{event.venue_address}"])
+    append_row(sheet, [])
+    append_row(sheet, [bold(title) for title in DOOR_HEADER])
     for row in door_rows(event):
-        sheet.append(row)
+        append_row(sheet, row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -32,7 +32,7 @@ from webapp.schools.roster import (
     save_teacher,
     set_active,
 )
-from webapp.spreadsheets import ImportProblems, csv_bytes, xlsx_template
+from webapp.spreadsheets import ImportProblems, append_row, csv_bytes, xlsx_template
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -231,9 +231,9 @@ def students_export():
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Ученики"
-    sheet.append([c.header for c in STUDENT_COLUMNS])
+    append_row(sheet, [c.header for c in STUDENT_COLUMNS])
     for s in people:
-        sheet.append([s.last_name, s.first_name, s.middle_name or "", s.class_name,
+        append_row(sheet, [s.last_name, s.first_name, s.middle_name or "", s.class_name,
                       "да" if s.ovz else "нет", s.external_id or ""])
     buffer = io.BytesIO()
     workbook.save(buffer)

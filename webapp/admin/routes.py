@@ -548,6 +548,7 @@ ACTION_TITLES = {
     "user.change_password": "пароль изменён владельцем",
     "user.deactivate": "пользователь отключён", "user.activate": "пользователь снова активен",
     "user.login": "вход в систему",
+    "user.logout": "выход из системы (все сеансы завершены)",
     "baseline.save": "показатели сохранены", "baseline.lock": "показатели заблокированы",
     "baseline.unlock": "показатели разблокированы",
     "baseline.lock_all": "заблокированы все показатели года",

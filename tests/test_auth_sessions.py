@@ -11,21 +11,9 @@ import pytest
 
 from models import ApiToken, AuditLog, Role, now_utc
 from tests.factories import bearer
+from tests.separate_clients import browser as _browser
 
 REMEMBER = "remember_token"
-
-
-def _browser(app):
-    """A test client of its own, each request in a fresh app context (as in a real server):
-    the CSRF token cached in ``g`` and the database session are not shared with other
-    clients or with the test."""
-
-    class Browser(app.test_client_class):
-        def open(self, *args, **kwargs):
-            with app.app_context():
-                return super().open(*args, **kwargs)
-
-    return Browser(app, app.response_class, use_cookies=True)
 
 
 def _sign_in(app, email, password="secret-pass", remember=False):
@@ -176,7 +164,6 @@ def test_disabling_revokes_api_tokens_for_good(app, client, auth, coordinator, f
 
 
 def test_remember_me_lasts_fourteen_days(app, coordinator):
-    assert app.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=14)
     browser = _browser(app)
     response = browser.post_form("/login", {"email": "coord@test.local",
                                             "password": "secret-pass", "remember": "y"})

@@ -266,7 +266,8 @@ def _set_user_active(user_id: int, active: bool) -> Response:
         flash(err.message, "danger")
     else:
         db.session.commit()
-        flash(f"Пользователь {user.email} {'снова активен' if active else 'отключён'}.",
+        flash(f"Пользователь {user.email} снова активен." if active else
+              f"Пользователь {user.email} отключён: его сеансы завершены, API-токены отозваны.",
               "success")
     return redirect(url_for("admin.users"))
 

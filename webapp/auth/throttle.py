@@ -2,7 +2,8 @@
 
 Every login attempt is counted *before* its password is checked, in a short transaction of its
 own that locks the two counters it touches (``login_throttles`` rows ``account:<e-mail>`` and
-``ip:<address>``; PostgreSQL ``SELECT … FOR UPDATE``, SQLite ``BEGIN IMMEDIATE``) and commits.
+``ip:<address>``; PostgreSQL row locks taken by ``INSERT … ON CONFLICT DO UPDATE``, SQLite
+``BEGIN IMMEDIATE``) and commits.
 So the limits hold for parallel requests, in several processes and on several hosts sharing
 one database: of N simultaneous guesses on one account, at most ``LOGIN_MAX_FAILURES`` reach
 the password check.
@@ -64,7 +65,10 @@ def account_delay(beyond: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _insert_missing(keys: list[str], now) -> None:
+def _lock_rows(keys: list[str], now) -> None:
+    """Make sure the rows of ``keys`` exist and hold their locks until commit, in the order
+    given: an INSERT … ON CONFLICT DO UPDATE (a no-op update) inserts or locks each row in one
+    atomic step, even while another request deletes it (a successful login, the sweep)."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -72,8 +76,8 @@ def _insert_missing(keys: list[str], now) -> None:
         from sqlalchemy.dialects.sqlite import insert
     rows = [{"key": key, "attempts": 0, "last_attempt_at": now, "next_check_at": now}
             for key in keys]
-    db.session.execute(insert(LoginThrottle).values(rows).on_conflict_do_nothing(
-        index_elements=["key"]))
+    db.session.execute(insert(LoginThrottle).values(rows).on_conflict_do_update(
+        index_elements=["key"], set_={"attempts": LoginThrottle.attempts}))
 
 
 def _seconds_until(moment, now) -> int:
@@ -101,10 +105,10 @@ def claim_attempt(email: str, ip: str) -> Claim:
     _forget(forget_before)
     begin_write_transaction()  # SQLite: the write lock first, or a later write may fail
     keys = sorted({account_key(email), address_key(ip)})  # one lock order for everyone
-    _insert_missing(keys, now)
+    _lock_rows(keys, now)
     rows = {row.key: row for row in db.session.execute(
-        sa.select(LoginThrottle).where(LoginThrottle.key.in_(keys)).order_by(LoginThrottle.key)
-        .with_for_update().execution_options(populate_existing=True)).scalars()}
+        sa.select(LoginThrottle).where(LoginThrottle.key.in_(keys))
+        .execution_options(populate_existing=True)).scalars()}
     account, address = rows[account_key(email)], rows[address_key(ip)]
     for row in (account, address):
         if row.last_attempt_at < forget_before:  # a stale row not yet swept

@@ -213,3 +213,40 @@ def test_a_disabled_account_with_the_right_password_is_told_so(client, factory, 
         response = _login(client, "gone@test.local", "secret-pass")
         assert response.status_code == 403
         assert "Учётная запись отключена" in response.get_data(as_text=True)
+
+
+def test_parallel_guesses_and_the_owners_logins_all_get_an_answer(app, factory, db,
+                                                                  hash_checks):
+    """Right passwords (which delete the account's counter) race with wrong ones (which lock
+    and update it): every request gets a proper answer, no server error."""
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 1000
+    factory.create_user(Role.ADMIN, email="target@test.local")
+    db.session.commit()
+    passwords = ["secret-pass" if n % 4 == 0 else f"guess-{n}" for n in range(GUESSES)]
+    barrier = threading.Barrier(GUESSES)
+    results, errors = [], []
+
+    def attempt(password):
+        with app.app_context():
+            try:
+                client = app.test_client()
+                token = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
+                barrier.wait()
+                response = client.post("/login", data={
+                    "csrf_token": token, "email": "target@test.local", "password": password})
+                results.append((password, response.status_code))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(p,)) for p in passwords]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(results) == GUESSES
+    for password, code in results:
+        assert code in ((302, 429) if password == "secret-pass" else (401, 429)), results
+    assert len(hash_checks) == sum(code != 429 for _p, code in results)

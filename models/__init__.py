@@ -17,11 +17,11 @@ from models.registration import (
 from models.roster import Student, Teacher
 from models.scan import Scan, ScannerLink, ScanOutcome
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus  # noqa: F401  (parents area)
-from models.user import ApiToken, LoginFailure, Role, User
+from models.user import ApiToken, LoginThrottle, Role, User
 
 __all__ = [
     "ApiToken", "Audience", "AuditLog", "Baseline", "Category", "CityPlan", "Event",
-    "EventStaff", "EventStatus", "LoginFailure", "OrgKind", "Organization", "ParentSignup",
+    "EventStaff", "EventStatus", "LoginThrottle", "OrgKind", "Organization", "ParentSignup",
     "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
     "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "db",
     "now_utc", "record_audit",

@@ -24,6 +24,24 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+#: A hash of a password nobody has, checked when a login names no account, so that the
+#: answer takes as long as for a real account (same method and cost as ``set_password``).
+_DUMMY_PASSWORD_HASH: str | None = None
+
+
+def check_dummy_password(password: str) -> bool:
+    """Spend the time of one password check; always False."""
+    global _DUMMY_PASSWORD_HASH
+    if _DUMMY_PASSWORD_HASH is None:
+        _DUMMY_PASSWORD_HASH = generate_password_hash(secrets.token_hex(16))
+    check_password_hash(_DUMMY_PASSWORD_HASH, password)
+    return False
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -45,17 +63,42 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: The generation of the user's sessions: part of the id that Flask-Login keeps in the
+    #: session and remember-me cookies (``get_id``). Replaced by ``end_sessions()`` on logout,
+    #: a password change or reset and (de)activation, which makes every earlier cookie of the
+    #: user, on every device, name nobody.
+    session_token: Mapped[str] = mapped_column(sa.String(64), nullable=False,
+                                               default=new_session_token)
 
     organization = relationship("Organization")
+
+    # When the login behind the current request began, in Unix seconds: set by the user
+    # loader from the cookie; None until then, and ``get_id`` then stamps "now", as at a
+    # fresh login. Not a column.
+    session_started_at = None
 
     # Flask-Login: an inactive account cannot log in and is logged out on its next request.
     @property
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: ``<user id>:<session token>:<login time, Unix s>``."""
+        if self.session_token is None:
+            self.session_token = new_session_token()
+        if self.session_started_at is None:
+            self.session_started_at = int(now_utc().timestamp())
+        return f"{self.id}:{self.session_token}:{self.session_started_at}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user, on all devices (session and remember-me cookies)."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
+        """A new password; it ends every earlier session of the user."""
         method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -108,14 +151,17 @@ class ApiToken(db.Model):
         return self.revoked_at is None
 
 
-class LoginFailure(db.Model):
-    """One failed login, kept to limit guessing per account and per address."""
+class LoginThrottle(db.Model):
+    """Login attempts counted per account (``account:<e-mail>``) or per address
+    (``ip:<address>``); see ``webapp/auth/throttle.py``. A row is forgotten once its key has
+    had no attempt for the window (``LOGIN_FAILURE_WINDOW_MINUTES``)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (sa.Index("ix_login_failures_email_at", "email", "at"),
-                      sa.Index("ix_login_failures_ip_at", "ip", "at"))
+    __tablename__ = "login_throttles"
+    __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
-    ip: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    key: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    #: Attempts counted in the window: failures, and checks still under way.
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    last_attempt_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, index=True)
+    #: Beyond the limit, the next password check on this key waits until then.
+    next_check_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)

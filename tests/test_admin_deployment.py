@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from models import LoginFailure, Role
+from models import LoginThrottle, Role
 from webapp import create_app
 from webapp.config import TestConfig
 
@@ -18,7 +18,12 @@ def _failed_login_ip(app, headers) -> str:
     with app.app_context():
         from models import db
 
-        ip = LoginFailure.query.order_by(LoginFailure.id.desc()).first().ip
+        keys = [row.key for row in LoginThrottle.query.filter(
+            LoginThrottle.key.startswith("ip:"), LoginThrottle.attempts > 0)]
+        assert len(keys) == 1, keys
+        ip = keys[0].removeprefix("ip:")
+        LoginThrottle.query.delete()
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return ip

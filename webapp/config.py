@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -43,6 +44,12 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    #: A login lasts at most this many days, with or without "remember me": the remember-me
+    #: cookie expires then, and the server refuses any cookie of an older login (it carries
+    #: its login time). Logout, a password change or reset and (de)activation end all of a
+    #: user's sessions earlier (``User.end_sessions``).
+    LOGIN_SESSION_MAX_DAYS = int(os.environ.get("LOGIN_SESSION_MAX_DAYS", "14"))
+    REMEMBER_COOKIE_DURATION = timedelta(days=LOGIN_SESSION_MAX_DAYS)
     PREFERRED_URL_SCHEME = "https" if PROFROUTE_BASE_URL.startswith("https") else "http"
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     #: Reverse proxies (nginx) in front of the app whose X-Forwarded-* headers are trusted,
@@ -52,8 +59,16 @@ class Config:
     #: werkzeug's password hashing method (scrypt: slow on purpose, against stolen hashes).
     PASSWORD_HASH_METHOD = "scrypt"
 
-    # Failed logins: at most this many per account and per address within the window.
+    # Failed logins (webapp/auth/throttle.py), counted in the database before the password is
+    # checked. Per account: this many password checks freely, then one check per delay, the
+    # delay doubling from LOGIN_ACCOUNT_DELAY_SECONDS up to LOGIN_ACCOUNT_MAX_DELAY_SECONDS
+    # (slowed, never locked, so the owner can still sign in). Per address: this many failures,
+    # then refused. A key is forgotten after LOGIN_FAILURE_WINDOW_MINUTES without attempts; a
+    # successful login forgets its account's failures and takes its own off the address.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_ACCOUNT_DELAY_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_DELAY_SECONDS", "15"))
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_MAX_DELAY_SECONDS",
+                                                         "600"))
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "20"))
     LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 

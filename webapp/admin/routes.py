@@ -266,7 +266,8 @@ def _set_user_active(user_id: int, active: bool) -> Response:
         flash(err.message, "danger")
     else:
         db.session.commit()
-        flash(f"Пользователь {user.email} {'снова активен' if active else 'отключён'}.",
+        flash(f"Пользователь {user.email} снова активен." if active else
+              f"Пользователь {user.email} отключён: его сеансы завершены, API-токены отозваны.",
               "success")
     return redirect(url_for("admin.users"))
 
@@ -548,6 +549,7 @@ ACTION_TITLES = {
     "user.change_password": "пароль изменён владельцем",
     "user.deactivate": "пользователь отключён", "user.activate": "пользователь снова активен",
     "user.login": "вход в систему",
+    "user.logout": "выход из системы (все сеансы завершены)",
     "baseline.save": "показатели сохранены", "baseline.lock": "показатели заблокированы",
     "baseline.unlock": "показатели разблокированы",
     "baseline.lock_all": "заблокированы все показатели года",

@@ -1,23 +1,37 @@
+import hmac
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from models import User, db, now_utc, record_audit
-from models.user import normalize_email
+from models.user import check_dummy_password, normalize_email
 from webapp.auth import bp
 from webapp.auth.forms import ChangePasswordForm, LoginForm
-from webapp.auth.throttle import clear_failures, login_blocked, record_failure
+from webapp.auth.throttle import claim_attempt, describe_wait, release_attempt
 from webapp.extensions import login_manager
 from webapp.forms import EmptyForm
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(session_id: str):
+    """The user named by a session or remember-me cookie (``User.get_id``), if that login is
+    still theirs: the session token must be the user's current one (``end_sessions`` changes
+    it), the account active, and the login not older than ``LOGIN_SESSION_MAX_DAYS``."""
     try:
-        return db.session.get(User, int(user_id))
+        user_id, token, started = str(session_id).split(":")
+        user_id, started = int(user_id), int(started)
     except (TypeError, ValueError):
+        return None  # also ids of the form before session tokens: sign in again
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not hmac.compare_digest(
+            user.session_token.encode(), token.encode()):
         return None
+    age = now_utc().timestamp() - started
+    if not -300 <= age <= current_app.config["LOGIN_SESSION_MAX_DAYS"] * 86400:
+        return None
+    user.session_started_at = started
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -38,25 +52,38 @@ def login():
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
         ip = request.remote_addr or "-"
-        if login_blocked(email, ip):
-            minutes = current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
-            form.password.errors.append(
-                f"Слишком много неудачных попыток входа. Подождите {minutes} минут "
-                "и попробуйте снова или обратитесь к администратору."
-            )
-            status = 429
+        # Counted before the password is checked (see webapp/auth/throttle.py).
+        claim = claim_attempt(email, ip)
+        if not claim.allowed:
+            wait = describe_wait(claim.retry_after)
+            if claim.limit == "address":
+                form.password.errors.append(
+                    "Слишком много неудачных попыток входа с этого адреса. Повторите через "
+                    f"{wait} или обратитесь к администратору.")
+            else:
+                form.password.errors.append(
+                    "Слишком много неудачных попыток входа в эту учётную запись. Повторите "
+                    f"через {wait}.")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(claim.retry_after)
+            return response
+        user = User.query.filter_by(email=email).first()
+        # An unknown address costs one password check too: the time does not tell.
+        if user is None:
+            password_ok = check_dummy_password(form.password.data)
         else:
-            user = User.query.filter_by(email=email).first()
-            if user is None or not user.check_password(form.password.data):
-                record_failure(email, ip)
+            password_ok = user.check_password(form.password.data)
+        if not password_ok:
+            form.password.errors.append("Неверный адрес электронной почты или пароль.")
+            status = 401
+        else:
+            release_attempt(email, ip)  # SQLite: takes the write lock; objects reload
+            if not user.active:
                 db.session.commit()
-                form.password.errors.append("Неверный адрес электронной почты или пароль.")
-                status = 401
-            elif not user.active:
-                form.email.errors.append("Учётная запись отключена. Обратитесь к администратору.")
+                form.email.errors.append(
+                    "Учётная запись отключена. Обратитесь к администратору.")
                 status = 403
             else:
-                clear_failures(email)
                 user.last_login_at = now_utc()
                 record_audit(user, "user.login", user)
                 db.session.commit()
@@ -72,6 +99,13 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # Ends every session of the user, on all devices: a copied cookie of this one
+            # (or of any other) names nobody from now on.
+            user = current_user._get_current_object()
+            user.end_sessions()
+            record_audit(user, "user.logout", user)
+            db.session.commit()
         logout_user()
         flash("Вы вышли из системы.", "info")
     return redirect(url_for("main.index"))
@@ -85,9 +119,13 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append("Текущий пароль введён неверно.")
         else:
-            current_user.set_password(form.new_password.data)
-            record_audit(current_user, "user.change_password", current_user)
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)  # ends every earlier session
+            record_audit(user, "user.change_password", user)
             db.session.commit()
-            flash("Пароль изменён.", "success")
+            # This browser stays signed in, with the new session token; others are out.
+            login_user(user, remember=request.cookies.get(
+                current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is not None)
+            flash("Пароль изменён. На других устройствах нужно войти заново.", "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/change_password.html", form=form)

@@ -69,6 +69,7 @@ def update_user(actor, user: User, *, full_name: str, role: Role,
 
 
 def reset_password(actor, user: User, password: str) -> User:
+    """An admin sets a new password; ``set_password`` ends the user's sessions everywhere."""
     _check_password(password)
     user.set_password(password)
     db.session.flush()
@@ -77,14 +78,25 @@ def reset_password(actor, user: User, password: str) -> User:
 
 
 def set_user_active(actor, user: User, active: bool) -> User:
+    """Disable or re-enable an account. Either way every earlier session of the user ends
+    (a cookie copied before cannot come back to life). Disabling also revokes the user's
+    API tokens for good: re-enabling the account does not bring them back."""
     if not active and user.id == getattr(actor, "id", None):
         raise ServiceError("own_account", "Нельзя отключить собственную учётную запись.")
     if user.active == active:
         return user
     user.active = active
+    user.end_sessions()
+    revoked = []
+    if not active:
+        now = now_utc()
+        for token in ApiToken.query.filter(ApiToken.user_id == user.id,
+                                           ApiToken.revoked_at.is_(None)).all():
+            token.revoked_at = now
+            revoked.append(token.id)
     db.session.flush()
     record_audit(actor, "user.activate" if active else "user.deactivate", user,
-                 email=user.email)
+                 email=user.email, **({"revoked_token_ids": revoked} if revoked else {}))
     return user
 
 

@@ -144,7 +144,7 @@ def test_outbox_retention_periods(app, db, runner):
     sent_old = queue_mail("a@mail.ru", "Старое отправленное", "тело")
     sent_new = queue_mail("b@mail.ru", "Новое отправленное", "тело")
     stuck = queue_mail("c@mail.ru", "Не ушло две недели", "тело со ссылкой")
-    fresh = queue_mail("d@mail.ru", "Ждёт отправки", "тело")
+    queue_mail("d@mail.ru", "Ждёт отправки", "тело")
     failed_old = queue_mail("e@mail.ru", "Отказ сервера", "тело")
     sent_old.status = sent_new.status = OutboxStatus.SENT
     sent_old.sent_at, sent_new.sent_at = now - timedelta(days=31), now - timedelta(days=29)

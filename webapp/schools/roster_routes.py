@@ -32,6 +32,7 @@ from webapp.schools.roster import (
     save_teacher,
     set_active,
 )
+from webapp.services.personal_data import record_personal_export
 from webapp.spreadsheets import ImportProblems, csv_bytes, xlsx_template
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
@@ -237,6 +238,9 @@ def students_export():
                       "да" if s.ovz else "нет", s.external_id or ""])
     buffer = io.BytesIO()
     workbook.save(buffer)
+    record_personal_export(current_user, "roster_students", school, rows=len(people),
+                           format="xlsx")
+    db.session.commit()
     return send_file(io.BytesIO(buffer.getvalue()), mimetype=XLSX, as_attachment=True,
                      download_name="ученики.xlsx")
 

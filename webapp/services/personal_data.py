@@ -201,6 +201,20 @@ def _redact_notices(condition, names: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# Exports
+
+
+def record_personal_export(actor, what: str, obj=None, *, object_type: str | None = None,
+                           object_id=None, **details):
+    """Personal data with ОВЗ information (the flag, or «нужна помощь» derived from it) left
+    the system: record who took it, when, what and how much, never the data itself. One
+    action per kind of export: ``export.<what>``. ``actor`` is None for a scanner link
+    (``scanner_link_id`` in the details says which)."""
+    return record_audit(actor, f"export.{what}", obj, object_type=object_type,
+                        object_id=object_id, ovz=True, **details)
+
+
+# ---------------------------------------------------------------------------------------------
 # Parents (retention and consent withdrawal)
 
 

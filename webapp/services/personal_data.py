@@ -373,8 +373,9 @@ def plan_year(year: int) -> YearPlan:
     """Who anonymizing ``year`` concerns (the rule is in docs/security/h-lifecycle.md):
 
     - every student and teacher who is no longer in a roster (excluded, graduated, left),
-      whose record was created before the year ended, and who holds no ticket for a later
-      event (nor runs one, for teachers): their data is no longer needed for any later year;
+      who took part in the year or earlier (a ticket for such an event; or, without any
+      ticket, was added before the year ended), and who holds no ticket for a later event
+      (nor runs one, for teachers): their data is no longer needed for any later year;
     - every parent and teacher sign-up for the year's events;
     - every copy of a name kept for the year: the stored answers of the year's scans, the
       outbox, the school notices of the year's events.
@@ -392,11 +393,22 @@ def plan_year(year: int) -> YearPlan:
         sa.select(Ticket.teacher_id).where(Ticket.event_id.in_(later_events),
                                            Ticket.teacher_id.is_not(None)),
         sa.select(EventStaff.teacher_id).where(EventStaff.event_id.in_(later_events)))
+    # Tied to the year or earlier: holds a ticket for an event before the year's end, or (no
+    # ticket at all) was added to the roster before it.
+    until_events = sa.select(Event.id).where(Event.starts_at < ends)
+    until_students = sa.select(Ticket.student_id).where(Ticket.event_id.in_(until_events),
+                                                        Ticket.student_id.is_not(None))
+    until_teachers = sa.union(
+        sa.select(Ticket.teacher_id).where(Ticket.event_id.in_(until_events),
+                                           Ticket.teacher_id.is_not(None)),
+        sa.select(EventStaff.teacher_id).where(EventStaff.event_id.in_(until_events)))
     plan.students = select_ids(Student.id, sa.and_(
-        Student.active.is_(False), Student.anonymized_at.is_(None), Student.created_at < ends,
+        Student.active.is_(False), Student.anonymized_at.is_(None),
+        sa.or_(Student.created_at < ends, Student.id.in_(until_students)),
         Student.id.not_in(later_students)))
     plan.teachers = select_ids(Teacher.id, sa.and_(
-        Teacher.active.is_(False), Teacher.anonymized_at.is_(None), Teacher.created_at < ends,
+        Teacher.active.is_(False), Teacher.anonymized_at.is_(None),
+        sa.or_(Teacher.created_at < ends, Teacher.id.in_(until_teachers)),
         Teacher.id.not_in(later_teachers)))
     if plan.events:
         plan.parent_signups = select_ids(ParentSignup.id, sa.and_(

@@ -420,7 +420,6 @@ def person_anonymize(kind: str, person_id: int):
     form = AnonymizePersonForm()
     status = 200
     if form.validate_on_submit():
-        label = person.full_name
         try:
             anonymize_person(current_user, person)
         except ServiceError as err:
@@ -429,8 +428,8 @@ def person_anonymize(kind: str, person_id: int):
             status = err.status
         else:
             db.session.commit()
-            flash(f"Данные «{label}» обезличены: имя удалено, участие осталось в показателях "
-                  "без имени.", "success")
+            flash("Данные обезличены: имя удалено, участие осталось в показателях без имени.",
+                  "success")
             return redirect(back, 303)
     elif request.method == "POST":
         status = 422

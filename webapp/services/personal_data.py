@@ -319,8 +319,7 @@ def anonymize_person(actor, person: Student | Teacher, *, via: str = "web") -> N
     db.session.flush()
     if tickets:
         scrub_scans(S.c.ticket_id.in_(tickets))
-        registrations = select_ids(Ticket.registration_id, Ticket.id.in_(tickets))
-        _redact_notices(SchoolNotice.registration_id.in_(registrations), names)
+    _redact_notices(SchoolNotice.organization_id == person.organization_id, names)
     scrub_outbox_rows(outbox_ids_mentioning(addresses=addresses, texts=names))
     record_audit(actor, f"{kind}.anonymize", person, via=via)
     db.session.flush()

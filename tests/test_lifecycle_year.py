@@ -218,6 +218,10 @@ def test_admin_page_needs_the_year_typed_and_audits(client, auth, factory, db):
     current = client.post_form("/admin/anonymize-year", {"year": str(year + 1),
                                                          "confirm": str(year + 1)})
     assert current.status_code == 422  # not among the choices: a past year only
+    assert "текущий год обезличить нельзя" in current.get_data(as_text=True)
+    garbage = client.post_form("/admin/anonymize-year", {"year": "двадцать", "confirm": "x"})
+    assert garbage.status_code == 422
+    assert "Выберите прошедший учебный год" in garbage.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(Student, gone.id).last_name == "Выпускникова"
 

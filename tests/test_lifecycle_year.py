@@ -18,6 +18,7 @@ from models import (
     ParentSignup,
     Role,
     Scan,
+    ScannerLink,
     ScanOutcome,
     Student,
     Teacher,
@@ -126,12 +127,16 @@ def previous_year_people(year):
         phone="+79130003344", consent_version="2025-1", consent_at=held.starts_at,
         manage_secret_hash="e" * 64, consent_ip="10.1.2.3")
     db.session.add(teacher_signup)
+    db.session.add(ScannerLink(event_id=held.id, token_hash="d" * 64,
+                               label="Волонтёр Серафима", gate="Вход А",
+                               expires_at=held.ends_at))
     row = queue_mail("evdokia@mail.ru", f"Вы записаны: {held.title}",
                      "Здравствуйте, Прошлогодняя Евдокия! Ссылка: http://x/my/secret")
     row.created_at = held.starts_at - timedelta(days=5)
     db.session.commit()
     pairs = {(p.last_name, p.first_name) for p in leaving_students + leaving_teachers}
-    pairs |= {("Прошлогодняя", "Евдокия"), ("Самозаписавшаяся", "Агриппина")}
+    pairs |= {("Прошлогодняя", "Евдокия"), ("Самозаписавшаяся", "Агриппина"),
+              ("Волонтёр", "Серафима")}
     strings = {"evdokia@mail.ru", "+79130001122", "agrippina@school.ru", "+79130003344",
                "10.1.2.3"}
     strings |= {t.email for t in leaving_teachers if t.email}

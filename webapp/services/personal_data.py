@@ -27,6 +27,7 @@ from models import (
     OutboxMessage,
     ParentSignup,
     Scan,
+    ScannerLink,
     SchoolNotice,
     Student,
     Teacher,
@@ -447,13 +448,18 @@ def anonymize_year(actor, year: int, *, via: str = "web") -> YearPlan:
         erase_parent_signup(signup, at=now)
     db.session.flush()
 
-    # Copies: every stored answer of the year's scans (whoever the person), the notices of the
-    # year's events, every outbox message queued before the year ended, and the messages to or
-    # about the people above; the free-text reasons of undone check-ins.
+    # Copies: every stored answer of the year's scans (whoever the person), the notices and the
+    # scanner-link labels of the year's events, every outbox message queued before the year
+    # ended, and the messages to or about the people above; the free-text reasons of undone
+    # check-ins.
     if plan.events:
         scrub_scans(S.c.event_id.in_(plan.events))
         SchoolNotice.query.filter(SchoolNotice.event_id.in_(plan.events)).delete(
             synchronize_session=False)
+        # A volunteer's scanner link is often labelled with their name («Волонтёр Маша»).
+        ScannerLink.query.filter(ScannerLink.event_id.in_(plan.events),
+                                 ScannerLink.label.is_not(None)).update(
+            {"label": None}, synchronize_session=False)
     old_mail = select_ids(OutboxMessage.id, OutboxMessage.created_at < period.ends_before)
     scrub_outbox_rows(set(old_mail) | set(outbox_ids_mentioning(
         addresses=addresses, texts=[n for n in names if n])))

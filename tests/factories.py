@@ -154,3 +154,17 @@ def create_checkin(ticket, **overrides):
     db.session.add(scan)
     db.session.flush()
     return scan
+
+
+def mail_bytes(row) -> bytes:
+    """A queued message's body, or, once delivered, the copy written to the development folder
+    (the outbox keeps no body after delivery: webapp.mail)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    if row.message:
+        return bytes(row.message)
+    files = sorted(Path(current_app.config["MAIL_OUTBOX_DIR"]).glob(f"{row.id:06d}-*.eml"))
+    assert files, f"message {row.id} was not delivered"
+    return files[0].read_bytes()

@@ -22,6 +22,7 @@ from models import (
 )
 from models.outbox import OutboxMessage
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from tests.factories import mail_bytes
 
 
 def teacher_event(factory, **overrides):
@@ -118,7 +119,7 @@ def test_coordinator_confirms_against_the_roster(client, auth, setup, db):
     assert ticket.kind == TicketKind.TEACHER and ticket.status == TicketStatus.CONFIRMED
     assert db.session.get(Teacher, setup["teacher"].id).email == "sidorova@school.ru"
     mail = OutboxMessage.query.filter(OutboxMessage.subject.like("Школа подтвердила%")).one()
-    msg = email.message_from_bytes(mail.message, policy=policy.default)
+    msg = email.message_from_bytes(mail_bytes(mail), policy=policy.default)
     assert "bilet-qr.png" in [p.get_filename() for p in msg.walk()]
 
 
@@ -153,7 +154,7 @@ def test_coordinator_rejects_with_a_reason(client, auth, setup, db):
     assert Ticket.query.count() == 0
     mail = OutboxMessage.query.filter(OutboxMessage.subject.like("Заявка отклонена%")).one()
     assert "Не работает в нашей школе" in email.message_from_bytes(
-        mail.message, policy=policy.default).get_body(("plain",)).get_content()
+        mail_bytes(mail), policy=policy.default).get_body(("plain",)).get_content()
     assert response.status_code == 302
 
 

@@ -8,7 +8,9 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from models import ApiToken, Organization, Role, User, db, record_audit
+from models.errors import ServiceError
 from models.user import normalize_email
+from webapp.services import personal_data
 
 
 def register_commands(app: Flask) -> None:
@@ -72,6 +74,29 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Демо-данные загружены. Входы (пароль «{DEMO_PASSWORD}»):")
         for email, who in DEMO_LOGINS:
             click.echo(f"  {email} — {who}")
+
+    @app.cli.command("anonymize-year")
+    @click.argument("year", type=int)
+    @click.option("--yes", is_flag=True, help="Не спрашивать подтверждения.")
+    def anonymize_year_command(year, yes):
+        """Anonymize a past academic year (YEAR is the year it starts in: 2024 = 2024/25).
+
+        Names, contacts and external ids of that year's people are removed for good; the
+        indicators of every period stay the same (docs/security/h-lifecycle.md)."""
+        try:
+            plan = personal_data.plan_year(year)
+        except ServiceError as err:
+            raise click.ClickException(err.message) from err
+        counts = plan.counts()
+        click.echo(f"Учебный год {plan.title}: мероприятий — {counts['events']}, обучающихся — "
+                   f"{counts['students']}, педагогов — {counts['teachers']}, записей родителей "
+                   f"— {counts['parent_signups']}, заявок педагогов — "
+                   f"{counts['teacher_signups']}.")
+        if not yes and not click.confirm("Обезличить безвозвратно?", default=False):
+            raise click.ClickException("Отменено: ничего не изменено.")
+        plan = personal_data.anonymize_year(None, year, via="cli")
+        db.session.commit()
+        click.echo(f"Учебный год {plan.title} обезличен.")
 
     app.cli.add_command(users)
     app.cli.add_command(tokens)

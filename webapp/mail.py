@@ -13,6 +13,11 @@ sent, so two senders running at once never send the same message. When the serve
 reached, messages stay ``pending`` and go out on the next run; a message the server refuses is
 retried with a growing pause and marked ``failed`` after ``MAIL_MAX_ATTEMPTS`` attempts.
 
+Retention (``prune_outbox``, run by ``send-mail``): a delivered message's body is removed the
+moment it is sent; its address is cleared ``MAIL_SENT_RETENTION_DAYS`` (30) days later. A
+message not delivered within ``MAIL_UNSENT_RETENTION_DAYS`` (14) days of being queued is given
+up (``failed``) and its body and address are removed.
+
 Messages queued during a web request are delivered right after the response is built (best
 effort; whatever fails stays queued for ``flask --app wsgi send-mail``).
 """
@@ -36,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import db, now_utc
 from models.outbox import OutboxMessage, OutboxStatus
+from webapp.services.personal_data import scrub_outbox_rows
 
 log = logging.getLogger(__name__)
 
@@ -333,8 +339,10 @@ def deliver_outbox(ids=None, limit: int | None = None) -> DeliveryReport:
                         else:
                             report.deferred += 1
                         continue
+                    # Delivered: the body (names, private links, QR codes) is not kept.
                     _finish(conn, message_id, claimed_at, status=OutboxStatus.SENT.value,
-                            sent_at=now_utc(), attempts=attempts + 1, last_error=None)
+                            sent_at=now_utc(), attempts=attempts + 1, last_error=None,
+                            message=b"")
                     report.sent += 1
         except _ServerUnavailable as err:
             log.warning("mail not delivered, stays queued: %s", err)
@@ -363,6 +371,34 @@ def deliver_mail_queued_in_request(response):
     except Exception:  # noqa: BLE001 - mail must never break the page; cron retries
         log.exception("immediate mail delivery failed; left in the outbox")
     return response
+
+
+DEFAULT_SENT_RETENTION_DAYS = 30
+DEFAULT_UNSENT_RETENTION_DAYS = 14
+
+
+@dataclass
+class PruneReport:
+    sent: int = 0  #: delivered messages whose address (and any left body) was removed
+    unsent: int = 0  #: undelivered messages given up and emptied
+
+
+def prune_outbox(at=None) -> PruneReport:
+    """Apply the outbox retention (module docstring); flushes, the caller commits."""
+    now = at or now_utc()
+    sent_days = setting("MAIL_SENT_RETENTION_DAYS", DEFAULT_SENT_RETENTION_DAYS)
+    unsent_days = setting("MAIL_UNSENT_RETENTION_DAYS", DEFAULT_UNSENT_RETENTION_DAYS)
+    t = OutboxMessage.__table__
+    kept = sa.or_(t.c.to_address != "", sa.func.length(t.c.message) > 0)
+    sent = db.session.execute(sa.select(t.c.id).where(
+        t.c.status == OutboxStatus.SENT.value, t.c.sent_at < now - timedelta(days=sent_days),
+        kept)).scalars().all()
+    unsent = db.session.execute(sa.select(t.c.id).where(
+        t.c.status != OutboxStatus.SENT.value,
+        t.c.created_at < now - timedelta(days=unsent_days), kept)).scalars().all()
+    report = PruneReport(sent=scrub_outbox_rows(sent), unsent=scrub_outbox_rows(unsent))
+    db.session.flush()
+    return report
 
 
 def outbox_counts() -> dict[str, int]:

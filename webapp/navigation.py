@@ -29,6 +29,7 @@ GROUPS = {
     "events.organizers": MORE,
     "admin.organizations": MANAGE, "admin.users": MANAGE, "admin.baselines": MANAGE,
     "schools.students": None, "parents.outbox": MANAGE, "admin.audit": MANAGE,
+    "admin.anonymize_year": MANAGE,
     "reports.spravka": MANAGE, "main.own_baseline": MORE, "parents.teacher_signups": MORE,
     "admin.tokens": MORE,
 }
@@ -52,6 +53,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Заявки педагогов", "parents.teacher_signups", (Role.COORDINATOR,)),
     NavEntry("Почта", "parents.outbox", (Role.ADMIN,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
+    NavEntry("Обезличивание", "admin.anonymize_year", (Role.ADMIN,)),
     NavEntry("Отчёты", "reports.dashboard", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
     NavEntry("Аналитическая справка", "reports.spravka", (Role.ADMIN,)),
     NavEntry("API-токены", "admin.tokens", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),

@@ -23,6 +23,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
 from models import OrgKind, Role
@@ -152,3 +153,24 @@ __all__ = [
     "CityPlanForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
     "UserEditForm", "count_field", "select_choices",
 ]
+
+
+class AnonymizeYearForm(FlaskForm):
+    """Anonymizing a past academic year: the year, and the year typed again to confirm."""
+
+    year = SelectField("Учебный год", coerce=lambda v: int(v) if str(v).isdigit() else None,
+                       validate_choice=False,
+                       validators=[InputRequired("Выберите учебный год.")])
+    confirm = StringField("Для подтверждения введите год начала (например, 2024)",
+                          validators=[DataRequired("Введите год для подтверждения."),
+                                      Length(max=10)])
+
+    def validate_year(self, field):
+        if field.data not in [choice.value for choice in field.choices]:
+            raise ValidationError("Выберите прошедший учебный год из списка: текущий год "
+                                  "обезличить нельзя.")
+
+    def validate_confirm(self, field):
+        if (field.data or "").strip() != str(self.year.data):
+            raise ValidationError(f"Введите «{self.year.data}» — год начала выбранного "
+                                  "учебного года.")

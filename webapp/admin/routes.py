@@ -3,6 +3,7 @@ log; and the token page every logged-in user has."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,17 +13,19 @@ from models import (
     AuditLog,
     Baseline,
     CityPlan,
+    Event,
     Organization,
     OrgKind,
     Role,
     User,
     db,
 )
-from models.academic_year import academic_year_title, current_academic_year
+from models.academic_year import academic_year_of, academic_year_title, current_academic_year
 from models.errors import ServiceError
 from webapp.access import admin_required
 from webapp.admin import bp
 from webapp.admin.forms import (
+    AnonymizeYearForm,
     AuditFilterForm,
     BaselineImportForm,
     BaselineRowForm,
@@ -36,7 +39,7 @@ from webapp.admin.forms import (
     select_choices,
 )
 from webapp.forms import EmptyForm, apply_service_error
-from webapp.services import accounts, directory
+from webapp.services import accounts, directory, personal_data
 from webapp.services.directory import BASELINE_FIELDS, BaselineFigures, BaselineRow
 
 PROFILE_FIELDS = ("description", "offer", "address", "phone", "email", "website")
@@ -538,6 +541,7 @@ OBJECT_TITLES = {
     "scans": "Отметка", "scanner_links": "Ссылка сканера", "students": "Обучающийся",
     "teachers": "Педагог", "parent_signups": "Запись родителя",
     "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
+    "academic_year": "Учебный год",
 }
 ACTION_TITLES = {
     "organization.create": "организация добавлена",
@@ -582,7 +586,56 @@ ACTION_TITLES = {
     "scanner_link.revoke": "ссылка сканера отозвана",
     "checkin.undo": "отметка отменена", "checkin.walk_in": "участник без записи отмечен",
     "mail.retry_failed": "повторная отправка писем",
+    "year.anonymize": "учебный год обезличен",
+    "student.anonymize": "данные обучающегося обезличены",
+    "teacher.anonymize": "данные педагога обезличены",
+    "export.roster_students": "выгружен список обучающихся (с ОВЗ)",
+    "export.door_list": "выгружен список на входе («нужна помощь»)",
+    "export.scanner_data": "сканер скачал данные для офлайн-отметки («нужна помощь»)",
 }
+
+
+# --- anonymizing a past academic year ---------------------------------------------------------
+
+def _past_year_choices() -> list[tuple[int, str]]:
+    first = db.session.execute(sa.select(sa.func.min(Event.starts_at))).scalar()
+    last = current_academic_year() - 1
+    start = min(academic_year_of(first), last) if first is not None else last
+    return [(y, academic_year_title(y)) for y in range(last, max(start, last - 10) - 1, -1)]
+
+
+@bp.route("/admin/anonymize-year", methods=["GET", "POST"])
+@admin_required
+def anonymize_year():
+    form = AnonymizeYearForm()
+    choices = _past_year_choices()
+    form.year.choices = select_choices(choices)
+    if request.method == "GET":
+        requested = request.args.get("year", type=int)
+        form.year.data = requested if requested in dict(choices) else choices[0][0]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            plan = personal_data.anonymize_year(current_user, form.year.data)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+            status = err.status
+        else:
+            db.session.commit()
+            counts = plan.counts()
+            flash(f"Учебный год {plan.title} обезличен: обучающихся — {counts['students']}, "
+                  f"педагогов — {counts['teachers']}, записей родителей — "
+                  f"{counts['parent_signups']}, заявок педагогов — {counts['teacher_signups']}."
+                  " Показатели года не изменились.", "success")
+            return redirect(url_for("admin.anonymize_year", year=plan.year), 303)
+    elif request.method == "POST":
+        status = 422
+    plan = None
+    if form.year.data in dict(choices):
+        plan = personal_data.plan_year(form.year.data)
+    return render_template("admin/anonymize_year.html", form=form, plan=plan,
+                           title="Обезличивание прошедшего учебного года"), status
 
 
 # --- API tokens (every role, own tokens; admins see all) ------------------------------------

@@ -19,6 +19,7 @@ from webapp.api.errors import ApiError, forbidden, not_found, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
 from webapp.schools.roster import upsert_students, upsert_teachers
+from webapp.services.personal_data import record_personal_export
 from webapp.spreadsheets import ImportProblems
 
 MAX_ITEMS = 5000
@@ -165,6 +166,9 @@ def get_students(org_id: int):
     if request.args.get("class_name"):
         query = query.filter(Student.class_name == request.args["class_name"])
     students = query.order_by(Student.class_name, Student.last_name, Student.first_name).all()
+    record_personal_export(current_caller().user, "roster_students", org, rows=len(students),
+                           format="api")
+    db.session.commit()
     return jsonify({"students": [{
         "id": s.id, "last_name": s.last_name, "first_name": s.first_name,
         "middle_name": s.middle_name, "class_name": s.class_name, "grade": s.grade,

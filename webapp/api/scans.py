@@ -38,6 +38,7 @@ from webapp.api.auth import Caller, resolve_caller
 from webapp.api.errors import ApiError, forbidden, from_service_error, not_found
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
+from webapp.services.personal_data import record_personal_export
 
 TAG = ["Отметка на входе"]
 AUTH_NOTE = ("Доступ: организатор мероприятия или администратор (Bearer-токен пользователя или "
@@ -253,6 +254,9 @@ def post_scan_batch(event_id: int):
 def get_scanner_data(event_id: int):
     event, caller = event_access(event_id)
     data = build_scanner_data(event, scanner_link=caller.scanner_link)
+    record_personal_export(caller.user, "scanner_data", event, tickets=len(data["tickets"]),
+                           scanner_link_id=getattr(caller.scanner_link, "id", None))
+    db.session.commit()
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(payload, mimetype="application/json")
     if "gzip" in request.accept_encodings:

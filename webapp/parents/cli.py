@@ -12,14 +12,20 @@ def register_parents_commands(app: Flask) -> None:
     @app.cli.command("send-mail")
     @click.option("--limit", type=int, default=None, help="Не больше стольких писем за запуск.")
     def send_mail(limit):
-        """Deliver the queued e-mails (SMTP, or .eml files without MAIL_SERVER)."""
-        from webapp.mail import deliver_outbox, outbox_counts
+        """Deliver the queued e-mails (SMTP, or .eml files without MAIL_SERVER), then apply
+        the outbox retention (webapp.mail.prune_outbox)."""
+        from webapp.mail import deliver_outbox, outbox_counts, prune_outbox
 
         report = deliver_outbox(limit=limit)
+        pruned = prune_outbox()
+        db.session.commit()
         counts = outbox_counts()
         click.echo(f"Отправлено: {report.sent}; осталось в очереди: "
                    f"{counts.get('pending', 0) + counts.get('sending', 0)}; "
                    f"не доставлено окончательно: {counts.get('failed', 0)}.")
+        if pruned.sent or pruned.unsent:
+            click.echo(f"Срок хранения: удалены адреса отправленных писем — {pruned.sent}, "
+                       f"недоставленные письма — {pruned.unsent}.")
         for error in report.errors[:20]:
             click.echo(f"  {error}", err=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 
+import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -397,7 +398,9 @@ def outbox_retry_failed():
 
     if not EmptyForm().validate_on_submit():
         abort(400)
-    count = OutboxMessage.query.filter_by(status=OutboxStatus.FAILED).update(
+    # A message emptied by the retention rules has nothing left to send.
+    count = OutboxMessage.query.filter(OutboxMessage.status == OutboxStatus.FAILED,
+                                       sa.func.length(OutboxMessage.message) > 0).update(
         {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now_utc()},
         synchronize_session=False)
     record_audit(current_user, "mail.retry_failed", object_type="mail_outbox", count=count)

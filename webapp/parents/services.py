@@ -40,6 +40,7 @@ from models.organization import EDUCATIONAL_KINDS, organization_name_key
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import is_valid_email
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
+from webapp.services.personal_data import erase_parent_signup
 
 LIVE = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
 PHONE_HINT = "Например: +7 913 123-45-67 или 8 (3822) 12-34-56."
@@ -302,7 +303,8 @@ def cancel_parent_signup(signup: ParentSignup) -> Ticket:
 
 
 def withdraw_parent_consent(signup: ParentSignup) -> None:
-    """Erase name and contacts (and the address); keep the ticket and any check-in, nameless.
+    """Erase name and contacts (and the address), and their copies in the stored answers of
+    scans and in the outbox (the private link); keep the ticket and any check-in, nameless.
 
     A live ticket for an event still ahead is cancelled (nobody to admit without a name); the
     attendance of a past event stays, so the parents' count in reports does not change.
@@ -314,11 +316,7 @@ def withdraw_parent_consent(signup: ParentSignup) -> None:
     if ticket is not None and ticket.status in LIVE and now_utc() < ticket.event.starts_at:
         cancel_ticket(None, ticket)
     signup = db.session.get(ParentSignup, signup_id)
-    signup.name = None
-    signup.phone = None
-    signup.email = None
-    signup.consent_ip = None
-    signup.withdrawn_at = now_utc()
+    erase_parent_signup(signup)
     db.session.flush()
     record_audit(None, "parent_signup.withdraw", signup, event_id=signup.event_id)
 
@@ -533,15 +531,15 @@ def pending_teacher_signups(organization_id: int | None):
 
 def erase_past_parent_data(ended_before) -> int:
     """Retention: erase names and contacts of parents of events that ended before
-    ``ended_before``; tickets and check-ins stay, so every count stays the same."""
+    ``ended_before``, with their copies (stored scan answers, outbox messages); tickets and
+    check-ins stay, so every count stays the same."""
     from models import Event
 
     rows = (ParentSignup.query.join(Event, ParentSignup.event_id == Event.id)
             .filter(Event.ends_at < ended_before, ParentSignup.withdrawn_at.is_(None)).all())
     now = now_utc()
     for signup in rows:
-        signup.name = signup.phone = signup.email = signup.consent_ip = None
-        signup.withdrawn_at = now
+        erase_parent_signup(signup, at=now)
     db.session.flush()
     if rows:
         record_audit(None, "parent_signup.erase_past", object_type="parent_signups",

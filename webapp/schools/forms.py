@@ -66,3 +66,11 @@ class GroupForm(FlaskForm):
     classes = MultiCheckboxField("Весь класс", coerce=str)
     students = MultiCheckboxField("Ученики")
     teachers = MultiCheckboxField("Сопровождающие педагоги")
+
+
+class AnonymizePersonForm(FlaskForm):
+    confirm = BooleanField("Я понимаю: имя, идентификатор и почта будут удалены безвозвратно, "
+                           "человек исчезнет из списка школы, а его участие останется в "
+                           "показателях без имени",
+                           validators=[DataRequired("Подтвердите обезличивание, отметив "
+                                                    "галочку.")])

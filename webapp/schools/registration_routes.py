@@ -45,6 +45,7 @@ from webapp.schools.classes import class_sort_key
 from webapp.schools.context import current_school, school_url
 from webapp.schools.door_list import door_list_xlsx
 from webapp.schools.forms import GroupForm
+from webapp.services.personal_data import record_personal_export
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -366,5 +367,7 @@ def door_list(event_id: int):
     if not can_manage_event(current_user, event):
         abort(403)
     data = door_list_xlsx(event)
+    record_personal_export(current_user, "door_list", event, format="xlsx")
+    db.session.commit()
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"список-на-входе-{event.id}.xlsx")

@@ -17,7 +17,13 @@ from webapp.forms import EmptyForm, apply_service_error
 from webapp.schools import bp
 from webapp.schools.classes import class_sort_key
 from webapp.schools.context import current_school, school_url
-from webapp.schools.forms import ImportForm, PromoteForm, StudentForm, TeacherForm
+from webapp.schools.forms import (
+    AnonymizePersonForm,
+    ImportForm,
+    PromoteForm,
+    StudentForm,
+    TeacherForm,
+)
 from webapp.schools.roster import (
     STUDENT_COLUMNS,
     STUDENT_TEMPLATE_EXAMPLES,
@@ -32,6 +38,7 @@ from webapp.schools.roster import (
     save_teacher,
     set_active,
 )
+from webapp.services.personal_data import anonymize_person, record_personal_export
 from webapp.spreadsheets import ImportProblems, append_row, csv_bytes, xlsx_template
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
@@ -237,6 +244,9 @@ def students_export():
                       "да" if s.ovz else "нет", s.external_id or ""])
     buffer = io.BytesIO()
     workbook.save(buffer)
+    record_personal_export(current_user, "roster_students", school, rows=len(people),
+                           format="xlsx")
+    db.session.commit()
     return send_file(io.BytesIO(buffer.getvalue()), mimetype=XLSX, as_attachment=True,
                      download_name="ученики.xlsx")
 
@@ -394,3 +404,35 @@ def teachers_template_xlsx():
 def teachers_import():
     return _import_page(current_school(), "teachers", import_teachers_file, TEACHER_COLUMNS,
                         "Список педагогов загружен. ", is_preschool=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Anonymizing one person (a parent's request, a student who left): confirmed, audited
+
+
+@bp.route("/school/<any(students, teachers):kind>/<int:person_id>/anonymize",
+          methods=["GET", "POST"])
+@coordinator_pages
+def person_anonymize(kind: str, person_id: int):
+    school = current_school()
+    person = (_get_student if kind == "students" else _get_teacher)(school, person_id)
+    back = school_url(f"schools.{kind}", school)
+    form = AnonymizePersonForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            anonymize_person(current_user, person)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+            status = err.status
+        else:
+            db.session.commit()
+            flash("Данные обезличены: имя удалено, участие осталось в показателях без имени.",
+                  "success")
+            return redirect(back, 303)
+    elif request.method == "POST":
+        status = 422
+    person = db.session.get(Student if kind == "students" else Teacher, person_id)
+    return render_template("schools/anonymize.html", school=school, form=form, person=person,
+                           kind=kind, back=back), status

@@ -12,17 +12,6 @@ from models import AuditLog, Role, now_utc
 from tests.factories import bearer
 
 
-@pytest.fixture(autouse=True)
-def _caller_per_request(app):
-    """The tests share one app context: forget the API's cached caller between requests."""
-    from flask import g
-
-    @app.before_request
-    def forget_caller():
-        g.pop("api_caller", None)
-        g.pop("caller", None)
-
-
 @pytest.fixture
 def setup(factory, db):
     school = factory.create_org()

@@ -50,6 +50,11 @@ class Config:
     PROXY_COUNT = int(os.environ.get("PROFROUTE_PROXY_COUNT", "0"))
     WTF_CSRF_TIME_LIMIT = None  # forms stay valid for the whole session
 
+    #: Offline scans that reach the server after check-in closed are accepted (and flagged
+    #: «поздняя синхронизация» for the organizer) only this many hours after it closed; later
+    #: ones are recorded as refused (docs/security/h-door.md).
+    SCAN_LATE_SYNC_GRACE_HOURS = float(os.environ.get("SCAN_LATE_SYNC_GRACE_HOURS", "24"))
+
     # Failed logins: at most this many per account and per address within the window.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "20"))

@@ -30,7 +30,7 @@ from checkin.services import (
 )
 from checkin.sync import MAX_BATCH, sync_batch
 from checkin.walkins import register_walk_in
-from models import Event, Role, db
+from models import Event, Role, db, now_utc
 from models.errors import ServiceError
 from webapp.access import can_manage_event
 from webapp.api import bp
@@ -86,14 +86,22 @@ SCAN_RESPONSE = {
                                                         "invalid): код группы"},
         "scan_id": {"type": "integer"},
         "flag": {"type": "string", "nullable": True,
-                 "description": "clock_skew, cancelled_offline (через запятую) или null"},
+                 "description": "clock_skew, cancelled_offline, late_sync (получено после "
+                                "закрытия входа, в пределах допустимого срока — засчитано), "
+                                "late_sync_refused (получено позже срока — не засчитано, статус "
+                                "not_open); через запятую, или null"},
         "forced": {"type": "boolean"},
     },
     "required": ["status", "checkin", "attendee", "scan_id", "flag"],
 }
 TICKET_ITEM = {
     "type": "object",
-    "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+    "properties": {"code": {"type": "string",
+                            "description": "Код для отметки (поле code запроса скана): токен "
+                                           "билета для организатора; для ссылки сканера — "
+                                           "#<хэш токена>, принимается только для билетов "
+                                           "этого мероприятия"},
+                   "name": {"type": "string"},
                    "class_name": {"type": "string", "nullable": True},
                    "kind": {"type": "string"}, "status": {"type": "string"},
                    "needs_assistance": {"type": "boolean"}, "checked_in": {"type": "boolean"},
@@ -123,6 +131,15 @@ def event_access(event_id: int, *, allow_link: bool = True) -> tuple[Event, Call
         raise forbidden("Отмечать могут только организатор мероприятия и администратор.")
     g.caller = caller
     return event, caller
+
+
+def refuse_link_after_close(event: Event, caller: Caller) -> None:
+    """A scanner link downloads people (offline data, search, group lists) only until check-in
+    closes; scans made offline may still be sent afterwards (the late-sync rule)."""
+    if caller.scanner_link is not None and now_utc() >= event.effective_checkin_closes_at:
+        raise ApiError(403, "checkin_closed", "Вход на мероприятие закрыт: списки участников по "
+                                              "ссылке сканера больше не выдаются. Несохранённые "
+                                              "отметки телефон отправит сам.")
 
 
 def _service(call):
@@ -252,6 +269,7 @@ def post_scan_batch(event_id: int):
     "сжимается gzip, если клиент принимает. Формат — CONTRACTS.md.")
 def get_scanner_data(event_id: int):
     event, caller = event_access(event_id)
+    refuse_link_after_close(event, caller)
     data = build_scanner_data(event, scanner_link=caller.scanner_link)
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(payload, mimetype="application/json")
@@ -273,8 +291,10 @@ def get_scanner_data(event_id: int):
         "tickets": {"type": "array", "items": TICKET_ITEM}}},
     description=AUTH_NOTE + " Код группы — как в групповом QR (…/g/<код>) или сам код.")
 def get_group(event_id: int, group_code: str):
-    event, _caller = event_access(event_id)
-    return jsonify(_service(lambda: group_tickets(event, group_code)))
+    event, caller = event_access(event_id)
+    refuse_link_after_close(event, caller)
+    return jsonify(_service(lambda: group_tickets(
+        event, group_code, for_link=caller.scanner_link is not None)))
 
 
 @bp.get("/events/<int:event_id>/tickets")
@@ -285,9 +305,11 @@ def get_group(event_id: int, group_code: str):
                 "type": "array", "maxItems": 20, "items": TICKET_ITEM}}},
             description=AUTH_NOTE + " Не больше 20 результатов.")
 def get_tickets(event_id: int):
-    event, _caller = event_access(event_id)
+    event, caller = event_access(event_id)
+    refuse_link_after_close(event, caller)
     query = (request.args.get("q") or "").strip()
-    return jsonify({"tickets": _service(lambda: search_tickets(event, query))})
+    return jsonify({"tickets": _service(lambda: search_tickets(
+        event, query, for_link=caller.scanner_link is not None))})
 
 
 WALK_IN_REQUEST = {
@@ -305,12 +327,32 @@ WALK_IN_REQUEST = {
 }
 
 
+WALK_IN_RESPONSE = {
+    **SCAN_RESPONSE,
+    "properties": {
+        **SCAN_RESPONSE["properties"],
+        "status": {"type": "string", "enum": [*SCAN_RESPONSE["properties"]["status"]["enum"],
+                                              "pending"],
+                   "description": "pending (ответ 202) — ученик или педагог, записанный по "
+                                  "ссылке сканера: ждёт подтверждения организатора или школы, "
+                                  "до подтверждения не засчитан"},
+        "scan_id": {"type": "integer", "nullable": True},
+        "walk_in": {"type": "object", "description": "только при status pending",
+                    "properties": {"id": {"type": "integer"},
+                                   "arrived_at": {"type": "string", "format": "date-time"}}},
+    },
+}
+
+
 @bp.post("/events/<int:event_id>/walk-ins")
 @documented("Записать и отметить пришедшего без записи", tags=TAG, request=WALK_IN_REQUEST,
-            response=SCAN_RESPONSE, status=201,
+            response=WALK_IN_RESPONSE, status=201,
             description=AUTH_NOTE + " Ученик или педагог известной школы (organization_id, "
             "фамилия, имя, для ученика класс) или родитель (name, phone). Если мест нет — 409 "
-            "event_full, ничего не записывается.")
+            "event_full, ничего не записывается. Организатор (вошедший) записывает и отмечает "
+            "сразу (201). По ссылке сканера ученик или педагог только ставится в очередь на "
+            "подтверждение (202, status pending): ссылка не ищет и не пополняет списки школ, "
+            "отметка засчитывается после подтверждения организатором или школой.")
 def post_walk_in(event_id: int):
     event, caller = event_access(event_id)
     data = json_body()
@@ -319,7 +361,7 @@ def post_walk_in(event_id: int):
     result = _service(lambda: register_walk_in(
         event, data, actor_user=caller.user, scanner_link=caller.scanner_link))
     db.session.commit()
-    return jsonify(result), 201
+    return jsonify(result), 202 if result["status"] == "pending" else 201
 
 
 @bp.post("/events/<int:event_id>/checkins/<int:scan_id>/undo")

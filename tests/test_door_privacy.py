@@ -328,3 +328,28 @@ def test_late_sync_after_grace_is_recorded_as_refused(client, factory, db, app):
 def test_scan_in_the_window_is_not_flagged_late(client, door):
     body = scan(client, door, door["ticket"].token).get_json()
     assert body["status"] == "ok" and body["flag"] is None
+
+
+def test_the_school_confirms_its_own_walk_ins_only(client, door, roster, auth, factory, db):
+    from models import Student, Ticket, WalkIn
+
+    mine = walk_in(client, door, kind="student", organization_id=roster["outsider_school"].id,
+                   last_name="Новикова", first_name="Дарья", class_name="6А").get_json()
+    other = walk_in(client, door, kind="teacher", organization_id=door["school"].id,
+                    last_name="Чужая", first_name="Анна").get_json()
+    coordinator = factory.create_user(Role.COORDINATOR, organization=roster["outsider_school"])
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = client.get("/school/walk-ins").get_data(as_text=True)
+    assert "Новикова Дарья, 6А" in page and "Чужая" not in page
+    # Another school's walk-in: not found, nothing changes.
+    response = client.post_form(f"/school/walk-ins/{other['walk_in']['id']}/confirm")
+    assert response.status_code == 404
+    assert db.session.get(WalkIn, other["walk_in"]["id"]) is not None
+    response = client.post_form(f"/school/walk-ins/{mine['walk_in']['id']}/confirm")
+    assert response.status_code == 303
+    student = Student.query.filter_by(last_name="Новикова").one()
+    assert student.organization_id == roster["outsider_school"].id and student.grade == 6
+    ticket = Ticket.query.filter_by(student_id=student.id).one()
+    assert Scan.query.filter_by(ticket_id=ticket.id, outcome="ok").count() == 1
+    assert "подтверждён(а)" in client.get("/school/walk-ins").get_data(as_text=True)

@@ -44,11 +44,18 @@ AUTH_NOTE = ("Доступ: организатор мероприятия или
              "сессия браузера с заголовком X-CSRFToken), либо токен ссылки сканера этого "
              "мероприятия как Bearer.")
 
+LINK_LISTS_NOTE = (" Ссылке сканера — только до закрытия входа (потом 403 checkin_closed) и без "
+                   "токенов билетов: code — «#<хэш токена>», принимается для отметки только на "
+                   "этом мероприятии.")
+
 SCAN_REQUEST = {
     "type": "object",
     "properties": {
         "code": {"type": "string", "description": "Как прочитано из QR: токен, ссылка …/t/<токен> "
-                                                  "или 8-символьный короткий код"},
+                                                  "или 8-символьный короткий код; либо "
+                                                  "#<хэш токена> из поиска, списка группы или "
+                                                  "офлайн-данных (только билеты этого "
+                                                  "мероприятия)"},
         "client_scan_id": {"type": "string", "maxLength": MAX_CLIENT_SCAN_ID,
                            "description": "UUID телефона; повтор возвращает первый ответ"},
         "scanned_at": {"type": "string", "format": "date-time"},
@@ -266,7 +273,7 @@ def post_scan_batch(event_id: int):
 @documented(
     "Данные для офлайн-отметки", tags=TAG, response={"type": "object"},
     description=AUTH_NOTE + " Хэши токенов (первые 16 hex SHA-256), статус и поля для показа; "
-    "сжимается gzip, если клиент принимает. Формат — CONTRACTS.md.")
+    "сжимается gzip, если клиент принимает. Формат — CONTRACTS.md." + LINK_LISTS_NOTE)
 def get_scanner_data(event_id: int):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)
@@ -289,7 +296,8 @@ def get_scanner_data(event_id: int):
     "properties": {"group": {"type": "object", "properties": {
         "organization": {"type": "string"}, "size": {"type": "integer"}}},
         "tickets": {"type": "array", "items": TICKET_ITEM}}},
-    description=AUTH_NOTE + " Код группы — как в групповом QR (…/g/<код>) или сам код.")
+    description=AUTH_NOTE + " Код группы — как в групповом QR (…/g/<код>) или сам код."
+    + LINK_LISTS_NOTE)
 def get_group(event_id: int, group_code: str):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)
@@ -303,7 +311,7 @@ def get_group(event_id: int, group_code: str):
                          "schema": {"type": "string", "minLength": 2}}],
             response={"type": "object", "properties": {"tickets": {
                 "type": "array", "maxItems": 20, "items": TICKET_ITEM}}},
-            description=AUTH_NOTE + " Не больше 20 результатов.")
+            description=AUTH_NOTE + " Не больше 20 результатов." + LINK_LISTS_NOTE)
 def get_tickets(event_id: int):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)

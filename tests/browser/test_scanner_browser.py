@@ -358,3 +358,18 @@ def test_volunteer_link_search_walk_in_pending_and_offline(browser, live_server,
                                                         "scans/batch", "walk-ins")} <= paths
     bodies = [r.body().decode() for r in api_answers]
     assert not [s for s in secrets for body in bodies if s in body]
+
+    # The organizer confirms on the door review page: now the pupil is in the school's list,
+    # has a ticket and counts.
+    organizer_page = browser.phone(live_server).new_page()
+    login(organizer_page, live_server, door["organizer"].email)
+    organizer_page.goto(f"{live_server.url}/organizer/events/{door['event'].id}/door-review")
+    row = organizer_page.locator("tr", has_text="Новиков Никита, 9В")
+    row.wait_for()
+    _shot(organizer_page, "organizer-door-review")
+    row.get_by_role("button", name="Подтвердить").click()
+    organizer_page.wait_for_selector(".alert:has-text('подтверждён(а)')")
+    _shot(organizer_page, "organizer-door-review-confirmed")
+    db.session.rollback()
+    assert db.session.execute(sa.select(WalkIn)).first() is None
+    assert len(checkins(door["event"].id)) == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from checkin.scanner_data import DoorTicket, door_tickets
+from checkin.scanner_data import DoorTicket, code_hash, door_tickets
 from checkin.services import iso, parse_group_code
 from models import (
     Event,
@@ -30,8 +30,13 @@ LATEST_LIMIT = 20
 PARENTS_ROW = "Родители"
 
 
-def ticket_item(t: DoorTicket, *, with_organization: bool = False) -> dict:
-    item = {"code": t.token, "name": t.name, "class_name": t.class_name, "kind": t.kind.value,
+def ticket_item(t: DoorTicket, *, with_organization: bool = False,
+                for_link: bool = False) -> dict:
+    """One person of a door list. ``for_link``: the caller is a scanner link, which gets no
+    ticket token: ``code`` is then ``#<token hash>`` (the hash its offline data already holds),
+    which the scan endpoints accept for this event's tickets only."""
+    code = "#" + code_hash(t.token) if for_link else t.token
+    item = {"code": code, "name": t.name, "class_name": t.class_name, "kind": t.kind.value,
             "status": t.status.value, "needs_assistance": t.needs_assistance,
             "checked_in": t.checked_in_at is not None,
             "checked_in_at": iso(t.checked_in_at)}
@@ -40,7 +45,7 @@ def ticket_item(t: DoorTicket, *, with_organization: bool = False) -> dict:
     return item
 
 
-def group_tickets(event: Event, group_code: str) -> dict:
+def group_tickets(event: Event, group_code: str, *, for_link: bool = False) -> dict:
     """The group of ``group_code`` (the code or a …/g/<code> URL) at this event."""
     code = parse_group_code(group_code) or (group_code or "").strip()
     registration = None
@@ -60,10 +65,10 @@ def group_tickets(event: Event, group_code: str) -> dict:
                       "organization": registration.organization.display_name,
                       "size": len(live),
                       "cancelled": registration.status == RegistrationStatus.CANCELLED},
-            "tickets": [ticket_item(t) for t in tickets]}
+            "tickets": [ticket_item(t, for_link=for_link) for t in tickets]}
 
 
-def search_tickets(event: Event, query: str) -> list[dict]:
+def search_tickets(event: Event, query: str, *, for_link: bool = False) -> list[dict]:
     """Tickets whose holder's surname starts with, or whose school contains, ``query``.
 
     Matching is done in Python with ``casefold`` so Cyrillic is case-insensitive on SQLite too
@@ -85,7 +90,7 @@ def search_tickets(event: Event, query: str) -> list[dict]:
         elif t.organization and needle in t.organization.casefold():
             school_hits.append(t)
     found = (surname_hits + name_hits + school_hits)[:SEARCH_LIMIT]
-    return [ticket_item(t, with_organization=True) for t in found]
+    return [ticket_item(t, with_organization=True, for_link=for_link) for t in found]
 
 
 def live_summary(event: Event) -> dict:
@@ -126,12 +131,13 @@ def live_summary(event: Event) -> dict:
         sa.select(link_scan).where(link_scan.event_id == event.id)
         .order_by(link_scan.received_at.desc(), link_scan.id.desc()).limit(LATEST_LIMIT)
     ).scalars().all()
+    holders = holders_of(event.id, scans)
     for scan in scans:
-        attendee = (scan.response or {}).get("attendee") or {}
+        holder = holders.get(scan.ticket_id)
         latest.append({"id": scan.id, "at": iso(scan.scanned_at),
                        "time": scan.scanned_at.astimezone(TOMSK).strftime("%H:%M:%S"),
-                       "name": attendee.get("name") or "—",
-                       "organization": attendee.get("organization"),
+                       "name": holder.name if holder else "—",
+                       "organization": holder.organization if holder else None,
                        "status": scan.outcome.value, "status_title": scan.outcome.title,
                        "gate": scan.gate, "flag": scan.flag,
                        "undone": scan.undone_at is not None})
@@ -144,6 +150,16 @@ def live_summary(event: Event) -> dict:
         "by_gate": by_gate,
         "latest": latest,
     }
+
+
+def holders_of(event_id: int, scans) -> dict[int, DoorTicket]:
+    """The current holder data (name, class, school, «нужна помощь») of the tickets of this
+    event's ``scans``, by ticket id: scans store references, not copies of personal data.
+    Another event's ticket (a wrong_event scan) shows nothing."""
+    ids = {s.ticket_id for s in scans if s.ticket_id is not None}
+    if not ids:
+        return {}
+    return {t.id: t for t in door_tickets(event_id, ticket_ids=ids)}
 
 
 def _school_expr():

@@ -77,10 +77,29 @@ OFFLINE_DELAY = timedelta(minutes=1)
 
 FLAG_CLOCK_SKEW = "clock_skew"
 FLAG_CANCELLED_OFFLINE = "cancelled_offline"
+#: Made inside the window, received after check-in closed but within the grace period: counts,
+#: and the organizer sees it in the late-sync list.
+FLAG_LATE_SYNC = "late_sync"
+#: Received after the grace period: recorded with outcome ``not_open``, counts for nothing.
+FLAG_LATE_REFUSED = "late_sync_refused"
 FLAG_TITLES = {
     FLAG_CLOCK_SKEW: "Время телефона неверно: записано время сервера",
     FLAG_CANCELLED_OFFLINE: "Отсканирован офлайн, а билет к тому времени отменён",
+    FLAG_LATE_SYNC: "Поздняя синхронизация: получено после закрытия входа",
+    FLAG_LATE_REFUSED: "Получено позже допустимого срока после закрытия входа: не засчитано",
 }
+#: When ``SCAN_LATE_SYNC_GRACE_HOURS`` is not configured.
+DEFAULT_LATE_SYNC_GRACE = timedelta(hours=24)
+
+
+def late_sync_grace() -> timedelta:
+    """How long after check-in closes a scan made inside the window is still accepted."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return DEFAULT_LATE_SYNC_GRACE
+    hours = current_app.config.get("SCAN_LATE_SYNC_GRACE_HOURS")
+    return DEFAULT_LATE_SYNC_GRACE if hours is None else timedelta(hours=float(hours))
 
 #: Tables for the hot path: Core statements, no ORM objects (a scan is one lookup and one
 #: INSERT; see bench/scan_bench.py).
@@ -713,6 +732,17 @@ def _judge(event: EventInfo, ticket, d: ScanDecision, conn, *, force, offline, m
             d.outcome = ScanOutcome.NOT_OPEN
             return
         row["forced"] = True
+    elif not force and row["received_at"] >= event.effective_checkin_closes_at:
+        # Made inside the window, received after it closed (an offline phone syncing late):
+        # within the grace period it counts and is flagged for the organizer; later it is
+        # recorded as refused. A phone's time alone can never open a closed door for long.
+        if row["received_at"] >= event.effective_checkin_closes_at + late_sync_grace():
+            d.flags.append(FLAG_LATE_REFUSED)
+            body["checkin_window"] = {"opens_at": iso(event.effective_checkin_opens_at),
+                                      "closes_at": iso(event.effective_checkin_closes_at)}
+            d.outcome = ScanOutcome.NOT_OPEN
+            return
+        d.flags.append(FLAG_LATE_SYNC)
     if ticket.c_id is not None:
         if not (may_take_over and row["scanned_at"] < ticket.c_at):
             row["forced"] = False
@@ -733,7 +763,8 @@ def _judge(event: EventInfo, ticket, d: ScanDecision, conn, *, force, offline, m
 _INSERT_SCAN = DoorStatement(
     sa.insert(S).values({c.key: sa.bindparam(c.key, type_=c.type) for c in S.c if c.key != "id"})
     .returning(S.c.id))
-_REPLAY_QUERY = sa.select(S.c.id, S.c.event_id, S.c.scanned_at, S.c.response).where(
+_REPLAY_QUERY = sa.select(S.c.id, S.c.event_id, S.c.ticket_id, S.c.scanned_at,
+                          S.c.response).where(
     S.c.client_scan_id == sa.bindparam("client_scan_id"))
 
 
@@ -750,14 +781,26 @@ def record_scan(d: ScanDecision, conn=None) -> dict:
         if result.rowcount != 1:
             raise StaleCheckin
     flag = ",".join(dict.fromkeys(d.flags)) or None
-    # The stored answer leaves out the row's own id (added on the way out and on replay).
     response = {"status": d.outcome.value, "message": MESSAGES[d.outcome], **d.body,
                 "flag": flag, "forced": d.row["forced"]}
     scan_id = run_door_statement(
-        conn, _INSERT_SCAN, {**d.row, "outcome": d.outcome, "flag": flag, "response": response,
-                       "undone_at": None, "undone_by_id": None, "undo_reason": None}
+        conn, _INSERT_SCAN, {**d.row, "outcome": d.outcome, "flag": flag,
+                             "response": stored_response(response),
+                             "undone_at": None, "undone_by_id": None, "undo_reason": None}
     ).scalar_one()
     return _with_ids(response, scan_id, d.row["scanned_at"])
+
+
+#: Parts of an answer that are about the holder (personal data): never stored in the scan,
+#: rebuilt from the ticket when the answer is given again (:func:`replay_scan`).
+PERSONAL_KEYS = ("attendee",)
+
+
+def stored_response(response: dict) -> dict:
+    """What a scan row keeps of its answer: statuses, ids and times, no copy of the holder's
+    name or «нужна помощь» (the scan refers to its ticket; the row's own id is added on the
+    way out and on replay)."""
+    return {k: v for k, v in response.items() if k not in PERSONAL_KEYS}
 
 
 def _with_ids(response: dict, scan_id: int, scanned_at: datetime) -> dict:
@@ -778,7 +821,19 @@ def replay_scan(event_id: int, client_scan_id: str | None, conn=None) -> dict | 
         raise ConflictError("client_scan_id_conflict",
                             "Этот идентификатор сканирования уже использован для другого "
                             "мероприятия.", field="client_scan_id")
-    return _with_ids(dict(row.response or {}), row.id, row.scanned_at)
+    response = dict(row.response or {})
+    response["attendee"] = replayed_attendee(row.ticket_id, response.get("status"), conn)
+    return _with_ids(response, row.id, row.scanned_at)
+
+
+def replayed_attendee(ticket_id: int | None, status: str | None, conn=None) -> dict | None:
+    """The attendee block of a replayed answer, from the ticket's current data (the scan row
+    stores no copy): None for an unknown code or another event's ticket, as first answered."""
+    if ticket_id is None or status in (ScanOutcome.WRONG_EVENT.value, ScanOutcome.INVALID.value):
+        return None
+    ticket = run_door_statement(conn or db.session, _door_query("id"),
+                                {"code": ticket_id}).first()
+    return _attendee_from_row(ticket) if ticket is not None else None
 
 
 #: Rounds of "judge, then write" when parallel scans keep winning.

@@ -9,14 +9,23 @@ phone syncs first, the earliest scan is the check-in and the others are repeats.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import DBAPIError
 
 from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan
 from models import Event
 from models.errors import ServiceError
 
-#: Most scans in one batch request (the phone sends a longer queue in several batches).
-MAX_BATCH = 1000
+#: Most scans in one batch request: what the phone sends at most (``BATCH_SIZE`` in
+#: webapp/static/js/scanner/app.js); a longer queue goes in several batches.
+MAX_BATCH = 200
+#: The longest ``code`` an item may carry (as the single-scan endpoint): more is junk, refused
+#: before any work; only the first ``checkin.services.MAX_RAW_CODE`` characters are stored.
+MAX_ITEM_CODE = 10_000
+#: The longest ``scanned_at`` text looked at (an ISO 8601 time is about 32 characters).
+MAX_TIME_TEXT = 64
+NUL = "\x00"
 
 
 def _error(code: str, message: str, fields: dict | None = None) -> dict:
@@ -25,11 +34,13 @@ def _error(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def _parse_time(value) -> datetime | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > MAX_TIME_TEXT:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # Far-off years (0001, 9999) with an offset cannot even be told in UTC: not a time.
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
     return parsed if parsed.tzinfo is not None else None
 
@@ -43,9 +54,14 @@ def parse_batch_item(item, *, default_device: str | None = None,
     code = item.get("code")
     if not isinstance(code, str) or not code.strip():
         fields["code"] = "Обязательное поле: строка, прочитанная из QR-кода."
+    elif len(code) > MAX_ITEM_CODE:
+        fields["code"] = f"Не длиннее {MAX_ITEM_CODE} символов."
+    elif NUL in code:
+        fields["code"] = "Код содержит недопустимый символ NUL."
     client_scan_id = item.get("client_scan_id")
     if client_scan_id is not None and (not isinstance(client_scan_id, str)
-                                       or not 0 < len(client_scan_id) <= MAX_CLIENT_SCAN_ID):
+                                       or not 0 < len(client_scan_id) <= MAX_CLIENT_SCAN_ID
+                                       or NUL in client_scan_id):
         fields["client_scan_id"] = f"Строка до {MAX_CLIENT_SCAN_ID} символов."
     scanned_at = None
     if item.get("scanned_at") is not None:
@@ -56,8 +72,9 @@ def parse_batch_item(item, *, default_device: str | None = None,
     labels = {}
     for name, default in (("device_label", default_device), ("gate", default_gate)):
         value = item.get(name, default)
-        if value is not None and (not isinstance(value, str) or len(value) > MAX_LABEL):
-            fields[name] = f"Строка до {MAX_LABEL} символов."
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_LABEL
+                                  or NUL in value):
+            fields[name] = f"Строка до {MAX_LABEL} символов без символа NUL."
             value = None
         labels[name] = value
     force = item.get("force", False)
@@ -94,4 +111,9 @@ def sync_batch(event: Event, items: list, *, actor_user=None, scanner_link=None,
                                           scanner_link=scanner_link, offline=True, **kwargs)
         except ServiceError as err:
             results[index] = _error(err.code, err.message, err.fields)
+        except DBAPIError:
+            # The database refused this item's row (its SAVEPOINT is rolled back, the batch's
+            # transaction goes on): this item fails alone, the others are processed.
+            results[index] = _error("scan_not_recorded", "Сканирование не удалось записать: "
+                                    "проверьте код и время.")
     return results

@@ -1,8 +1,15 @@
 """Walk-ins: someone who came without a ticket is registered on the spot and checked in.
 
-A student or teacher of a known school (found in its roster by name, else added to it), or a
-parent. The seat comes from :func:`checkin.registration.allocate_ticket` under the event lock,
-so capacity holds; when the event is full nothing is written and the answer is ``event_full``.
+Signed in, the organizer (or an admin) registers a student or teacher of a known school (found
+in its roster by name, else added to it) or a parent, and the check-in counts at once. The seat
+comes from :func:`checkin.registration.allocate_ticket` under the event lock, so capacity
+holds; when the event is full nothing is written and the answer is ``event_full``.
+
+A scanner link (a volunteer without an account) never reads or writes a school's roster: a
+student or teacher it enters becomes a :class:`models.WalkIn` waiting for the organizer or the
+school to confirm (:func:`confirm_walk_in`); nothing counts until then, and the answer tells
+only what the volunteer typed. A parent entered by a link is registered at once (their own
+sign-up, no roster).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from models import (
     Teacher,
     TicketKind,
     TicketStatus,
+    WalkIn,
     db,
     now_utc,
     record_audit,
@@ -172,9 +180,14 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
     if problems:
         raise ServiceError("validation_error", "Проверьте данные пришедшего.", fields=problems)
     # A retried walk-in (same client_scan_id): the first answer, nothing new.
+    pending = _pending_replay(event.id, extras["client_scan_id"])
+    if pending is not None:
+        return pending
     replay = replay_scan(event.id, extras["client_scan_id"])
     if replay is not None:
         return replay
+    if actor_user is None and kind in (TicketKind.STUDENT, TicketKind.TEACHER):
+        return _hold_for_confirmation(event, kind, holder, scanner_link, extras)
 
     event = lock_event(event.id)
     if event is None:
@@ -210,3 +223,107 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
                  scanner_link_id=getattr(scanner_link, "id", None))
     return perform_scan(event, ticket.token, actor_user=actor_user, scanner_link=scanner_link,
                         force=force, **extras)
+
+
+# --------------------------------------------------------------------------- pending walk-ins
+
+PENDING_MESSAGE = ("Записан(а) как новый участник. Отметка засчитается, когда организатор или "
+                   "школа подтвердит данные.")
+
+
+def pending_answer(walk_in: WalkIn) -> dict:
+    """The answer to a link holder: only what they typed, nothing from any roster."""
+    org = walk_in.organization
+    return {"status": "pending", "message": PENDING_MESSAGE, "checkin": None,
+            "attendee": {"name": walk_in.full_name, "kind": walk_in.kind,
+                         "organization": org.display_name if org is not None else None,
+                         "class_name": walk_in.class_name, "needs_assistance": False},
+            "walk_in": {"id": walk_in.id, "arrived_at": walk_in.arrived_at.isoformat()},
+            "scan_id": None, "flag": None, "forced": False}
+
+
+def _pending_replay(event_id: int, client_scan_id: str | None) -> dict | None:
+    if not client_scan_id:
+        return None
+    walk_in = db.session.execute(
+        sa.select(WalkIn).where(WalkIn.client_scan_id == client_scan_id)).scalar_one_or_none()
+    if walk_in is None:
+        return None
+    if walk_in.event_id != event_id:
+        raise ConflictError("client_scan_id_conflict",
+                            "Этот идентификатор сканирования уже использован для другого "
+                            "мероприятия.", field="client_scan_id")
+    return pending_answer(walk_in)
+
+
+def _hold_for_confirmation(event, kind: TicketKind, holder: dict, scanner_link,
+                           extras: dict) -> dict:
+    """A link's student or teacher: a pending walk-in, no roster row, no ticket, no check-in."""
+    if event.status != EventStatus.PUBLISHED:
+        raise ConflictError("event_not_published", "Мероприятие не опубликовано или отменено.")
+    if not event.checkin_open():
+        raise ConflictError("not_open", "Сейчас вне времени входа на мероприятие: записать и "
+                                        "отметить пришедшего нельзя.")
+    class_name, grade = holder["klass"] if kind == TicketKind.STUDENT else (None, None)
+    walk_in = WalkIn(event_id=event.id, kind=kind.value, organization_id=holder["org"].id,
+                     last_name=holder["last"], first_name=holder["first"],
+                     middle_name=holder["middle"], class_name=class_name, grade=grade,
+                     client_scan_id=extras["client_scan_id"],
+                     scanner_link_id=getattr(scanner_link, "id", None),
+                     device_label=extras["device_label"],
+                     gate=extras["gate"] or getattr(scanner_link, "gate", None),
+                     arrived_at=now_utc())
+    db.session.add(walk_in)
+    db.session.flush()
+    record_audit(None, "checkin.walk_in_pending", walk_in, event_id=event.id, kind=kind.value,
+                 organization_id=walk_in.organization_id,
+                 scanner_link_id=getattr(scanner_link, "id", None))
+    return pending_answer(walk_in)
+
+
+def pending_walk_ins(event_id: int, *, organization_id: int | None = None) -> list[WalkIn]:
+    query = sa.select(WalkIn).where(WalkIn.event_id == event_id)
+    if organization_id is not None:
+        query = query.where(WalkIn.organization_id == organization_id)
+    return list(db.session.execute(query.order_by(WalkIn.arrived_at, WalkIn.id)).scalars())
+
+
+def confirm_walk_in(actor, walk_in: WalkIn) -> dict:
+    """The organizer (or the school) confirms: the person is found or added in the school's
+    roster, gets a ticket and is checked in at the time they came; the pending row goes."""
+    event = lock_event(walk_in.event_id)
+    if event is None:
+        raise NotFoundError("not_found", "Мероприятие не найдено.")
+    if event.status != EventStatus.PUBLISHED:
+        raise ConflictError("event_not_published", "Мероприятие не опубликовано или отменено.")
+    org = walk_in.organization
+    if walk_in.kind == TicketKind.STUDENT.value:
+        person = _find_or_add_student(org, walk_in.last_name, walk_in.first_name,
+                                      walk_in.middle_name, walk_in.class_name, walk_in.grade)
+        ticket = allocate_ticket(event, TicketKind.STUDENT, student=person)
+    else:
+        person = _find_or_add_teacher(org, walk_in.last_name, walk_in.first_name,
+                                      walk_in.middle_name)
+        ticket = allocate_ticket(event, TicketKind.TEACHER, teacher=person)
+    if ticket.status != TicketStatus.CONFIRMED:
+        raise ConflictError("event_full", "Мест нет: все места на мероприятии заняты.")
+    # Confirmed by staff: counts from the moment the person came (``force`` only lets a time
+    # outside the window or a confirmation after check-in closed through; it is not flagged
+    # as forced when the person came inside the window).
+    result = perform_scan(event, ticket.token, actor_user=actor, scanner_link=None,
+                          scanned_at=walk_in.arrived_at, force=True,
+                          device_label=walk_in.device_label, gate=walk_in.gate)
+    record_audit(actor, "checkin.walk_in_confirm", ticket, event_id=event.id,
+                 kind=walk_in.kind, walk_in_id=walk_in.id, scan_id=result.get("scan_id"))
+    db.session.delete(walk_in)
+    db.session.flush()
+    return result
+
+
+def reject_walk_in(actor, walk_in: WalkIn) -> None:
+    """Not a real person of that school (or entered twice): the pending row goes, nothing else
+    was written."""
+    record_audit(actor, "checkin.walk_in_reject", walk_in, event_id=walk_in.event_id,
+                 kind=walk_in.kind)
+    db.session.delete(walk_in)
+    db.session.flush()

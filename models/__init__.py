@@ -15,7 +15,7 @@ from models.registration import (
     TicketStatus,
 )
 from models.roster import Student, Teacher
-from models.scan import Scan, ScannerLink, ScanOutcome
+from models.scan import Scan, ScannerLink, ScanOutcome, WalkIn
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus  # noqa: F401  (parents area)
 from models.user import ApiToken, LoginThrottle, Role, User
 
@@ -23,6 +23,6 @@ __all__ = [
     "ApiToken", "Audience", "AuditLog", "Baseline", "Category", "CityPlan", "Event",
     "EventStaff", "EventStatus", "LoginThrottle", "OrgKind", "Organization", "ParentSignup",
     "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
-    "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "db",
-    "now_utc", "record_audit",
+    "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "WalkIn",
+    "db", "now_utc", "record_audit",
 ]

@@ -149,3 +149,50 @@ def _copy_ticket_holder(_mapper, connection, scan: Scan) -> None:
         scan.student_id = facts["student_id"]
         scan.teacher_id = facts["teacher_id"]
         scan.organization_id = facts["organization_id"]
+
+
+class WalkIn(db.Model):
+    """A student or teacher who came without a ticket, entered at the door by a scanner link's
+    volunteer and waiting for the organizer (or the school) to confirm who they are.
+
+    A link never reads or writes a school's roster: until confirmation this row is all there
+    is (no ticket, no check-in, nothing in the indicators). Confirming finds or adds the person
+    in the roster, gives a ticket and records the check-in at ``arrived_at``; confirming or
+    rejecting deletes the row (the audit log keeps the decision)."""
+
+    __tablename__ = "walk_ins"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('student', 'teacher')", name="walk_in_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    middle_name: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Students only: the class as normalized for the school (7Б) and its grade.
+    class_name: Mapped[str | None] = mapped_column(sa.String(40))
+    grade: Mapped[int | None] = mapped_column(sa.Integer)
+    #: The phone's id of the request: a retried walk-in gives the same answer.
+    client_scan_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    scanner_link_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("scanner_links.id", ondelete="SET NULL")
+    )
+    device_label: Mapped[str | None] = mapped_column(sa.String(100))
+    gate: Mapped[str | None] = mapped_column(sa.String(100))
+    #: When the person came (the check-in time once confirmed).
+    arrived_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+
+    event = relationship("Event")
+    organization = relationship("Organization")
+    scanner_link = relationship("ScannerLink")
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)

@@ -32,7 +32,7 @@ def test_demo_checkins_for_past_events(factory, db):
         assert len({s.ticket_id for s in oks}) == len(oks)
         for s in oks:
             assert event.checkin_open(s.scanned_at)
-            assert s.response["status"] == "ok" and s.response["attendee"]["name"]
+            assert s.response["status"] == "ok" and "attendee" not in s.response
         assert Scan.query.filter_by(event_id=event.id, outcome=ScanOutcome.INVALID).count() == 1
         assert Scan.query.filter_by(event_id=event.id,
                                     outcome=ScanOutcome.ALREADY_CHECKED_IN).count() == 1

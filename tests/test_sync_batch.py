@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -180,28 +181,68 @@ def test_hash_code_of_another_events_ticket_is_invalid(client, door, factory, db
     assert result["status"] == "invalid"
 
 
-def test_batch_of_1000_scans(client, door, factory, db):
+def test_batch_of_the_phones_size(client, door, factory, db):
+    """The phone sends at most 200 scans a request (BATCH_SIZE in the scanner's app.js)."""
+    from checkin.sync import MAX_BATCH
+
+    app_js = (Path(__file__).parents[1] / "webapp/static/js/scanner/app.js").read_text()
+    assert f"var BATCH_SIZE = {MAX_BATCH};" in app_js
     event = door["event"]
-    event.capacity = 1000
+    event.capacity = MAX_BATCH
     tickets = list(door["tickets"])
-    for n in range(995):
+    for n in range(MAX_BATCH - len(tickets)):
         student = factory.create_student(door["school"], last_name=f"Ученик{n}")
         tickets.append(factory.create_ticket(event, student))
     db.session.commit()
     scans = [item(t.token, 1 + (i % 50), f"Телефон {i % 4}") for i, t in enumerate(tickets)]
     response = batch(client, door, scans)
     results = response.get_json()["results"]
-    assert len(results) == 1000 and all(r["status"] == "ok" for r in results)
-    assert len(checkins(event)) == 1000
+    assert len(results) == MAX_BATCH and all(r["status"] == "ok" for r in results)
+    assert len(checkins(event)) == MAX_BATCH
     again = batch(client, door, scans).get_json()["results"]
-    assert again == results and Scan.query.count() == 1000
+    assert again == results and Scan.query.count() == MAX_BATCH
 
 
-def test_more_than_1000_is_413_and_records_nothing(client, door):
-    scans = [{"code": door["tickets"][0].token}] * 1001
+def test_more_than_the_phones_batch_is_413_and_records_nothing(client, door):
+    scans = [item(door["tickets"][0].token, 1) for _ in range(201)]
     response = batch(client, door, scans)
     assert response.status_code == 413
-    assert response.get_json()["error"]["code"] == "batch_too_large"
+    error = response.get_json()["error"]
+    assert error["code"] == "batch_too_large" and "200" in error["message"]
+    assert set(error) == {"code", "message", "fields"}
+    assert Scan.query.count() == 0
+
+
+@pytest.mark.parametrize("bad", [
+    {"code": "AB\x00CD"},
+    {"code": "x" * 10_001},
+    {"scanned_at": "2025-10-01T10:00:00+07:00" + "0" * 100_000},
+    {"scanned_at": "0001-01-01T00:00:00+14:00"},
+    {"client_scan_id": "id\x00"},
+    {"device_label": "Телефон\x00"},
+    {"gate": "x" * 101},
+])
+def test_one_bad_item_fails_alone(client, door, bad):
+    """A NUL byte, a huge string or a malformed time in one item: that item gets its own
+    error in its position, the others are checked in (PostgreSQL refuses NUL in text; it used
+    to fail the whole batch, every time the phone retried it)."""
+    t = door["tickets"]
+    scans = [item(t[0].token, 3), {**item(t[1].token, 2), **bad}, item(t[2].token, 1)]
+    response = batch(client, door, scans)
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["ok", "error", "ok"]
+    assert results[1]["error"]["code"] == "validation_error"
+    assert results[1]["error"]["fields"]
+    assert {s.ticket_id for s in checkins(door["event"])} == {t[0].id, t[2].id}
+    assert Scan.query.count() == 2
+
+
+def test_nul_in_a_single_scan_is_422(client, door):
+    response = client.post(f"/api/v1/events/{door['event'].id}/scans",
+                           json={"code": "AB\x00CD"}, headers=door["headers"])
+    assert response.status_code == 422
+    assert "code" in response.get_json()["error"]["fields"]
     assert Scan.query.count() == 0
 
 

@@ -59,6 +59,11 @@ class Config:
     #: werkzeug's password hashing method (scrypt: slow on purpose, against stolen hashes).
     PASSWORD_HASH_METHOD = "scrypt"
 
+    #: Offline scans that reach the server after check-in closed are accepted (and flagged
+    #: «поздняя синхронизация» for the organizer) only this many hours after it closed; later
+    #: ones are recorded as refused (docs/security.md).
+    SCAN_LATE_SYNC_GRACE_HOURS = float(os.environ.get("SCAN_LATE_SYNC_GRACE_HOURS", "24"))
+
     # Failed logins (webapp/auth/throttle.py), counted in the database before the password is
     # checked. Per account: this many password checks freely, then one check per delay, the
     # delay doubling from LOGIN_ACCOUNT_DELAY_SECONDS up to LOGIN_ACCOUNT_MAX_DELAY_SECONDS

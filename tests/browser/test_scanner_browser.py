@@ -278,3 +278,94 @@ def test_slow_server_switches_to_offline_and_back_by_itself(browser, live_server
     db.session.rollback()
     scans = db.session.execute(sa.select(Scan).where(Scan.ticket_id == ticket.id)).scalars().all()
     assert [(s.outcome, s.undone_at) for s in scans] == [(ScanOutcome.OK, None)]
+
+
+def _shot(page, name: str) -> None:
+    """With SCANNER_SCREENSHOTS=<dir>, keep a picture of the phone screen (manual review)."""
+    import os
+
+    folder = os.environ.get("SCANNER_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, name + ".png"))
+
+
+def test_volunteer_link_search_walk_in_pending_and_offline(browser, live_server, door):
+    """A volunteer's link: search gives no ticket tokens but still checks in (online and
+    offline), and a pupil who came without a ticket waits for the organizer's confirmation."""
+    from models import Student, Ticket, WalkIn
+
+    a, b, c, d = door["tickets"]
+    school_id = a.student.organization_id
+    _link, token = create_scanner_link(door["organizer"], door["event"], label="Маша")
+    db.session.commit()
+    context = browser.phone(live_server)
+    page = context.new_page()
+    secrets = [t.token for t in door["tickets"]] + [t.short_code for t in door["tickets"]]
+    api_answers = []
+
+    def keep_answer(response):
+        if "/api/" in response.url and "json" in (response.headers.get("content-type") or ""):
+            api_answers.append(response)
+
+    page.on("response", keep_answer)
+    page.goto(f"{live_server.url}/s/{token}")
+    page.wait_for_selector('body[data-ready="1"][data-tickets="4"]')
+
+    page.click("#search-btn")
+    page.fill("#search-input", "антон")
+    page.wait_for_selector("#search-list li:has-text('Антонова Алина')")
+    _shot(page, "link-search")
+    page.click("#search-list button")
+    wait_answer(page, "ok", "Антонова Алина")
+    assert [r.ticket_id for r in checkins(door["event"].id)] == [a.id]
+
+    with live_server.offline(context):
+        page.click("#answer-close")
+        page.click("#search-btn")
+        page.fill("#search-input", "борис")
+        page.wait_for_selector("#search-list li:has-text('Борисов Борис')")
+        page.click("#search-list button")
+        wait_answer(page, "ok", "Борисов Борис")
+        _shot(page, "link-offline-ok")
+    page.wait_for_selector('body[data-online="1"][data-queue="0"]', timeout=60_000)
+    assert sorted(r.ticket_id for r in checkins(door["event"].id)) == sorted([a.id, b.id])
+
+    students_before = db.session.execute(
+        sa.select(sa.func.count()).select_from(Student)).scalar_one()
+    page.click("#answer-close")
+    page.click("#walkin-btn")
+    page.select_option("#walkin-org", str(school_id))
+    page.fill("#walkin-last", "Новиков")
+    page.fill("#walkin-first", "Никита")
+    page.fill("#walkin-class", "9в")
+    page.click("#walkin-form button[type=submit]")
+    text = wait_answer(page, "pending", "Новиков Никита")
+    _shot(page, "link-walk-in-pending")
+    assert "Ждёт подтверждения" in text and "подтвердит" in text
+    db.session.rollback()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Student)).scalar_one() == (
+        students_before)
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Ticket)).scalar_one() == 4
+    assert db.session.execute(sa.select(WalkIn.last_name)).scalars().all() == ["Новиков"]
+    assert len(checkins(door["event"].id)) == 2
+    # Search, offline data, batch and walk-in answers: no ticket token or short code.
+    paths = {r.url.split("/api/v1")[1].split("?")[0] for r in api_answers}
+    assert {f"/events/{door['event'].id}/{p}" for p in ("tickets", "scanner-data", "scans",
+                                                        "scans/batch", "walk-ins")} <= paths
+    bodies = [r.body().decode() for r in api_answers]
+    assert not [s for s in secrets for body in bodies if s in body]
+
+    # The organizer confirms on the door review page: now the pupil is in the school's list,
+    # has a ticket and counts.
+    organizer_page = browser.phone(live_server).new_page()
+    login(organizer_page, live_server, door["organizer"].email)
+    organizer_page.goto(f"{live_server.url}/organizer/events/{door['event'].id}/door-review")
+    row = organizer_page.locator("tr", has_text="Новиков Никита, 9В")
+    row.wait_for()
+    _shot(organizer_page, "organizer-door-review")
+    row.get_by_role("button", name="Подтвердить").click()
+    organizer_page.wait_for_selector(".alert:has-text('подтверждён(а)')")
+    _shot(organizer_page, "organizer-door-review-confirmed")
+    db.session.rollback()
+    assert db.session.execute(sa.select(WalkIn)).first() is None
+    assert len(checkins(door["event"].id)) == 3

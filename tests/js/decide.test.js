@@ -116,6 +116,22 @@ test("present: colours and texts of every outcome", () => {
   assert.deepEqual(parent.lines, ["родитель"]);
 });
 
+test("present: a walk-in waiting for confirmation and late syncs", () => {
+  const pending = D.present({ status: "pending", message: "Ждёт организатора.",
+    attendee: { name: "Новиков Илья", kind: "student", class_name: "5А", organization: "СОШ № 7" } }, NOW);
+  assert.equal(pending.tone, "warn");
+  assert.equal(pending.title, "Ждёт подтверждения");
+  assert.equal(pending.name, "Новиков Илья");
+  assert.deepEqual(pending.details, ["Ждёт организатора."]);
+  const late = D.present({ status: "ok", flag: "clock_skew,late_sync", attendee: { name: "А" } }, NOW);
+  assert.equal(late.tone, "ok");
+  assert.deepEqual(late.details, ["Время телефона неверное: записано время сервера.",
+    "Получено после закрытия входа: организатор проверит эту отметку."]);
+  const refused = D.present({ status: "not_open", flag: "late_sync_refused" }, NOW);
+  assert.equal(refused.tone, "bad");
+  assert.match(refused.details[refused.details.length - 1], /слишком поздно/);
+});
+
 test("group list and search from the downloaded data", () => {
   const index = D.buildIndex(payload());
   const local = new Map([[h16("tok-ok"), { at: "x" }]]);

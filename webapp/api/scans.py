@@ -30,7 +30,7 @@ from checkin.services import (
 )
 from checkin.sync import MAX_BATCH, sync_batch
 from checkin.walkins import register_walk_in
-from models import Event, Role, db
+from models import Event, Role, db, now_utc
 from models.errors import ServiceError
 from webapp.access import can_manage_event
 from webapp.api import bp
@@ -45,11 +45,18 @@ AUTH_NOTE = ("Доступ: организатор мероприятия или
              "сессия браузера с заголовком X-CSRFToken), либо токен ссылки сканера этого "
              "мероприятия как Bearer.")
 
+LINK_LISTS_NOTE = (" Ссылке сканера — только до закрытия входа (потом 403 checkin_closed) и без "
+                   "токенов билетов: code — «#<хэш токена>», принимается для отметки только на "
+                   "этом мероприятии.")
+
 SCAN_REQUEST = {
     "type": "object",
     "properties": {
         "code": {"type": "string", "description": "Как прочитано из QR: токен, ссылка …/t/<токен> "
-                                                  "или 8-символьный короткий код"},
+                                                  "или 8-символьный короткий код; либо "
+                                                  "#<хэш токена> из поиска, списка группы или "
+                                                  "офлайн-данных (только билеты этого "
+                                                  "мероприятия)"},
         "client_scan_id": {"type": "string", "maxLength": MAX_CLIENT_SCAN_ID,
                            "description": "UUID телефона; повтор возвращает первый ответ"},
         "scanned_at": {"type": "string", "format": "date-time"},
@@ -87,14 +94,22 @@ SCAN_RESPONSE = {
                                                         "invalid): код группы"},
         "scan_id": {"type": "integer"},
         "flag": {"type": "string", "nullable": True,
-                 "description": "clock_skew, cancelled_offline (через запятую) или null"},
+                 "description": "clock_skew, cancelled_offline, late_sync (получено после "
+                                "закрытия входа, в пределах допустимого срока — засчитано), "
+                                "late_sync_refused (получено позже срока — не засчитано, статус "
+                                "not_open); через запятую, или null"},
         "forced": {"type": "boolean"},
     },
     "required": ["status", "checkin", "attendee", "scan_id", "flag"],
 }
 TICKET_ITEM = {
     "type": "object",
-    "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+    "properties": {"code": {"type": "string",
+                            "description": "Код для отметки (поле code запроса скана): токен "
+                                           "билета для организатора; для ссылки сканера — "
+                                           "#<хэш токена>, принимается только для билетов "
+                                           "этого мероприятия"},
+                   "name": {"type": "string"},
                    "class_name": {"type": "string", "nullable": True},
                    "kind": {"type": "string"}, "status": {"type": "string"},
                    "needs_assistance": {"type": "boolean"}, "checked_in": {"type": "boolean"},
@@ -124,6 +139,15 @@ def event_access(event_id: int, *, allow_link: bool = True) -> tuple[Event, Call
         raise forbidden("Отмечать могут только организатор мероприятия и администратор.")
     g.caller = caller
     return event, caller
+
+
+def refuse_link_after_close(event: Event, caller: Caller) -> None:
+    """A scanner link downloads people (offline data, search, group lists) only until check-in
+    closes; scans made offline may still be sent afterwards (the late-sync rule)."""
+    if caller.scanner_link is not None and now_utc() >= event.effective_checkin_closes_at:
+        raise ApiError(403, "checkin_closed", "Вход на мероприятие закрыт: списки участников по "
+                                              "ссылке сканера больше не выдаются. Несохранённые "
+                                              "отметки телефон отправит сам.")
 
 
 def _service(call):
@@ -250,9 +274,10 @@ def post_scan_batch(event_id: int):
 @documented(
     "Данные для офлайн-отметки", tags=TAG, response={"type": "object"},
     description=AUTH_NOTE + " Хэши токенов (первые 16 hex SHA-256), статус и поля для показа; "
-    "сжимается gzip, если клиент принимает. Формат — CONTRACTS.md.")
+    "сжимается gzip, если клиент принимает. Формат — CONTRACTS.md." + LINK_LISTS_NOTE)
 def get_scanner_data(event_id: int):
     event, caller = event_access(event_id)
+    refuse_link_after_close(event, caller)
     data = build_scanner_data(event, scanner_link=caller.scanner_link)
     record_personal_export(caller.user, "scanner_data", event, tickets=len(data["tickets"]),
                            scanner_link_id=getattr(caller.scanner_link, "id", None))
@@ -275,10 +300,13 @@ def get_scanner_data(event_id: int):
     "properties": {"group": {"type": "object", "properties": {
         "organization": {"type": "string"}, "size": {"type": "integer"}}},
         "tickets": {"type": "array", "items": TICKET_ITEM}}},
-    description=AUTH_NOTE + " Код группы — как в групповом QR (…/g/<код>) или сам код.")
+    description=AUTH_NOTE + " Код группы — как в групповом QR (…/g/<код>) или сам код."
+    + LINK_LISTS_NOTE)
 def get_group(event_id: int, group_code: str):
-    event, _caller = event_access(event_id)
-    return jsonify(_service(lambda: group_tickets(event, group_code)))
+    event, caller = event_access(event_id)
+    refuse_link_after_close(event, caller)
+    return jsonify(_service(lambda: group_tickets(
+        event, group_code, for_link=caller.scanner_link is not None)))
 
 
 @bp.get("/events/<int:event_id>/tickets")
@@ -287,11 +315,13 @@ def get_group(event_id: int, group_code: str):
                          "schema": {"type": "string", "minLength": 2}}],
             response={"type": "object", "properties": {"tickets": {
                 "type": "array", "maxItems": 20, "items": TICKET_ITEM}}},
-            description=AUTH_NOTE + " Не больше 20 результатов.")
+            description=AUTH_NOTE + " Не больше 20 результатов." + LINK_LISTS_NOTE)
 def get_tickets(event_id: int):
-    event, _caller = event_access(event_id)
+    event, caller = event_access(event_id)
+    refuse_link_after_close(event, caller)
     query = (request.args.get("q") or "").strip()
-    return jsonify({"tickets": _service(lambda: search_tickets(event, query))})
+    return jsonify({"tickets": _service(lambda: search_tickets(
+        event, query, for_link=caller.scanner_link is not None))})
 
 
 WALK_IN_REQUEST = {
@@ -309,12 +339,32 @@ WALK_IN_REQUEST = {
 }
 
 
+WALK_IN_RESPONSE = {
+    **SCAN_RESPONSE,
+    "properties": {
+        **SCAN_RESPONSE["properties"],
+        "status": {"type": "string", "enum": [*SCAN_RESPONSE["properties"]["status"]["enum"],
+                                              "pending"],
+                   "description": "pending (ответ 202) — ученик или педагог, записанный по "
+                                  "ссылке сканера: ждёт подтверждения организатора или школы, "
+                                  "до подтверждения не засчитан"},
+        "scan_id": {"type": "integer", "nullable": True},
+        "walk_in": {"type": "object", "description": "только при status pending",
+                    "properties": {"id": {"type": "integer"},
+                                   "arrived_at": {"type": "string", "format": "date-time"}}},
+    },
+}
+
+
 @bp.post("/events/<int:event_id>/walk-ins")
 @documented("Записать и отметить пришедшего без записи", tags=TAG, request=WALK_IN_REQUEST,
-            response=SCAN_RESPONSE, status=201,
+            response=WALK_IN_RESPONSE, status=201,
             description=AUTH_NOTE + " Ученик или педагог известной школы (organization_id, "
             "фамилия, имя, для ученика класс) или родитель (name, phone). Если мест нет — 409 "
-            "event_full, ничего не записывается.")
+            "event_full, ничего не записывается. Организатор (вошедший) записывает и отмечает "
+            "сразу (201). По ссылке сканера ученик или педагог только ставится в очередь на "
+            "подтверждение (202, status pending): ссылка не ищет и не пополняет списки школ, "
+            "отметка засчитывается после подтверждения организатором или школой.")
 def post_walk_in(event_id: int):
     event, caller = event_access(event_id)
     data = json_body()
@@ -323,7 +373,7 @@ def post_walk_in(event_id: int):
     result = _service(lambda: register_walk_in(
         event, data, actor_user=caller.user, scanner_link=caller.scanner_link))
     db.session.commit()
-    return jsonify(result), 201
+    return jsonify(result), 202 if result["status"] == "pending" else 201
 
 
 @bp.post("/events/<int:event_id>/checkins/<int:scan_id>/undo")

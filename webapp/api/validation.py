@@ -40,6 +40,10 @@ class Fields:
         if len(value) > max_length:
             self.error(name, f"Не длиннее {max_length} символов.")
             return None
+        if "\x00" in value:
+            # PostgreSQL refuses NUL in text: told here, not as a failed statement.
+            self.error(name, "Недопустимый символ NUL.")
+            return None
         return value
 
     def integer(self, name: str, *, required: bool = True, minimum: int | None = None,

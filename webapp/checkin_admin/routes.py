@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from checkin.door import live_summary
+from checkin.door import holders_of, live_summary
 from checkin.links import (
     DEFAULT_VALIDITY_AFTER_END,
     create_scanner_link,
@@ -19,9 +19,10 @@ from checkin.links import (
     links_of_event,
     revoke_scanner_link,
 )
-from checkin.services import FLAG_TITLES, undo_checkin
+from checkin.services import FLAG_LATE_REFUSED, FLAG_LATE_SYNC, FLAG_TITLES, undo_checkin
 from checkin.tickets import qr_png
-from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, db, now_utc
+from checkin.walkins import confirm_walk_in, pending_walk_ins, reject_walk_in
+from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, WalkIn, db, now_utc
 from models.academic_year import TOMSK
 from models.errors import ServiceError
 from webapp.access import can_manage_event, roles_required
@@ -147,6 +148,7 @@ def scans(event_id: int):
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "checkin_admin/scans.html", event=event, rows=rows, filters=filters, page=page,
+        holders=holders_of(event.id, rows),
         pages=pages, total=total, flagged_total=flagged_total, undoers=undoers, args=args,
         undo_forms={r.id: UndoForm(prefix=f"undo-{r.id}", formdata=None) for r in rows},
         flag_titles=flag_titles, local_seconds=local_seconds, ScanOutcome=ScanOutcome,
@@ -172,6 +174,66 @@ def undo(event_id: int, scan_id: int):
         flash("Отметка не отменена: " + err.message, "danger")
         return redirect(target, 303)
     db.session.commit()
-    name = ((scan.response or {}).get("attendee") or {}).get("name") or "участника"
+    holder = holders_of(event.id, [scan]).get(scan.ticket_id)
+    name = holder.name if holder else "участника"
     flash(f"Отметка {name} отменена. Теперь он(а) считается не пришедшим(ей).", "success")
     return redirect(target, 303)
+
+
+# --------------------------------------------------------------------------- door review
+
+def late_scans(event: Event) -> list[Scan]:
+    """Scans that reached the server after check-in closed: counted within the grace period
+    (``late_sync``) or refused after it (``late_sync_refused``)."""
+    rows = db.session.execute(
+        sa.select(Scan).where(Scan.event_id == event.id, Scan.flag.isnot(None),
+                              Scan.flag.like("%late_sync%"))
+        .options(joinedload(Scan.scanner_link), joinedload(Scan.user))
+        .order_by(Scan.received_at.desc(), Scan.id.desc()).limit(PAGE_SIZE)
+    ).unique().scalars().all()
+    return [r for r in rows if {FLAG_LATE_SYNC, FLAG_LATE_REFUSED} & set(r.flag.split(","))]
+
+
+@bp.get("/organizer/events/<int:event_id>/door-review")
+@roles_required(*DOOR_STAFF)
+def door_review(event_id: int):
+    """What the door left for the organizer: walk-ins waiting for confirmation and scans
+    synced after check-in closed."""
+    from webapp.forms import EmptyForm
+
+    event = managed_event(event_id)
+    late = late_scans(event)
+    return render_template(
+        "checkin_admin/door_review.html", event=event, walk_ins=pending_walk_ins(event.id),
+        late=late, holders=holders_of(event.id, late), form=EmptyForm(),
+        flag_titles=flag_titles, local_seconds=local_seconds, FLAG_LATE_SYNC=FLAG_LATE_SYNC,
+        title=f"Проверка после входа — {event.title}")
+
+
+@bp.post("/organizer/events/<int:event_id>/walk-ins/<int:walk_in_id>/<any(confirm, reject):action>")
+@roles_required(*DOOR_STAFF)
+def decide_walk_in(event_id: int, walk_in_id: int, action: str):
+    from webapp.forms import EmptyForm
+
+    event = managed_event(event_id)
+    if not EmptyForm().validate_on_submit():
+        flash("Форма устарела: обновите страницу и повторите.", "danger")
+        return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
+    walk_in = db.session.get(WalkIn, walk_in_id)
+    if walk_in is None or walk_in.event_id != event.id:
+        flash("Такой записи нет: её уже подтвердили или отклонили.", "warning")
+        return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
+    name = walk_in.full_name
+    try:
+        if action == "confirm":
+            confirm_walk_in(current_user, walk_in)
+        else:
+            reject_walk_in(current_user, walk_in)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(f"{name}: {err.message}", "danger")
+        return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
+    db.session.commit()
+    flash(f"{name}: подтверждён(а) и отмечен(а) как пришедший(ая)." if action == "confirm"
+          else f"{name}: запись отклонена, ничего не засчитано.", "success")
+    return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)

@@ -3,7 +3,7 @@ noise of a real door (a repeated scan, an unknown code, one check-in undone with
 
 Runs after the registration and parent steps. Uses ``ctx``: ``past_events``, ``organizer``,
 ``admin``. Rows follow the scan service's semantics (one ``ok`` per ticket, the answer stored
-with the attendee as the door showed it), written directly so the demo loads quickly.
+without the attendee: scans refer to their ticket), written directly so the demo loads quickly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from checkin.services import MESSAGES, attendee_json, iso
+from checkin.services import MESSAGES, iso, stored_response
 from models import Scan, ScanOutcome, Ticket, TicketStatus, db
 
 GATES = ["Главный вход", "Вход со двора"]
@@ -22,11 +22,10 @@ DEVICES = ["Телефон волонтёра 1", "Телефон волонтё
 
 def _response(scan: Scan, outcome: ScanOutcome, ticket: Ticket, **extra) -> dict:
     body = {"status": outcome.value, "message": MESSAGES[outcome], "checkin": None,
-            "attendee": attendee_json(ticket), "scan_id": scan.id, "flag": None,
-            "forced": False, **extra}
+            "attendee": None, "scan_id": scan.id, "flag": None, "forced": False, **extra}
     if outcome == ScanOutcome.OK:
         body["checkin"] = {"id": scan.id, "at": iso(scan.scanned_at)}
-    return body
+    return stored_response(body)
 
 
 def load(rng, size: str, ctx: dict) -> None:
@@ -87,7 +86,7 @@ def load(rng, size: str, ctx: dict) -> None:
         db.session.add(stray)
         db.session.flush()
         stray.response = {"status": "invalid", "message": MESSAGES[ScanOutcome.INVALID],
-                          "checkin": None, "attendee": None, "scan_id": stray.id, "flag": None,
+                          "checkin": None, "scan_id": stray.id, "flag": None,
                           "forced": False}
         if not undone_one and len(came) > 3 and staff is not None:
             ticket, scan = came[-1]

@@ -8,6 +8,7 @@ from webapp.schools import (  # noqa: E402,F401
     hooks,
     registration_routes,
     roster_routes,
+    walk_in_routes,
 )
 
 hooks.register_all()

@@ -158,7 +158,17 @@
   }
 
   async function refreshData() {
-    var payload = await api("GET", "/scanner-data", undefined, 30000);
+    var payload;
+    try { payload = await api("GET", "/scanner-data", undefined, 30000); }
+    catch (err) {
+      /* Check-in has closed: a link gets no more lists; scans still queued are sent anyway. */
+      if (err instanceof ApiFailure && err.code === "checkin_closed") {
+        $("banner").textContent = err.message;
+        $("banner").hidden = false;
+        return null;
+      }
+      throw err;
+    }
     var record = {
       scope: scope, eventId: cfg.eventId, payload: payload,
       fetchedAt: new Date().toISOString(), validUntil: payload.valid_until || cfg.validUntil || null

@@ -281,6 +281,11 @@
           ? "Кода нет в данных телефона (офлайн). Он проверится при отправке на сервер."
           : "Такого билета нет. Проверьте, что это билет Профмаршрута.");
         break;
+      case "pending":
+        view.tone = "warn";
+        view.title = "Ждёт подтверждения";
+        view.details.push(result.message || "Записан(а) как новый участник. Отметка засчитается, когда организатор или школа подтвердит данные.");
+        break;
       case "unknown_offline":
         view.tone = "warn";
         view.title = "Проверим при связи";
@@ -293,7 +298,10 @@
     if (view.assistance && (result.status === "ok" || result.status === "already_checked_in")) {
       view.details.unshift("Нужна помощь");
     }
-    if (result.flag === "clock_skew") { view.details.push("Время телефона неверное: записано время сервера."); }
+    var flags = String(result.flag || "").split(",");
+    if (flags.indexOf("clock_skew") >= 0) { view.details.push("Время телефона неверное: записано время сервера."); }
+    if (flags.indexOf("late_sync") >= 0) { view.details.push("Получено после закрытия входа: организатор проверит эту отметку."); }
+    if (flags.indexOf("late_sync_refused") >= 0) { view.details.push("Получено слишком поздно после закрытия входа: не засчитано."); }
     if (result.forced) { view.details.push("Отмечен вне окна отметки (принудительно)."); }
     return view;
   }

@@ -1,0 +1,58 @@
+"""The school confirms (or rejects) its pupils and teachers whom a volunteer's scanner link
+entered at an event's door without a ticket (``models.WalkIn``): only then are they added to
+the school's lists and counted."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template
+from flask_login import current_user
+
+from checkin.walkins import confirm_walk_in, reject_walk_in
+from models import Role, WalkIn, db
+from models.errors import ServiceError
+from webapp.access import roles_required
+from webapp.forms import EmptyForm
+from webapp.schools import bp
+from webapp.schools.context import current_school, school_url
+
+coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
+
+
+@bp.get("/school/walk-ins")
+@coordinator_pages
+def walk_ins():
+    school = current_school()
+    rows = (WalkIn.query.filter_by(organization_id=school.id)
+            .order_by(WalkIn.arrived_at, WalkIn.id).limit(500).all())
+    return render_template("schools/walk_ins.html", school=school, rows=rows, form=EmptyForm(),
+                           title="Пришли без записи")
+
+
+@bp.post("/school/walk-ins/<int:walk_in_id>/<any(confirm, reject):action>")
+@coordinator_pages
+def decide_walk_in(walk_in_id: int, action: str):
+    school = current_school()
+    back = school_url("schools.walk_ins", school)
+    if not EmptyForm().validate_on_submit():
+        flash("Форма устарела: обновите страницу и повторите.", "danger")
+        return redirect(back, 303)
+    walk_in = db.session.get(WalkIn, walk_in_id)
+    if walk_in is None:
+        flash("Такой записи нет: её уже подтвердили или отклонили.", "warning")
+        return redirect(back, 303)
+    if walk_in.organization_id != school.id:
+        abort(404)
+    name = walk_in.full_name
+    try:
+        if action == "confirm":
+            confirm_walk_in(current_user, walk_in)
+        else:
+            reject_walk_in(current_user, walk_in)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(f"{name}: {err.message}", "danger")
+        return redirect(back, 303)
+    db.session.commit()
+    flash(f"{name}: подтверждён(а) и отмечен(а) как пришедший(ая)." if action == "confirm"
+          else f"{name}: запись отклонена, ничего не засчитано.", "success")
+    return redirect(back, 303)

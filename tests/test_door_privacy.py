@@ -14,17 +14,6 @@ from models import Role, Scan, now_utc
 from tests.factories import bearer
 
 
-@pytest.fixture(autouse=True)
-def _caller_per_request(app):
-    """Tests share one app context, so ``g`` (where the API caches its caller) outlives a
-    request; forget the caller between requests as production does."""
-    from flask import g
-
-    @app.before_request
-    def forget_caller():
-        g.pop("api_caller", None)
-
-
 @pytest.fixture
 def door(factory, db):
     organizer = factory.create_user(Role.ORGANIZER)

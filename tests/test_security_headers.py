@@ -349,7 +349,7 @@ def test_scanner_page_passes_its_data_as_json_not_code(client, factory, event):
     assert inline_code(html) == []
 
 
-def test_a_past_dated_scanner_link_page_is_no_store(client, factory, event):
+def test_a_revoked_scanner_link_page_is_no_store(client, factory, event):
     organizer = factory.create_user(Role.ORGANIZER, organization=event.organizer)
     link, token = create_scanner_link(organizer, event)
     link.revoked_at = event.starts_at - timedelta(days=1)

@@ -253,13 +253,17 @@ def test_hsts_behind_nginx_follows_x_forwarded_proto(app, database_url, event):
                                   if k.isupper()},
                                "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1})
     client = behind_proxy.test_client()
-    https = client.get("/events", headers={"X-Forwarded-Proto": "https",
-                                           "X-Forwarded-For": "203.0.113.5"})
-    assert https.status_code == 200
-    assert https.headers["Strict-Transport-Security"] == "max-age=31536000"
-    http = client.get("/events", headers={"X-Forwarded-Proto": "http"})
-    assert http.status_code == 200
-    assert "Strict-Transport-Security" not in http.headers
+    try:
+        https = client.get("/events", headers={"X-Forwarded-Proto": "https",
+                                               "X-Forwarded-For": "203.0.113.5"})
+        assert https.status_code == 200
+        assert https.headers["Strict-Transport-Security"] == "max-age=31536000"
+        http = client.get("/events", headers={"X-Forwarded-Proto": "http"})
+        assert http.status_code == 200
+        assert "Strict-Transport-Security" not in http.headers
+    finally:
+        with behind_proxy.app_context():
+            db.engine.dispose()  # this app's own pool (PostgreSQL: an open connection)
 
 
 def test_camera_only_on_the_scanner_pages(client, auth, factory, event):

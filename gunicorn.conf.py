@@ -12,7 +12,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 wsgi_app = "wsgi:app"
 
-logger_class = "webapp.log_redaction.RedactingGunicornLogger"
+logger_class = "webapp.gunicorn_logging.RedactingGunicornLogger"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 # The "combined" format (the client's address is nginx's X-Forwarded-For).

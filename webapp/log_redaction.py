@@ -9,15 +9,14 @@ of query parameters named like a credential.
 
 Used by the development server's request log (``install_log_filters``: a filter on the
 ``werkzeug`` logger and on the application's logger, whose exception messages name the path)
-and by gunicorn's access log (``RedactingGunicornLogger``, set in ``gunicorn.conf.py``).
+and by gunicorn's access log (``webapp.gunicorn_logging.RedactingGunicornLogger``, set in
+``gunicorn.conf.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-
-from gunicorn.glogging import Logger as GunicornLogger
 
 REDACTED = "[redacted]"
 
@@ -87,25 +86,3 @@ def install_log_filters(app_logger: logging.Logger) -> None:
     for logger in (logging.getLogger("werkzeug"), app_logger):
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
-
-
-class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's logger with every access-log atom redacted: the request line (``%(r)s``),
-    path (``%(U)s``), query (``%(q)s``), Referer (``%(f)s``), and any header or environ atom an
-    operator adds to ``access_log_format``; credential headers are never written at all."""
-
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
-            name = key[1:-2] if key.startswith("{") and key[-2:] in ("}i", "}o", "}e") else None
-            if name is not None and name.lower() in SECRET_HEADERS:
-                atoms[key] = REDACTED
-            elif isinstance(value, str):
-                atoms[key] = redact(value)
-        return atoms
-
-    def setup(self, cfg):
-        super().setup(cfg)
-        # The error log names the path of a failed request too.
-        if not any(isinstance(f, RedactingFilter) for f in self.error_log.filters):
-            self.error_log.addFilter(RedactingFilter())

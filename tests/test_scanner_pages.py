@@ -54,7 +54,7 @@ def test_organizer_gets_the_scanner_of_own_event(client, auth, door):
     version = client.get("/scanner-assets.json").get_json()["version"]
     assert config["swUrl"] == f"/scanner-sw.js?v={version}"
     assert f'src="/static/js/scanner/app.js?v={version}"' in html
-    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["Cache-Control"] == "no-store"
     # logging out from the scanner's menu (the service worker wipes the offline data then)
     assert 'action="/logout" id="logout-form"' in html and 'name="csrf_token"' in html
 

@@ -76,7 +76,7 @@ def test_a_stranger_sees_the_event_and_only_first_name_and_initial(client, setup
     assert "Алиса В." in page
     assert "Васильева" not in page and "8В" not in page and "СОШ № 7" not in page
     assert "ОВЗ" not in page and "Нужна помощь" not in page
-    assert response.headers["Cache-Control"].startswith("private")
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_the_school_sees_the_full_name_and_ovz(client, auth, setup):

@@ -8,8 +8,10 @@ import os
 from flask import Flask, render_template, request
 from sqlalchemy import text
 
+from webapp import security_headers
 from webapp.config import DEV_SECRET_KEY, Config, TestConfig
 from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.log_redaction import install_log_filters
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +66,8 @@ def create_app(config: type | dict | None = None) -> Flask:
             return {"status": "error", "database": "unavailable"}, 503
         return {"status": "ok", "database": "ok"}
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    security_headers.init_app(app)
+    install_log_filters(app.logger)
 
     return app
 

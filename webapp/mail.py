@@ -52,6 +52,33 @@ DEFAULT_TIMEOUT_SECONDS = 10
 #: Longer subjects are shortened (an unfolded encoded header must stay far below 998 bytes).
 MAX_SUBJECT = 150
 
+#: Characters that break a line or a header, or reorder what a reader sees: C0/C1 controls
+#: (CR, LF, TAB…), line and paragraph separators, and the bidirectional overrides.
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
+                           "\u2066-\u2069]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: control and bidi characters become spaces, runs of spaces one."""
+    return " ".join(_UNSAFE_CHARS.sub(" ", text).split())
+
+
+def _one_line_values(value):
+    """Jinja ``finalize`` for e-mail templates: every interpolated string is one clean line, so
+    what a visitor typed (a name) cannot add lines, fake links on their own line, or headers."""
+    return one_line(value) if isinstance(value, str) else value
+
+
+def render_mail(template: str, **context) -> str:
+    """Render an e-mail template (``.txt`` plain, ``.html`` autoescaped) with every value
+    passed through ``one_line``. Mail is rendered outside any page: no request globals."""
+    env = current_app.extensions.get("profroute_mail_jinja")
+    if env is None:
+        env = current_app.jinja_env.overlay(finalize=_one_line_values)
+        current_app.extensions["profroute_mail_jinja"] = env
+    return env.get_template(template).render(**context)
+
+
 _EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]{2,}$")
 
 
@@ -94,7 +121,8 @@ def build_message(to: str, subject: str, text: str, html: str | None = None,
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_SENDER"]
     msg["To"] = to
-    msg["Subject"] = subject
+    # An event's title is in most subjects: never a line break (a header of its own).
+    msg["Subject"] = one_line(subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=_mail_domain())
     msg["Auto-Submitted"] = "auto-generated"
@@ -125,6 +153,7 @@ def queue_mail(to: str, subject: str, text: str, html: str | None = None, attach
     With ``dedupe_key``, a message with the same key is queued at most once ever: the existing
     row is returned instead (safe against a concurrent sender too, by the unique index).
     """
+    subject = one_line(subject)
     if len(subject) > MAX_SUBJECT:
         subject = subject[:MAX_SUBJECT - 1].rstrip() + "…"
     if dedupe_key is not None:

@@ -3,6 +3,10 @@ Debian's /usr/bin/chromium, and a fake camera that plays a y4m made from ticket 
 
 Without Chromium (or Playwright) the browser tests skip with a visible reason, except when
 ``CI=true``, where they fail.
+
+The pages run under the app's Content-Security-Policy (no 'unsafe-eval'): Playwright's
+``wait_for_function`` must get a function (``"() => …"``), which it evaluates once; a bare
+expression is evaluated again on every poll and the policy refuses that (EvalError).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -121,13 +126,69 @@ def live_server(app, database_url):
     server.stop()
 
 
+#: Runs in every page before its own scripts: a CSP violation (inline script, handler or style,
+#: a blocked resource, worker or manifest) is reported to the console, where the test sees it.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  // Playwright's own evaluation (wait_for_function polling) is no page code: no source file.
+  if (e.blockedURI === "eval" && !e.sourceFile) { return; }
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber + " (" + e.sample + ")");
+});
+"""
+
+
+class PageProblems:
+    """What went wrong in the pages of a context: CSP violations (the event and Chromium's own
+    console message) and uncaught script errors. Any of them fails the test. Other console
+    errors (a 404 image, a request refused while offline) are kept for the message only."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.console_errors: list[str] = []
+
+    def watch(self, context):
+        context.add_init_script(CSP_WATCH)
+        context.on("page", self._watch_page)
+
+    def _watch_page(self, page):
+        page.on("console", lambda msg: self._console(page, msg))
+        page.on("pageerror", lambda err: self._page_error(page, err))
+
+    @staticmethod
+    def _harness_eval(text: str, source: str) -> bool:
+        """Playwright evaluating a string in the page (not the page's own code, which never
+        evaluates strings and would name its file)."""
+        return text.startswith(("Evaluating a string as JavaScript", "EvalError")) \
+            and "/static/" not in source
+
+    def _page_error(self, page, err):
+        if self._harness_eval(str(err.message), str(err.stack or "")):
+            return
+        self.problems.append(f"{page.url}: uncaught script error: {err}")
+
+    def _console(self, page, msg):
+        if msg.type != "error":
+            return
+        text = msg.text
+        if self._harness_eval(text, (msg.location or {}).get("url") or ""):
+            return
+        if text.startswith("CSP violation") or "Content Security Policy" in text \
+                or "Permissions policy violation" in text:
+            self.problems.append(f"{page.url}: {text}")
+        else:
+            self.console_errors.append(f"{page.url}: {text}")
+
+
 class BrowserLauncher:
-    """Launches Chromium, optionally with a fake camera playing ``y4m``; closes all at the end."""
+    """Launches Chromium, optionally with a fake camera playing ``y4m``; closes all at the end.
+    Every context it makes is watched for CSP violations and script errors (``page_problems``)."""
 
     def __init__(self, playwright, tmp_path: Path):
         self.playwright = playwright
         self.tmp_path = tmp_path
         self.browsers = []
+        self.page_problems = PageProblems()
 
     def launch(self, y4m: Path | None = None):
         args = list(CHROMIUM_ARGS)
@@ -146,6 +207,15 @@ class BrowserLauncher:
                                       has_touch=True, service_workers="allow")
         context.grant_permissions(["camera"], origin=live_server.url)
         context.set_default_timeout(20_000)
+        self.page_problems.watch(context)
+        return context
+
+    def desktop(self, live_server: LiveServer):
+        """A desktop-sized context (1280×800), watched like the phone's."""
+        browser = self.launch()
+        context = browser.new_context(viewport=DESKTOP, locale="ru-RU", timezone_id="Asia/Tomsk")
+        context.set_default_timeout(20_000)
+        self.page_problems.watch(context)
         return context
 
     def close(self):
@@ -155,10 +225,17 @@ class BrowserLauncher:
 
 
 @pytest.fixture
-def browser(playwright_instance, tmp_path):
+def browser(playwright_instance, tmp_path, request):
     launcher = BrowserLauncher(playwright_instance, tmp_path)
     yield launcher
     launcher.close()
+    problems = launcher.page_problems
+    if os.environ.get("PROFROUTE_SHOW_CONSOLE"):
+        print("\n".join(["console errors:"] + problems.console_errors))
+    assert not problems.problems, (
+        "the pages broke under the Content-Security-Policy or threw:\n"
+        + "\n".join(problems.problems)
+        + "\n(other console errors: " + "; ".join(problems.console_errors) + ")")
 
 
 # --------------------------------------------------------------------------- fake camera

@@ -47,7 +47,8 @@ def test_admin_keeps_baselines_on_a_phone(live_server, browser, factory, db, tmp
     assert "не может быть больше" in summary.inner_text()
     # The focus moves once the page's script has run: wait for it (fails after 5 s).
     page.wait_for_function(
-        "document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
+        "() => document.activeElement && document.activeElement.hasAttribute("
+        "'data-error-summary')",
         timeout=5000)
     db.session.rollback()
     assert Baseline.query.filter_by(organization_id=s2.id).one().students_total == 800

@@ -37,7 +37,8 @@ def test_publish_find_on_phone_and_subscribe(live_server, browser, factory, db):
     assert "Окончание должно быть позже начала" in summary.inner_text()
     # The focus moves once the page's script has run: wait for it (fails after 5 s).
     page.wait_for_function(
-        "document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
+        "() => document.activeElement && document.activeElement.hasAttribute("
+        "'data-error-summary')",
         timeout=5000)
     page.fill("#ends_at", f"{day:%Y-%m-%d}T12:00")
     page.click("form[novalidate] button[type=submit]")

@@ -35,7 +35,8 @@ def test_parent_signs_up_on_a_phone_and_cancels_from_the_email(live_server, brow
     assert "Без согласия на обработку персональных данных" in summary.inner_text()
     # The focus moves once the page's script has run: wait for it (fails after 5 s).
     page.wait_for_function(
-        "document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
+        "() => document.activeElement && document.activeElement.hasAttribute("
+        "'data-error-summary')",
         timeout=5000)
     db.session.rollback()
     assert ParentSignup.query.count() == 0

@@ -69,7 +69,7 @@ def test_organizer_scans_a_ticket_with_the_camera(browser, live_server, make_y4m
     assert "8А класс · СОШ № 7" in answer
     assert page.get_attribute("#answer", "data-tone") == "ok"
     # screen readers hear the same answer from the live region
-    page.wait_for_function("document.getElementById('answer-live').textContent"
+    page.wait_for_function("() => document.getElementById('answer-live').textContent"
                            ".startsWith('Билет принят. Антонова Алина. 8А класс')")
     rows = checkins(door["event"].id)
     assert [(r.ticket_id, r.user_id, r.scanner_link_id) for r in rows] == [
@@ -105,7 +105,7 @@ def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{token}")
     page.wait_for_selector('body[data-ready="1"][data-tickets="4"]')
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     assert page.get_attribute("body", "data-camera") == "unavailable"
 
     with live_server.offline(context):
@@ -162,7 +162,7 @@ def test_server_errors_leave_the_saved_scanner_working(browser, live_server, doo
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{token}")
     page.wait_for_selector('body[data-ready="1"][data-online="1"][data-tickets="4"]')
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
     live_server.network_down = True
     page.reload()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlparse
 
-from flask import current_app, render_template
+from flask import current_app
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
@@ -28,7 +28,7 @@ from models import (
     now_utc,
 )
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
-from webapp.mail import Attachment, queue_mail
+from webapp.mail import Attachment, queue_mail, render_mail
 
 
 def _base() -> str:
@@ -80,8 +80,8 @@ def _qr_attachment(ticket: Ticket) -> Attachment:
 
 def _send(to: str, subject: str, template: str, *, attachments=None, dedupe_key=None, **ctx):
     ctx.setdefault("base_url", _base())
-    text = render_template(f"parents/email/{template}.txt", **ctx)
-    html = render_template(f"parents/email/{template}.html", subject=subject, **ctx)
+    text = render_mail(f"parents/email/{template}.txt", **ctx)
+    html = render_mail(f"parents/email/{template}.html", subject=subject, **ctx)
     return queue_mail(to, subject, text, html, attachments, dedupe_key=dedupe_key)
 
 

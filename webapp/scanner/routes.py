@@ -88,8 +88,9 @@ def _render_scanner(event: Event, config: dict, manifest_url: str):
         "scanner/page.html", event=event, config_json=_script_json(config),
         manifest_url=manifest_url, mode=config["mode"], asset_url=asset_url,
     ))
-    # The page holds a personal scanner session: never in shared caches.
-    response.headers["Cache-Control"] = "private, no-cache"
+    # The page holds a personal scanner session (and a link's token): never in any cache. The
+    # service worker keeps its own copy for offline use (the Cache API ignores no-store).
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -43,8 +43,8 @@ def _registration(group_code: str) -> Registration:
 
 
 def _private(response: Response) -> Response:
-    # Ticket pages and images are personal: never kept by shared caches, never indexed.
-    response.headers["Cache-Control"] = "private, max-age=300"
+    # Ticket pages and images are personal: never kept by any cache, never indexed.
+    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

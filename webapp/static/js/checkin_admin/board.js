@@ -6,6 +6,9 @@
   var url = root.getAttribute("data-live-url");
   var interval = parseInt(root.getAttribute("data-interval"), 10) || 5000;
   var fmt = new Intl.NumberFormat("ru-RU");
+  // The bar's first width comes from the page (data-width; no inline style under the CSP).
+  var bar = root.querySelector("[data-progress] [data-width]");
+  if (bar) { bar.style.width = bar.getAttribute("data-width") + "%"; }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);

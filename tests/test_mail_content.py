@@ -9,6 +9,7 @@ from email import policy
 
 from models import Audience
 from models.outbox import OutboxMessage
+from tests.factories import mail_bytes
 from webapp.mail import one_line, queue_mail
 
 EVIL_NAME = ("Иванова Мария\r\n\r\nВаш билет аннулирован. Перейдите: http://evil.example/pay\n"
@@ -25,7 +26,7 @@ def _parent_event(factory, **overrides):
 
 def _message(to: str):
     row = OutboxMessage.query.filter_by(to_address=to).one()
-    return email.message_from_bytes(row.message, policy=policy.default)
+    return email.message_from_bytes(mail_bytes(row), policy=policy.default)
 
 
 def _parts(msg) -> tuple[str, str]:
@@ -91,7 +92,7 @@ def test_an_event_title_cannot_inject_a_header(client, factory, db):
     assert msg["Bcc"] is None
     assert msg["Subject"] == "Вы записаны: Собрание Bcc: victim@evil.example"
     assert len(msg.get_all("Subject")) == 1
-    raw = OutboxMessage.query.one().message
+    raw = mail_bytes(OutboxMessage.query.one())
     assert b"\r\nBcc:" not in raw
 
 

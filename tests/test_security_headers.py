@@ -137,7 +137,8 @@ def demo_world(app, db):
         "scan_id": (db.session.execute(sa.select(Scan.id)).scalars().first() or 1),
         "notice_id": (db.session.execute(sa.select(SchoolNotice.id)).scalars().first() or 1),
         "signup_id": teacher_signup.id if teacher_signup else 1, "token_id": 1,
-        "year": 2025,
+        "year": 2025, "kind": "students",
+        "person_id": Student.query.filter_by(organization_id=school.id).first().id,
     }
     extra = []
     if teacher_signup is not None:
@@ -339,7 +340,7 @@ def test_the_sweep_knows_every_url_argument():
     each URL argument (otherwise it would sweep a 404)."""
     known = {"event_id", "org_id", "user_id", "registration_id", "ticket_id", "student_id",
              "teacher_id", "token", "secret", "code", "group_code", "fmt", "link_id", "scan_id",
-             "notice_id", "signup_id", "token_id", "year", "filename"}
+             "notice_id", "signup_id", "token_id", "year", "filename", "kind", "person_id"}
     unknown = {arg for rule in _get_rules() for arg in rule.arguments} - known
     assert not unknown, f"teach the sweep these URL arguments: {unknown}"
 

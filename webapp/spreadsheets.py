@@ -16,6 +16,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
 from models.errors import ServiceError
+from webapp.input_guard import has_control_chars
 
 MAX_ROWS = 20000
 
@@ -74,6 +75,12 @@ def _cell_text(value) -> str | None:
     return text or None
 
 
+def _control_char_columns(values: dict[str, str | None], columns: list[Column]) -> list[str]:
+    """Headers of the cells holding control characters (a line break in a cell is allowed)."""
+    return [c.header for c in columns
+            if values.get(c.key) and has_control_chars(values[c.key], allow_line_breaks=True)]
+
+
 def _decode_csv(data: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1251"):
         try:
@@ -92,7 +99,11 @@ def _csv_rows(data: bytes) -> list[list]:
     except csv.Error:
         dialect = csv.excel
         dialect.delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    return list(csv.reader(io.StringIO(text), dialect))
+    try:
+        return list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:  # a field beyond csv.field_size_limit(), a NUL byte
+        raise ImportProblems([(None, "Не удалось прочитать CSV: слишком длинное значение в "
+                                     "ячейке или недопустимые символы. Проверьте файл.")]) from exc
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
@@ -155,7 +166,10 @@ def read_table(filename: str, data: bytes, columns: list[Column]) -> list[Row]:
                   for key, pos in positions.items()}
         if not any(values.values()):
             continue
+        for header in _control_char_columns(values, columns):
+            problems.add(index + 1, f"в столбце «{header}» недопустимые управляющие символы.")
         rows.append(Row(number=index + 1, values=values))
+    problems.raise_if_any()
     if not rows:
         raise ImportProblems([(None, "В файле нет ни одной строки с данными.")])
     if len(rows) > MAX_ROWS:

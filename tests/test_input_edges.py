@@ -150,7 +150,9 @@ def test_scan_batch_is_not_rejected_whole_for_one_bad_item(client, world):
     response = client.post(
         f"/api/v1/events/{world['event']}/scans/batch", headers=world["tokens"]["organizer"],
         json={"scans": [{"code": "AB\x00CD", "scanned_at": now_utc().isoformat()}]})
-    if response.status_code == 400:
+    if response.status_code == 200:
+        assert len(response.get_json()["results"]) == 1
+    else:  # the door's own judgement of the item (not this guard's)
         assert response.get_json()["error"]["code"] != "invalid_characters"
 
 

@@ -138,9 +138,10 @@ def test_api_lone_surrogate_in_json(client, world):
     _api_error(response, 400, "invalid_characters", "title")
 
 
-def test_api_json_nested_too_deep_is_400(client, world):
+@pytest.mark.parametrize("url", ["/api/v1/events", "/api/v1/events/{event}/scans/batch"])
+def test_api_json_nested_too_deep_is_400(client, world, url):
     body = "[" * 100000 + "]" * 100000
-    response = client.post("/api/v1/events", data=body, content_type="application/json",
+    response = client.post(url.format(**world), data=body, content_type="application/json",
                            headers=world["tokens"]["organizer"])
     _api_error(response, 400, "bad_request")
 

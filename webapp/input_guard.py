@@ -165,10 +165,11 @@ def _fields_at_fault() -> dict[str, str] | None:
             for key, upload in request.files.items(multi=True):
                 if upload.filename and has_control_chars(upload.filename):
                     fields[key if not has_control_chars(key) else "form"] = FIELD_CONTROL_MESSAGE
-        elif request.is_json and request.endpoint not in JSON_GUARD_EXEMPT_ENDPOINTS:
-            data = request.get_json(silent=True)
-            for name in _json_strings_at_fault(data):
-                fields[name] = FIELD_CONTROL_MESSAGE
+        elif request.is_json:
+            data = request.get_json(silent=True)  # parsed (and cached) here for every route
+            if request.endpoint not in JSON_GUARD_EXEMPT_ENDPOINTS:
+                for name in _json_strings_at_fault(data):
+                    fields[name] = FIELD_CONTROL_MESSAGE
     return fields or None
 
 

@@ -37,9 +37,9 @@ run: demo
 test: migrate
 	$(BIN)/pytest
 
-# The quick loop while working: no browser tests and no whole-demo loads.
+# The quick loop while working: no browser tests, no whole-demo loads, no API fuzzing.
 test-fast: migrate
-	$(BIN)/pytest -m "not browser and not demo"
+	$(BIN)/pytest -m "not browser and not demo and not fuzz"
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SubmitField
+from wtforms import SelectField, SubmitField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from models.academic_year import academic_year_title, current_academic_year
 from reports.params import ROADMAP_SECTIONS
+from webapp.forms import DateField, IntegerField
 
 _BAD_DATE = "Введите дату полностью, например 01.09.2025."
 

@@ -18,6 +18,7 @@ from models.academic_year import (
     current_academic_year,
 )
 from reports.indicators import ReportFilters, normalize_filters
+from webapp.input_guard import date_range_error, int_range_error
 
 #: A range longer than this is refused (a report over decades helps nobody and costs a lot).
 MAX_RANGE_DAYS = 366 * 5
@@ -83,10 +84,14 @@ def _integer(args, name: str, errors: dict, message: str) -> int | None:
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         errors[name] = message
         return None
+    if int_range_error(value):
+        errors[name] = message
+        return None
+    return value
 
 
 def _date(args, name: str, errors: dict) -> date | None:
@@ -94,10 +99,15 @@ def _date(args, name: str, errors: dict) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         errors[name] = "Дата в формате ГГГГ-ММ-ДД, например 2025-09-01."
         return None
+    out_of_range = date_range_error(value)
+    if out_of_range:
+        errors[name] = out_of_range
+        return None
+    return value
 
 
 def parse_report_args(args) -> ReportQuery:

@@ -46,6 +46,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     # Names and messages are Cyrillic: sent as UTF-8 they take 2 bytes a letter instead of the
     # 6 of a \uXXXX escape (a scan's answer: 315 bytes instead of 470, on a venue's slow network).
     app.json.ensure_ascii = False
+    from webapp import input_guard
+
+    input_guard.install(app)  # before the blueprints: their <int:...> ids use its converter
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
     csrf.init_app(app)

@@ -29,6 +29,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
 
 from models.errors import ServiceError
+from webapp.input_guard import has_control_chars
 
 MAX_ROWS = 20000  #: data rows in one import
 MAX_SHEET_ROWS = MAX_ROWS + 100  #: rows read at all, blank ones included (header, gaps)
@@ -97,6 +98,12 @@ def _cell_text(value) -> str | None:
 def _too_many_rows() -> ImportProblems:
     return ImportProblems([(None, f"В файле больше {MAX_ROWS} строк. Загружайте не больше "
                                   f"{MAX_ROWS} строк за раз: разделите список на части.")])
+
+
+def _control_char_columns(values: dict[str, str | None], columns: list[Column]) -> list[str]:
+    """Headers of the cells holding control characters (a line break in a cell is allowed)."""
+    return [c.header for c in columns
+            if values.get(c.key) and has_control_chars(values[c.key], allow_line_breaks=True)]
 
 
 def _bounded(rows: Iterable, started: float) -> Iterator[list]:
@@ -221,6 +228,7 @@ def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column]) -> list[
     positions = _header_positions(header_index, header, columns)
 
     rows = []
+    problems = ProblemCollector()
     for index, cells in raw:
         values = {key: _cell_text(cells[pos]) if pos < len(cells) else None
                   for key, pos in positions.items()}
@@ -228,7 +236,10 @@ def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column]) -> list[
             continue
         if len(rows) == MAX_ROWS:
             raise _too_many_rows()
+        for header in _control_char_columns(values, columns):
+            problems.add(index + 1, f"в столбце «{header}» недопустимые управляющие символы.")
         rows.append(Row(number=index + 1, values=values))
+    problems.raise_if_any()
     if not rows:
         raise ImportProblems([(None, "В файле нет ни одной строки с данными.")])
     return rows

@@ -7,7 +7,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     EmailField,
     Form,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 )
 
 from models import OrgKind, Role
+from webapp.forms import IntegerField
 from webapp.services.accounts import MIN_PASSWORD_LENGTH
 
 

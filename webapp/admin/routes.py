@@ -39,6 +39,7 @@ from webapp.admin.forms import (
     select_choices,
 )
 from webapp.forms import EmptyForm, apply_service_error
+from webapp.input_guard import safe_referrer
 from webapp.services import accounts, directory, personal_data
 from webapp.services.directory import BASELINE_FIELDS, BaselineFigures, BaselineRow
 
@@ -135,7 +136,7 @@ def organization_deactivate(org_id: int):
     db.session.commit()
     flash(f"Организация «{org.name}» отключена: она не появится в новых списках, "
           "история сохранена.", "success")
-    return redirect(request.referrer or url_for("admin.organizations"))
+    return redirect(safe_referrer() or url_for("admin.organizations"))
 
 
 @bp.post("/admin/organizations/<int:org_id>/activate")
@@ -146,7 +147,7 @@ def organization_activate(org_id: int):
     directory.set_organization_active(current_user, org, True)
     db.session.commit()
     flash(f"Организация «{org.name}» снова действует.", "success")
-    return redirect(request.referrer or url_for("admin.organizations"))
+    return redirect(safe_referrer() or url_for("admin.organizations"))
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from webapp.api.validation import Fields, json_body
 from webapp.events import services as svc
 from webapp.events.catalogue import CatalogueFilters, catalogue_query
 from webapp.events.visibility import can_view_event
+from webapp.input_guard import date_range_error, int_range_error
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 MAX_LIMIT = 500
@@ -264,9 +265,11 @@ def list_events():
     for name in ("grade", "organizer_id", "limit", "offset"):
         if args.get(name) is not None:
             try:
-                int(args[name])
+                message = int_range_error(int(args[name]))
             except ValueError:
-                errors[name] = "Ожидается целое число."
+                message = "Ожидается целое число."
+            if message:
+                errors[name] = message
     flags = {}
     for name in ("early", "ovz_adapted"):
         value = args.get(name)
@@ -306,13 +309,15 @@ def _date_or_time(value: str | None, name: str, errors: dict):
     if not value:
         return None
     try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        parsed = datetime.fromisoformat(value)
+        parsed = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     except ValueError:
         parsed = None
-    if parsed is None or parsed.tzinfo is None:
+    if parsed is None or (isinstance(parsed, datetime) and parsed.tzinfo is None):
         errors[name] = "Ожидается дата ГГГГ-ММ-ДД или время ISO 8601 со смещением."
+        return None
+    message = date_range_error(parsed)
+    if message:
+        errors[name] = message
         return None
     return parsed
 

@@ -53,6 +53,18 @@ def openapi_path(rule: str) -> str:
     return _CONVERTER.sub(r"{\1}", rule)
 
 
+def _path_schema(converter) -> dict:
+    """``<int:...>`` ids are 32-bit integers (a larger one is a 404); the rest are strings."""
+    from werkzeug.routing import IntegerConverter
+
+    if isinstance(converter, IntegerConverter):
+        schema = {"type": "integer", "format": "int32", "minimum": converter.min or 0}
+        if converter.max is not None:
+            schema["maximum"] = converter.max
+        return schema
+    return {"type": "string"}
+
+
 def build_document() -> dict:
     paths: dict[str, dict] = {}
     for rule in current_app.url_map.iter_rules():
@@ -82,8 +94,9 @@ def build_document() -> dict:
             if meta["description"]:
                 op["description"] = meta["description"]
             params = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in rule.arguments
+                {"name": name, "in": "path", "required": True,
+                 "schema": _path_schema(rule._converters.get(name))}
+                for name in sorted(rule.arguments)
             ] + meta["parameters"]
             if params:
                 op["parameters"] = params

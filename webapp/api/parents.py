@@ -10,6 +10,7 @@ from webapp.api import bp
 from webapp.api.errors import ApiError, from_service_error, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
+from webapp.input_guard import int_range_error
 
 PARENT_SIGNUP_SCHEMA = {
     "type": "object",
@@ -44,6 +45,10 @@ def _optional_int(data: dict, name: str, errors: dict) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         errors[name] = "Ожидается целое число."
+        return None
+    message = int_range_error(value)
+    if message:
+        errors[name] = message
         return None
     return value
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import request
 
 from webapp.api.errors import ApiError, validation_error
+from webapp.input_guard import INT_MAX, INT_MIN, date_range_error
 
 
 def json_body() -> dict:
@@ -46,8 +47,11 @@ class Fields:
             return None
         return value
 
-    def integer(self, name: str, *, required: bool = True, minimum: int | None = None,
-                maximum: int | None = None, default: int | None = None) -> int | None:
+    def integer(self, name: str, *, required: bool = True, minimum: int | None = INT_MIN,
+                maximum: int | None = INT_MAX, default: int | None = None) -> int | None:
+        """An integer within ``minimum``..``maximum``: by default the 32-bit columns' range."""
+        minimum = INT_MIN if minimum is None else max(minimum, INT_MIN)
+        maximum = INT_MAX if maximum is None else min(maximum, INT_MAX)
         value = self.data.get(name, default)
         if value is None:
             if required:
@@ -89,7 +93,7 @@ class Fields:
             self.error(name, "Ожидается время ISO 8601 со смещением, "
                              "например 2025-10-01T10:00:00+07:00.")
             return None
-        return parsed
+        return self._in_range(name, parsed)
 
     def date(self, name: str, *, required: bool = True) -> date | None:
         value = self.data.get(name)
@@ -98,10 +102,18 @@ class Fields:
                 self.error(name, "Обязательное поле.")
             return None
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except (TypeError, ValueError):
             self.error(name, "Ожидается дата в формате ГГГГ-ММ-ДД.")
             return None
+        return self._in_range(name, parsed)
+
+    def _in_range(self, name: str, value):
+        message = date_range_error(value)
+        if message:
+            self.error(name, message)
+            return None
+        return value
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -1,5 +1,4 @@
 import hmac
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,6 +10,7 @@ from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.auth.throttle import claim_attempt, describe_wait, release_attempt
 from webapp.extensions import login_manager
 from webapp.forms import EmptyForm
+from webapp.input_guard import safe_next_url
 
 
 @login_manager.user_loader
@@ -32,15 +32,6 @@ def load_user(session_id: str):
         return None
     user.session_started_at = started
     return user
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -88,7 +79,7 @@ def login():
                 record_audit(user, "user.login", user)
                 db.session.commit()
                 login_user(user, remember=form.remember.data)
-                return redirect(_safe_next(request.args.get("next"))
+                return redirect(safe_next_url(request.args.get("next"))
                                 or url_for("main.dashboard"))
     elif request.method == "POST":
         status = 422

@@ -29,6 +29,7 @@ from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
 from webapp.forms import apply_service_error
+from webapp.input_guard import safe_next_url
 
 DOOR_STAFF = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 PAGE_SIZE = 100
@@ -160,9 +161,8 @@ def scans(event_id: int):
 def undo(event_id: int, scan_id: int):
     event = managed_event(event_id)
     form = UndoForm(prefix=f"undo-{scan_id}")
-    back = request.form.get("next") or ""
-    target = back if back.startswith(f"/organizer/events/{event.id}/") else \
-        url_for("checkin_admin.scans", event_id=event.id)
+    target = safe_next_url(request.form.get("next"), prefix=f"/organizer/events/{event.id}/") \
+        or url_for("checkin_admin.scans", event_id=event.id)
     if not form.validate_on_submit():
         messages = [m for errors in form.errors.values() for m in errors]
         flash("Отметка не отменена: " + (" ".join(messages) or "форма устарела, обновите "

@@ -8,9 +8,6 @@ from datetime import date, datetime
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -22,6 +19,7 @@ from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from models import Audience
+from webapp.forms import DateField, DateTimeLocalField, IntegerField
 from webapp.timefmt import local_to_utc, to_local
 
 _REQUIRED = InputRequired("Обязательное поле.")

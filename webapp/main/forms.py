@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SubmitField
+from wtforms import SubmitField
 from wtforms.validators import InputRequired, NumberRange, Optional
+
+from webapp.forms import IntegerField
 
 _NONNEG = NumberRange(min=0, message="Не может быть отрицательным.")
 _REQUIRED = InputRequired("Обязательное поле.")

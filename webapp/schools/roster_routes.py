@@ -14,6 +14,7 @@ from models.errors import ServiceError
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import roles_required
 from webapp.forms import EmptyForm, apply_service_error
+from webapp.input_guard import safe_next_url
 from webapp.schools import bp
 from webapp.schools.classes import class_sort_key
 from webapp.schools.context import current_school, school_url
@@ -136,7 +137,7 @@ def student_new():
         else:
             db.session.commit()
             flash(f"Ученик {student.full_name} ({student.class_name}) добавлен.", "success")
-            back = _safe_next(request.args.get("next"))
+            back = safe_next_url(request.args.get("next"))
             if back:
                 return redirect(back, 303)
             if request.form.get("again"):
@@ -146,13 +147,6 @@ def student_new():
                                        **{"class": student.class_name}), 303)
     return render_template("schools/student_form.html", school=school, form=form, student=None,
                            is_preschool=school.kind == OrgKind.PRESCHOOL)
-
-
-def _safe_next(value: str | None) -> str | None:
-    """Only a path on this site (no scheme, no host): where to return after adding a student."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return None
 
 
 def _student_values(form: StudentForm) -> dict:

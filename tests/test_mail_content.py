@@ -13,7 +13,7 @@ from tests.factories import mail_bytes
 from webapp.mail import one_line, queue_mail
 
 EVIL_NAME = ("Иванова Мария\r\n\r\nВаш билет аннулирован. Перейдите: http://evil.example/pay\n"
-             "<a href=\"http://evil.example\">Оплатить</a>\u202e\x07")
+             "<a href=\"http://evil.example\">Оплатить</a>\u202e")
 TYPED_PHONE = "8 (913) 555-12-34"
 
 
@@ -47,7 +47,7 @@ def test_parent_mail_has_the_name_on_one_line_and_nothing_else_typed(client, fac
     assert response.status_code == 302
     text, html = _parts(_message("orlova@mail.ru"))
     flat = one_line(EVIL_NAME)
-    assert "\u202e" not in flat and "\x07" not in flat
+    assert "\u202e" not in flat and one_line("a\x07b") == "a b"
     # Plain text: the whole name stays in the greeting line; it adds no line of its own.
     greeting = next(line for line in text.splitlines() if line.startswith("Здравствуйте"))
     assert greeting == f"Здравствуйте, {flat}!"
@@ -61,6 +61,16 @@ def test_parent_mail_has_the_name_on_one_line_and_nothing_else_typed(client, fac
     # Nothing else the visitor typed: not the phone, as typed or normalized.
     for typed in (TYPED_PHONE, "+79135551234", "+7 913 555-12-34", "555-12-34"):
         assert typed not in text and typed not in html
+
+
+def test_a_name_with_a_control_character_is_refused_before_any_mail(client, factory, db):
+    """The input guard (webapp.input_guard) refuses C0 controls other than line breaks."""
+    event = _parent_event(factory)
+    db.session.commit()
+    response = _parent_signup(client, event, name="Орлова\x07 Светлана")
+    assert response.status_code == 400
+    assert "Недопустимые символы" in response.get_data(as_text=True)
+    assert OutboxMessage.query.count() == 0
 
 
 def test_teacher_mail_has_only_the_name(client, factory, db):

@@ -238,11 +238,13 @@ def test_one_bad_item_fails_alone(client, door, bad):
     assert Scan.query.count() == 2
 
 
-def test_nul_in_a_single_scan_is_422(client, door):
+def test_nul_in_a_single_scan_is_refused(client, door):
+    """The input guard refuses it before the door (only a batch judges items one by one)."""
     response = client.post(f"/api/v1/events/{door['event'].id}/scans",
                            json={"code": "AB\x00CD"}, headers=door["headers"])
-    assert response.status_code == 422
-    assert "code" in response.get_json()["error"]["fields"]
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_characters" and "code" in error["fields"]
     assert Scan.query.count() == 0
 
 

@@ -1,6 +1,6 @@
 """Seat allocation: group registrations, single tickets, cancellations and the waiting list.
 
-Rules (domain.md, «Registration and tickets»):
+Rules (docs/domain.md, «Registration, tickets and the waiting list»):
 
 - Seats taken = confirmed tickets of the event (all kinds). The event's capacity is never
   exceeded; nor is the per-school quota (confirmed tickets of one school; parents excluded).

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
 
-#: API.md defaults: check-in opens 2 hours before the start and closes at the end.
+#: docs/api.md «Defaults»: check-in opens 2 hours before the start and closes at the end.
 DEFAULT_CHECKIN_LEAD = timedelta(hours=2)
 
 

@@ -1,4 +1,4 @@
-"""The nine monitoring indicators (domain.md, «Методика расчета показателей»), in aggregate SQL.
+"""The nine monitoring indicators (docs/domain.md «The nine indicators»), in aggregate SQL.
 
 ``compute_indicators(period, ...)`` answers for every school, every kindergarten (their own
 section) and the city in six small queries, whatever the number of check-ins: nothing loops

@@ -1,4 +1,4 @@
-"""Events API (API.md): create → publish → list/get/patch → cancel; categories; errors change
+"""Events API (docs/api.md): create → publish → list/get/patch → cancel; categories; errors change
 nothing; scoping."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Property test: the aggregate SQL agrees with a plain Python reading of domain.md on random data.
+"""Property test: the aggregate SQL agrees with a literal reading of docs/domain.md on random data.
 
 Each example builds a small random city inside one transaction (flushed, never committed),
 computes the indicators, compares them with ``reference_indicators`` and rolls back.
@@ -151,7 +151,7 @@ def build(city):
 
 
 def reference_indicators(period: Period, narrow: str | None, orgs) -> dict:
-    """domain.md read literally, over Python objects (see reports/indicators.py for the rules)."""
+    """docs/domain.md read literally, over Python objects (the rules: reports/indicators.py)."""
     whole_year = period == PERIOD
     use_plans = whole_year and narrow is None
 

@@ -1,4 +1,4 @@
-"""The roster and registration endpoints exactly as API.md describes them."""
+"""The roster and registration endpoints exactly as docs/api.md describes them."""
 
 import pytest
 from flask import g

@@ -1,4 +1,4 @@
-"""GET /api/v1/reports/indicators: the contract of API.md, who may see what, bad input."""
+"""GET /api/v1/reports/indicators: the contract of docs/api.md, who may see what, bad input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/events/{id}/scans: every outcome of API.md, idempotency, auth, clock checks."""
+"""POST /api/v1/events/{id}/scans: every outcome of docs/api.md, idempotency, auth, clock checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CLI commands of API.md: ``demo``, ``users create``, ``tokens create`` (``db`` comes from
+"""CLI commands of docs/api.md: ``demo``, ``users create``, ``tokens create`` (``db`` comes from
 Flask-Migrate)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (contract: API.md)."""
+"""The JSON API under /api/v1 (contract: docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Events and categories (API.md): create, publish, cancel, list with filters, read, patch."""
+"""Events and categories (docs/api.md): create, publish, cancel, list with filters, read, patch."""
 
 from __future__ import annotations
 

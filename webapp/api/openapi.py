@@ -113,7 +113,7 @@ def build_document() -> dict:
         "info": {
             "title": "Профмаршрут API",
             "version": "1.0",
-            "description": "Публичный контракт Профмаршрута (см. API.md).",
+            "description": "Публичный контракт Профмаршрута (см. docs/api.md).",
         },
         "servers": [{"url": current_app.config["PROFROUTE_BASE_URL"]}],
         "components": {

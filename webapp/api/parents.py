@@ -1,4 +1,4 @@
-"""``POST /api/v1/events/{id}/parent-signups`` (API.md): a parent signs up without an account."""
+"""``POST /api/v1/events/{id}/parent-signups`` (docs/api.md): a parent signs up, no account."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Group registrations through the API (API.md): register, look up, cancel."""
+"""Group registrations through the API (docs/api.md): register, look up, cancel."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/reports/indicators`` (API.md «Indicators»)."""
+"""``GET /api/v1/reports/indicators`` (docs/api.md «Indicators»)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 Add a line here when adding a module under webapp/api/.
 """
-import webapp.api.events  # noqa: E402,F401  (events and categories, engineer B)
-import webapp.api.parents  # noqa: E402,F401  (parent sign-ups, engineer F)
-import webapp.api.registrations  # noqa: E402,F401  (group registrations, engineer C)
-import webapp.api.reports  # noqa: E402,F401  (indicators, engineer G)
-import webapp.api.rosters  # noqa: E402,F401  (students and teachers, engineer C)
-from webapp.api import scans  # noqa: E402,F401  (check-in at the door, engineer D)
+import webapp.api.events  # noqa: E402,F401  (events and categories)
+import webapp.api.parents  # noqa: E402,F401  (parent sign-ups)
+import webapp.api.registrations  # noqa: E402,F401  (group registrations)
+import webapp.api.reports  # noqa: E402,F401  (indicators)
+import webapp.api.rosters  # noqa: E402,F401  (students and teachers)
+from webapp.api import scans  # noqa: E402,F401  (check-in at the door)

@@ -1,5 +1,5 @@
 """Check-in at the door: scans, offline batches, the offline data, groups, search, walk-ins,
-undo and the live counts (contract: API.md «Scans» and CONTRACTS.md, engineer D).
+undo and the live counts (contract: docs/api.md «Scans», docs/scanner-offline.md).
 
 Who may call: the event's organizer or an admin (Bearer user token, or the browser session with
 the ``X-CSRFToken`` header), or the event's scanner-link token as Bearer (scan endpoints only;
@@ -274,7 +274,7 @@ def post_scan_batch(event_id: int):
 @documented(
     "Данные для офлайн-отметки", tags=TAG, response={"type": "object"},
     description=AUTH_NOTE + " Хэши токенов (первые 16 hex SHA-256), статус и поля для показа; "
-    "сжимается gzip, если клиент принимает. Формат — CONTRACTS.md." + LINK_LISTS_NOTE)
+    "сжимается gzip, если клиент принимает. Формат — docs/scanner-offline.md." + LINK_LISTS_NOTE)
 def get_scanner_data(event_id: int):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)

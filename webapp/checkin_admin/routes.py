@@ -1,4 +1,4 @@
-"""Organizer pages of one event's door (URLs fixed in CONTRACTS.md)."""
+"""Organizer pages of one event's door (URLs fixed in docs/api.md)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ the events blueprint. Register at import time of your package, e.g. in
     from webapp.events.hooks import EVENT_PAGE_ACTIONS
     EVENT_PAGE_ACTIONS.append(my_actions)
 
-Contracts (see CONTRACTS.md):
+Contracts:
 
 * ``EVENT_MANAGE_SECTIONS``: ``(event) -> list[(template_name, context_dict)]``; each pair is
   rendered (``render_template(template, **context)``) on the organizer's page of one event

@@ -27,6 +27,7 @@ from models import (
     TicketKind,
     TicketStatus,
     User,
+    WalkIn,
     db,
     now_utc,
 )
@@ -130,13 +131,18 @@ def previous_year_people(year):
     db.session.add(ScannerLink(event_id=held.id, token_hash="d" * 64,
                                label="Волонтёр Серафима", gate="Вход А",
                                expires_at=held.ends_at))
+    # A volunteer's walk-in nobody confirmed: the names typed at the door.
+    db.session.add(WalkIn(event_id=held.id, kind="student",
+                          organization_id=leaving_students[0].organization_id,
+                          last_name="Незаписанная", first_name="Феврония", class_name="8Б",
+                          grade=8, arrived_at=held.starts_at))
     row = queue_mail("evdokia@mail.ru", f"Вы записаны: {held.title}",
                      "Здравствуйте, Прошлогодняя Евдокия! Ссылка: http://x/my/secret")
     row.created_at = held.starts_at - timedelta(days=5)
     db.session.commit()
     pairs = {(p.last_name, p.first_name) for p in leaving_students + leaving_teachers}
     pairs |= {("Прошлогодняя", "Евдокия"), ("Самозаписавшаяся", "Агриппина"),
-              ("Волонтёр", "Серафима")}
+              ("Волонтёр", "Серафима"), ("Незаписанная", "Феврония")}
     strings = {"evdokia@mail.ru", "+79130001122", "agrippina@school.ru", "+79130003344",
                "10.1.2.3"}
     strings |= {t.email for t in leaving_teachers if t.email}

@@ -82,7 +82,7 @@ def register_commands(app: Flask) -> None:
         """Anonymize a past academic year (YEAR is the year it starts in: 2024 = 2024/25).
 
         Names, contacts and external ids of that year's people are removed for good; the
-        indicators of every period stay the same (docs/security/h-lifecycle.md)."""
+        indicators of every period stay the same (docs/security.md)."""
         try:
             plan = personal_data.plan_year(year)
         except ServiceError as err:

@@ -5,7 +5,7 @@ the mail outbox, school notices, free-text reasons).
 Anonymization keeps every row and every id the indicators count from (tickets, scans and who
 they count for, the organization, the grade and the ОВЗ flag), so the indicators of any period
 stay exactly the same; it removes names, contacts and external ids. The rules are written out
-for operators in ``docs/security/h-lifecycle.md``.
+for operators in ``docs/security.md``.
 
 Services take plain arguments, flush but never commit, and raise ``ServiceError``.
 """
@@ -34,6 +34,7 @@ from models import (
     TeacherSignup,
     Ticket,
     TicketStatus,
+    WalkIn,
     db,
     now_utc,
     record_audit,
@@ -370,7 +371,7 @@ def check_past_year(year) -> int:
 
 
 def plan_year(year: int) -> YearPlan:
-    """Who anonymizing ``year`` concerns (the rule is in docs/security/h-lifecycle.md):
+    """Who anonymizing ``year`` concerns (the rule is in docs/security.md, «Обезличивание»):
 
     - every student and teacher who is no longer in a roster (excluded, graduated, left),
       who took part in the year or earlier (a ticket for such an event; or, without any
@@ -378,7 +379,7 @@ def plan_year(year: int) -> YearPlan:
       (nor runs one, for teachers): their data is no longer needed for any later year;
     - every parent and teacher sign-up for the year's events;
     - every copy of a name kept for the year: the stored answers of the year's scans, the
-      outbox, the school notices of the year's events.
+      outbox, the school notices and the undecided walk-ins of the year's events.
     """
     year = check_past_year(year)
     period = academic_year_period(year)
@@ -456,6 +457,9 @@ def anonymize_year(actor, year: int, *, via: str = "web") -> YearPlan:
         scrub_scans(S.c.event_id.in_(plan.events))
         SchoolNotice.query.filter(SchoolNotice.event_id.in_(plan.events)).delete(
             synchronize_session=False)
+        # Walk-ins nobody confirmed or rejected: names typed at the door, moot once the year
+        # is over (a confirmed one became a roster entry and a ticket, handled above).
+        WalkIn.query.filter(WalkIn.event_id.in_(plan.events)).delete(synchronize_session=False)
         # A volunteer's scanner link is often labelled with their name («Волонтёр Маша»).
         ScannerLink.query.filter(ScannerLink.event_id.in_(plan.events),
                                  ScannerLink.label.is_not(None)).update(

@@ -101,9 +101,11 @@ _TENTH = Decimal("0.1")
 
 
 def name_key(name: str) -> tuple:
-    """«СОШ № 2» before «СОШ № 10»: numbers inside names compare as numbers."""
+    """«СОШ № 2» before «СОШ № 10»: numbers inside names compare as numbers. The split keeps
+    its empty parts, so text and numbers alternate at the same places in every key (a name
+    that starts with a digit compares with one that does not)."""
     return tuple(int(part) if part.isdigit() else part
-                 for part in re.split(r"(\d+)", name.lower().replace("ё", "е")) if part)
+                 for part in re.split(r"(\d+)", name.lower().replace("ё", "е")))
 
 
 def percent_of(a: int, b: int) -> Decimal | None:

@@ -17,13 +17,20 @@ from models import (
     EventStatus,
     OrgKind,
     RoadmapItem,
+    Role,
     Scan,
     ScanOutcome,
     db,
     now_utc,
 )
 from models.academic_year import Period
-from reports.indicators import INDICATOR_KEYS, compute_indicators, monthly_trend, percent_of
+from reports.indicators import (
+    INDICATOR_KEYS,
+    compute_indicators,
+    monthly_trend,
+    name_key,
+    percent_of,
+)
 
 YEAR = 2024
 
@@ -287,3 +294,22 @@ def test_monthly_trend_of_a_year_under_way_ends_with_the_current_month(scenario)
         assert points[2].cumulative == 3
     before = monthly_trend(YEAR, now=datetime(2024, 6, 1, tzinfo=UTC))
     assert [p.first_day for p in before] == [date(2024, 9, 1)]
+
+
+def test_names_sort_by_their_numbers_whatever_they_start_with():
+    """A name that starts with a digit once made sorting the report fail (int < str)."""
+    names = ["СОШ № 10", "2-я гимназия", "СОШ № 2", "Ёлочка", "10 лицей", "Елка", ""]
+    assert sorted(names, key=name_key) == [
+        "", "2-я гимназия", "10 лицей", "Елка", "Ёлочка", "СОШ № 2", "СОШ № 10"]
+
+
+def test_indicators_of_a_city_with_a_school_named_from_a_digit(factory, db, client, auth):
+    factory.create_org(name="1-я гимназия")
+    factory.create_org(name="МАОУ СОШ № 7")
+    admin = factory.create_user(Role.ADMIN)
+    db.session.commit()
+    auth.login(admin.email)
+    response = client.get("/api/v1/reports/indicators?year=2025")
+    assert response.status_code == 200
+    names = [o["name"] for o in response.get_json()["organizations"]]
+    assert names.index("1-я гимназия") < names.index("МАОУ СОШ № 7")

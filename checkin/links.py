@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from checkin.door_sql import DoorStatement, run_door_statement
+from errors import ConflictError, ServiceError
 from models import Event, EventStatus, ScannerLink, db, now_utc, record_audit
-from models.errors import ConflictError, ServiceError
 from models.event import DEFAULT_CHECKIN_LEAD
 from models.user import hash_token
 

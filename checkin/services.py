@@ -46,6 +46,7 @@ from checkin.capacity import (
     begin_write_transaction,
 )
 from checkin.door_sql import DoorStatement, run_door_statement
+from errors import ConflictError, PermissionDenied, ServiceError
 from models import (
     Event,
     EventStatus,
@@ -65,7 +66,6 @@ from models import (
     db,
     now_utc,
 )
-from models.errors import ConflictError, PermissionDenied, ServiceError
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 
 #: A phone clock ahead of the server by more than this is not believed.
@@ -917,7 +917,7 @@ def undo_checkin(actor, event: Event, scan_id: int, reason: str) -> Scan:
         query = query.with_for_update()
     scan = db.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
     if scan is None:
-        from models.errors import NotFoundError
+        from errors import NotFoundError
 
         raise NotFoundError("not_found", "Такой отметки на этом мероприятии нет.")
     if scan.outcome != ScanOutcome.OK:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-TOMSK = ZoneInfo("Asia/Tomsk")
+from formats.timefmt import TOMSK
 
 
 def academic_year_of(moment: datetime | date) -> int:

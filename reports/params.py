@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from formats.input_checks import date_range_error, int_range_error
 from models import Category, Organization, db
 from models.academic_year import (
     Period,
@@ -18,7 +19,6 @@ from models.academic_year import (
     current_academic_year,
 )
 from reports.indicators import ReportFilters, normalize_filters
-from webapp.input_guard import date_range_error, int_range_error
 
 #: A range longer than this is refused (a report over decades helps nobody and costs a lot).
 MAX_RANGE_DAYS = 366 * 5

@@ -8,10 +8,10 @@ import os
 from flask import Flask, render_template, request
 from sqlalchemy import text
 
+from formats.log_redaction import install_log_filters
 from webapp import security_headers
 from webapp.config import DEV_SECRET_KEY, Config, TestConfig
 from webapp.extensions import csrf, db, login_manager, migrate
-from webapp.log_redaction import install_log_filters
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _feature_blueprints() -> list[str]:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from webapp import timefmt
+    from formats import timefmt
     from webapp.forms import EmptyForm
     from webapp.navigation import nav_items
 

@@ -7,8 +7,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from errors import ServiceError
 from models import ApiToken, Organization, Role, User, db, record_audit
-from models.errors import ServiceError
 from models.user import normalize_email
 from webapp.services import personal_data
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from errors import ServiceError
 from models import Organization, OrgKind, Role, db
-from models.errors import ServiceError
 from webapp.access import can_manage_organization
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller

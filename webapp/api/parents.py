@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from errors import ServiceError
+from formats.input_checks import int_range_error
 from models import db
-from models.errors import ServiceError
 from webapp.api import bp
 from webapp.api.errors import ApiError, from_service_error, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
-from webapp.input_guard import int_range_error
 
 PARENT_SIGNUP_SCHEMA = {
     "type": "object",

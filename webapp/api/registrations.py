@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from checkin.registration import cancel_registration, register_group
+from errors import ServiceError
 from models import Event, Organization, Registration, Role, db
-from models.errors import ServiceError
 from webapp.access import can_manage_roster
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller

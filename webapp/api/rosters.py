@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from formats.spreadsheets import ImportProblems
 from models import Organization, Role, Student, Teacher, db
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import can_manage_roster
@@ -20,7 +21,6 @@ from webapp.api.openapi import documented
 from webapp.api.validation import json_body
 from webapp.schools.roster import upsert_students, upsert_teachers
 from webapp.services.personal_data import record_personal_export
-from webapp.spreadsheets import ImportProblems
 
 MAX_ITEMS = 5000
 STUDENT_ITEM = {

@@ -30,8 +30,8 @@ from checkin.services import (
 )
 from checkin.sync import MAX_BATCH, sync_batch
 from checkin.walkins import register_walk_in
+from errors import ServiceError
 from models import Event, Role, db, now_utc
-from models.errors import ServiceError
 from webapp.access import can_manage_event
 from webapp.api import bp
 from webapp.api.auth import Caller, resolve_caller

@@ -22,9 +22,9 @@ from checkin.links import (
 from checkin.services import FLAG_LATE_REFUSED, FLAG_LATE_SYNC, FLAG_TITLES, undo_checkin
 from checkin.tickets import qr_png
 from checkin.walkins import confirm_walk_in, pending_walk_ins, reject_walk_in
+from errors import ServiceError
+from formats.timefmt import TOMSK
 from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, WalkIn, db, now_utc
-from models.academic_year import TOMSK
-from models.errors import ServiceError
 from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm

@@ -13,6 +13,8 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from errors import ServiceError
+from formats.timefmt import TOMSK
 from models import (
     Audience,
     Category,
@@ -26,8 +28,6 @@ from models import (
     db,
     now_utc,
 )
-from models.academic_year import TOMSK
-from models.errors import ServiceError
 from webapp.access import can_manage_event, events_managed_by, roles_required
 from webapp.events import bp
 from webapp.events import services as svc

@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from errors import ConflictError, PermissionDenied, ServiceError
+from formats.timefmt import TOMSK
 from models import (
     Audience,
     Category,
@@ -30,8 +32,6 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.academic_year import TOMSK
-from models.errors import ConflictError, PermissionDenied, ServiceError
 from models.event import event_search_key
 from webapp.events.hooks import EVENT_CANCELLED_HOOKS
 

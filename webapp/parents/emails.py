@@ -238,7 +238,7 @@ def queue_reminders(at=None) -> int:
     from datetime import datetime, time
 
     from checkin.capacity import begin_write_transaction
-    from webapp.timefmt import to_local
+    from formats.timefmt import to_local
 
     # SQLite: take the write lock first, so parallel runs wait instead of failing.
     begin_write_transaction()

@@ -20,8 +20,8 @@ from flask import (
 from flask_login import current_user
 
 from checkin.tickets import qr_png, ticket_url
+from errors import ServiceError
 from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc, record_audit
-from models.errors import ServiceError
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.access import can_manage_event, roles_required
 from webapp.forms import EmptyForm, apply_service_error

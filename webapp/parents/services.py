@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,8 @@ from flask import current_app
 
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket, cancel_ticket
+from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
+from formats.phones import normalize_phone
 from models import (
     Audience,
     Event,
@@ -35,7 +36,6 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models.organization import EDUCATIONAL_KINDS, organization_name_key
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import is_valid_email
@@ -43,41 +43,10 @@ from webapp.parents.consent import CURRENT_CONSENT_VERSION
 from webapp.services.personal_data import erase_parent_signup
 
 LIVE = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
-PHONE_HINT = "Например: +7 913 123-45-67 или 8 (3822) 12-34-56."
-_PHONE_CHARS = re.compile(r"^[0-9+\s()\-.]+$")
 
 
 class RateLimited(ServiceError):
     status = 429
-
-
-def normalize_phone(raw: str | None) -> str | None:
-    """Russian numbers as +7XXXXXXXXXX from «8…», «+7…» or «7…» with spaces, brackets,
-    dashes or dots. Empty gives None; anything else raises ``ServiceError``."""
-    if raw is None or not raw.strip():
-        return None
-    text = raw.strip()
-    if not _PHONE_CHARS.match(text) or text.count("+") > 1 or ("+" in text
-                                                                and not text.startswith("+")):
-        raise ServiceError("invalid_phone", "Номер телефона может содержать только цифры, "
-                           "пробелы, скобки и дефисы. " + PHONE_HINT, field="phone")
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        if not digits.startswith("7") or len(digits) != 11:
-            raise ServiceError("invalid_phone", "Нужен российский номер: +7 и ещё 10 цифр. "
-                               + PHONE_HINT, field="phone")
-    elif len(digits) != 11 or digits[0] not in "78":
-        raise ServiceError("invalid_phone", "Нужен российский номер из 11 цифр, начиная с 8 "
-                           "или +7. " + PHONE_HINT, field="phone")
-    return "+7" + digits[1:]
-
-
-def format_phone(phone: str | None) -> str:
-    """+79131234567 → «+7 913 123-45-67» for people to read."""
-    if not phone or len(phone) != 12 or not phone.startswith("+7"):
-        return phone or ""
-    d = phone[2:]
-    return f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}"
 
 
 def normalize_email_address(raw: str | None) -> str | None:
@@ -143,7 +112,7 @@ def _check_open(event: Event, audience: Audience) -> None:
         raise ServiceError("wrong_audience", "Это мероприятие не для педагогов.")
     now = now_utc()
     if event.registration_opens_at and now < event.registration_opens_at:
-        from webapp.timefmt import format_datetime
+        from formats.timefmt import format_datetime
 
         raise ConflictError("registration_closed", "Запись ещё не открыта: она начнётся "
                             f"{format_datetime(event.registration_opens_at)}.")

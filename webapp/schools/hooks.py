@@ -86,7 +86,7 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
                                             active=True).all()
         names = "\n".join(f"— {full_name(t)}" for t in school_tickets)
         link = current_app.config["PROFROUTE_BASE_URL"].rstrip("/") + "/school/registrations"
-        from webapp.timefmt import format_datetime
+        from formats.timefmt import format_datetime
 
         text = (f"Здравствуйте!\n\nНа мероприятие «{event.title}» "
                 f"({format_datetime(event.starts_at)}) освободились места, и из листа ожидания "

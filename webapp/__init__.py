@@ -174,7 +174,7 @@ def _register_error_pages(app: Flask) -> None:
 
     def render(code: int, title: str, message: str):
         if wants_json():
-            from webapp.api.errors import error_body
+            from webapp.api_errors import error_body
 
             api_codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                          413: "too_large", 500: "server_error", 400: "bad_request"}

@@ -78,7 +78,7 @@ def _wants_json() -> bool:
 
 def _error(status: int, code: str, title: str, message: str, fields: dict | None = None):
     if _wants_json():
-        from webapp.api.errors import error_body
+        from webapp.api_errors import error_body
 
         return jsonify(error_body(code, message, fields)), status
     return render_template("error.html", code=status, title=title, message=message), status

@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from models import db
-from webapp.api.errors import ApiError, error_body
+from webapp.api_errors import ApiError, error_body
 from webapp.api.openapi import build_document, documented
 from webapp.extensions import csrf
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from models import ApiToken, Role, ScannerLink, User, db, now_utc
 from models.user import hash_token
-from webapp.api.errors import ApiError
+from webapp.api_errors import ApiError
 
 
 @dataclass

@@ -8,7 +8,7 @@ from errors import ServiceError
 from formats.input_checks import int_range_error
 from models import db
 from webapp.api import bp
-from webapp.api.errors import ApiError, from_service_error, validation_error
+from webapp.api_errors import ApiError, from_service_error, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
 

@@ -10,7 +10,7 @@ from models import Event, Organization, Registration, Role, db
 from webapp.access import can_manage_roster
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
-from webapp.api.errors import forbidden, from_service_error, not_found, validation_error
+from webapp.api_errors import forbidden, from_service_error, not_found, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
 

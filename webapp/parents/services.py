@@ -77,10 +77,6 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def manage_url(secret: str) -> str:
-    return f"{current_app.config['PROFROUTE_BASE_URL'].rstrip('/')}/my/{secret}"
-
-
 def signup_schools():
     """Schools and kindergartens a parent or teacher may choose, in a stable order."""
     return (Organization.query.filter(Organization.active.is_(True),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from formats.timefmt import TOMSK
+from models.base import now_utc
 
 
 def academic_year_of(moment: datetime | date) -> int:
@@ -55,6 +56,4 @@ def academic_year_title(year: int) -> str:
 
 
 def current_academic_year(now: datetime | None = None) -> int:
-    from models.base import now_utc
-
     return academic_year_of(now or now_utc())

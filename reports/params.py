@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from formats.input_checks import date_range_error, int_range_error
-from models import Category, Organization, db
+from models import Category, Organization, Role, db
 from models.academic_year import (
     Period,
     academic_year_period,
@@ -166,8 +166,6 @@ def organization_scope(user, query: ReportQuery) -> int | None:
     Admins see every organization; a coordinator only their own (plus the city totals, which
     every report carries); organizers see no school's indicators.
     """
-    from models import Role
-
     if user.role == Role.ADMIN:
         return query.organization_id
     if user.role == Role.COORDINATOR and user.organization_id is not None:

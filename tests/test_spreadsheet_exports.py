@@ -215,7 +215,7 @@ def test_baseline_templates(client, auth, factory, admin, fmt):
 # ---------------------------------------------------------------------------------------------
 # No export bypasses the helpers
 
-SOURCES = ("webapp", "reports", "checkin", "models")
+SOURCES = ("webapp", "reports", "checkin", "models", "formats", "errors")
 
 
 def _python_sources():

@@ -10,5 +10,5 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.schools",
     "webapp.tickets",
     "webapp.checkin_admin",
-    "webapp.reports.routes",
+    "webapp.reports",
 ]

@@ -21,6 +21,8 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.routing import IntegerConverter
 
 from formats.input_checks import INT_MAX, has_control_chars
+from models import db
+from webapp.api_errors import error_body
 
 #: Endpoints whose JSON body is not checked as a whole: a scan batch judges each item on its own
 #: (one bad item must not reject the others). Their path, query and form are still checked.
@@ -78,8 +80,6 @@ def _wants_json() -> bool:
 
 def _error(status: int, code: str, title: str, message: str, fields: dict | None = None):
     if _wants_json():
-        from webapp.api_errors import error_body
-
         return jsonify(error_body(code, message, fields)), status
     return render_template("error.html", code=status, title=title, message=message), status
 
@@ -161,8 +161,6 @@ def install(app: Flask) -> None:
         pass
 
     def data_error(_err):
-        from models import db
-
         db.session.rollback()
         return _error(400, "bad_request", "Неверные данные", DATA_ERROR_MESSAGE)
 

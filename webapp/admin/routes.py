@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from errors import ServiceError
+from formats.spreadsheets import csv_bytes, xlsx_template
 from models import (
     ApiToken,
     AuditLog,
@@ -482,8 +483,6 @@ def baseline_import():
 @bp.get("/admin/baselines/template.<fmt>")
 @admin_required
 def baseline_template(fmt: str):
-    from formats.spreadsheets import csv_bytes, xlsx_template
-
     year = _year_arg()
     columns = directory.baseline_import_columns()
     rows = directory.baseline_template_rows(year)

@@ -13,9 +13,9 @@ from formats.input_checks import date_range_error, int_range_error
 from models import Audience, Category, Event, EventStatus, Role, db
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller, resolve_caller
-from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
+from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
 from webapp.events import services as svc
 from webapp.events.catalogue import CatalogueFilters, catalogue_query
 from webapp.events.visibility import can_view_event

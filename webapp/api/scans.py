@@ -35,9 +35,9 @@ from models import Event, Role, db, now_utc
 from webapp.access import can_manage_event
 from webapp.api import bp
 from webapp.api.auth import Caller, resolve_caller
-from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
+from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
 from webapp.services.personal_data import record_personal_export
 
 TAG = ["Отметка на входе"]

@@ -40,6 +40,7 @@ from models import (
     now_utc,
 )
 from webapp.access import can_manage_event, roles_required
+from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
 from webapp.schools import bp
 from webapp.schools.context import current_school, school_url
@@ -52,8 +53,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _visible_event(event_id: int) -> Event:
-    from webapp.events.visibility import can_view_event
-
     event = db.session.get(Event, event_id)
     if event is None or not can_view_event(current_user, event):
         abort(404)

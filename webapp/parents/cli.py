@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 
@@ -48,9 +50,6 @@ def register_parents_commands(app: Flask) -> None:
                        "стольких дней назад.")
     def erase_parent_data(days):
         """Remove parents' names and contacts after the retention period (counts stay)."""
-        from datetime import timedelta
-
-
         if days < 0:
             raise click.BadParameter("Число дней не может быть отрицательным.")
         count = erase_past_parent_data(now_utc() - timedelta(days=days))

@@ -5,7 +5,7 @@ self-sign-up messages. Each function queues through ``webapp.mail.queue_mail``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlparse
 
 from flask import current_app
@@ -235,9 +235,6 @@ def teacher_signup_rejected(signup: TeacherSignup) -> None:
 def queue_reminders(at=None) -> int:
     """Queue the reminder for every confirmed ticket with an e-mail whose event starts tomorrow
     (Asia/Tomsk). Safe to run repeatedly: a ticket's reminder is queued at most once."""
-    from datetime import datetime, time
-
-
     # SQLite: take the write lock first, so parallel runs wait instead of failing.
     begin_write_transaction()
     now = at or now_utc()

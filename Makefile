@@ -41,8 +41,10 @@ test: migrate
 test-fast: migrate
 	$(BIN)/pytest -m "not browser and not demo and not fuzz"
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]): layers, no cycles.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf $(VENV) instance/profroute.db* .pytest_cache

@@ -3,7 +3,7 @@
 The access log never holds a credential: scanner links ``/s/<token>``, private links
 ``/my/<secret>``, tickets ``/t/<token>``, groups ``/g/<code>`` and their QR images are written
 as ``/s/[redacted]`` and so on, in the request line, the path, the query and the Referer
-(``webapp.log_redaction``). Authorization and Cookie headers are never logged.
+(``formats.log_redaction``). Authorization and Cookie headers are never logged.
 """
 
 import os

@@ -7,6 +7,8 @@ from sqlalchemy.orm import aliased
 
 from checkin.scanner_data import DoorTicket, code_hash, door_tickets
 from checkin.services import iso, parse_group_code
+from errors import NotFoundError, ServiceError
+from formats.timefmt import TOMSK
 from models import (
     Event,
     Organization,
@@ -22,8 +24,6 @@ from models import (
     db,
     now_utc,
 )
-from models.academic_year import TOMSK
-from models.errors import NotFoundError, ServiceError
 
 SEARCH_LIMIT = 20
 LATEST_LIMIT = 20

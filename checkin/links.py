@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from checkin.door_sql import DoorStatement, run_door_statement
+from checkin.services import NOT_READ, EventInfo, door_statement
+from errors import ConflictError, ServiceError
 from models import Event, EventStatus, ScannerLink, db, now_utc, record_audit
-from models.errors import ConflictError, ServiceError
 from models.event import DEFAULT_CHECKIN_LEAD
 from models.user import hash_token
 
@@ -136,8 +137,6 @@ def _link_and_ticket_query(column: str) -> DoorStatement:
     """The link, its event and the ticket the door reads (by ``column`` = :code) in one
     statement; built once per column (compiled once)."""
     if column not in _LINK_AND_TICKET_QUERIES:
-        from checkin.services import door_statement
-
         _LINK_AND_TICKET_QUERIES[column] = door_statement(
             column, source=_LINK_AND_EVENT, columns=_LINK_COLUMNS,
             where=_L.c.token_hash == sa.bindparam("hash"))
@@ -152,8 +151,6 @@ def find_link_info(token: str, conn=None, *, ticket_lookup: tuple[str, object] |
     With ``ticket_lookup`` (``checkin.services.prefetch_lookup``), the ticket row the door
     judges is read in the same statement: ``ticket`` is that row, or None when no ticket has
     that code. Without it, ``ticket`` is ``checkin.services.NOT_READ``."""
-    from checkin.services import NOT_READ, EventInfo
-
     if not token or len(token) > 200:
         return None, False, None, None
     params = {"hash": hash_token(token)}

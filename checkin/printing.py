@@ -11,9 +11,9 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from checkin.tickets import full_name, group_url, qr_png, ticket_url
+from formats.pdf_fonts import FAMILY, add_fonts
+from formats.timefmt import format_date, format_time
 from models import Registration, Ticket, TicketKind, TicketStatus
-from webapp.pdf_fonts import FAMILY, add_fonts
-from webapp.timefmt import format_date, format_time
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 10.0

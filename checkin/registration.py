@@ -10,7 +10,7 @@ Rules (docs/domain.md, «Registration, tickets and the waiting list»):
   (:func:`checkin.capacity.lock_event`), so capacity and quota hold under parallel requests.
   :func:`allocate_ticket` and :func:`promote_waitlist` expect the caller to hold it.
 
-Services flush but never commit; they raise :class:`models.errors.ServiceError` with a code.
+Services flush but never commit; they raise :class:`errors.ServiceError` with a code.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
 from checkin.tickets import ticket_organization_id
+from errors import ConflictError, NotFoundError, ServiceError
+from formats.timefmt import format_datetime
 from models import (
     Audience,
     Event,
@@ -40,10 +42,8 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, ServiceError
 from models.notice import SchoolNotice
 from models.organization import EDUCATIONAL_KINDS
-from webapp.timefmt import format_datetime
 
 LIVE_STATUSES = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
 

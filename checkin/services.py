@@ -46,6 +46,7 @@ from checkin.capacity import (
     begin_write_transaction,
 )
 from checkin.door_sql import DoorStatement, run_door_statement
+from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models import (
     Event,
     EventStatus,
@@ -64,8 +65,8 @@ from models import (
     User,
     db,
     now_utc,
+    record_audit,
 )
-from models.errors import ConflictError, PermissionDenied, ServiceError
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 
 #: A phone clock ahead of the server by more than this is not believed.
@@ -917,8 +918,6 @@ def undo_checkin(actor, event: Event, scan_id: int, reason: str) -> Scan:
         query = query.with_for_update()
     scan = db.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
     if scan is None:
-        from models.errors import NotFoundError
-
         raise NotFoundError("not_found", "Такой отметки на этом мероприятии нет.")
     if scan.outcome != ScanOutcome.OK:
         raise ConflictError("not_a_checkin", "Это сканирование не было отметкой прихода.")
@@ -928,7 +927,6 @@ def undo_checkin(actor, event: Event, scan_id: int, reason: str) -> Scan:
     scan.undone_by_id = actor.id
     scan.undo_reason = reason
     db.session.flush()
-    from models import record_audit
 
     record_audit(actor, "checkin.undo", scan, reason=reason, ticket_id=scan.ticket_id)
     return scan

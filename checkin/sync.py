@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import DBAPIError
 
 from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan
+from errors import ServiceError
 from models import Event
-from models.errors import ServiceError
 
 #: Most scans in one batch request: what the phone sends at most (``BATCH_SIZE`` in
 #: webapp/static/js/scanner/app.js); a longer queue goes in several batches.

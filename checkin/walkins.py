@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket
 from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan, replay_scan
+from errors import ConflictError, NotFoundError, ServiceError
+from formats.class_names import ClassNameError, normalize_class, normalize_group
+from formats.phones import normalize_phone
 from models import (
     EventStatus,
     Organization,
@@ -35,7 +38,6 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, ServiceError
 from models.user import hash_token
 
 #: Recorded as the consent version of a parent registered by staff at the door.
@@ -78,8 +80,6 @@ def _school(data: dict, problems: dict, *, required: bool) -> Organization | Non
 
 
 def _class_name(org: Organization, value: str, problems: dict) -> tuple[str, int] | None:
-    from webapp.schools.classes import ClassNameError, normalize_class, normalize_group
-
     try:
         if org.kind == OrgKind.PRESCHOOL:
             return normalize_group(value)
@@ -163,8 +163,6 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
                 klass = _class_name(org, raw_class, problems)
         holder = {"org": org, "last": last, "first": first, "middle": middle, "klass": klass}
     elif kind == TicketKind.PARENT:
-        from webapp.parents.services import normalize_phone
-
         name = _text(data, "name", problems, required=True, label="имя и фамилию",
                      max_length=200)
         phone = None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-TOMSK = ZoneInfo("Asia/Tomsk")
+from formats.timefmt import TOMSK
+from models.base import now_utc
 
 
 def academic_year_of(moment: datetime | date) -> int:
@@ -56,6 +56,4 @@ def academic_year_title(year: int) -> str:
 
 
 def current_academic_year(now: datetime | None = None) -> int:
-    from models.base import now_utc
-
     return academic_year_of(now or now_utc())

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+from models.registration import Ticket
+from models.roster import Student, Teacher
 
 
 class ScanOutcome(TitledEnum):
@@ -125,8 +127,6 @@ def ticket_holder_facts(connection, ticket_id: int | None) -> dict:
     facts = {"student_id": None, "teacher_id": None, "organization_id": None}
     if ticket_id is None:
         return facts
-    from models.registration import Ticket
-    from models.roster import Student, Teacher
 
     t, st, te = Ticket.__table__, Student.__table__, Teacher.__table__
     row = connection.execute(

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-from webapp.timefmt import format_percent
+from formats.timefmt import format_percent
 
 BLUE = "#0b4f8a"
 GREY = "#8a96a3"

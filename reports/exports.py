@@ -6,7 +6,7 @@
   B = 0). A second sheet explains the methodology.
 - CSV for a Russian Excel: UTF-8 with a byte-order mark (without it Excel reads UTF-8 as
   Windows-1251 and the Cyrillic breaks), ``;`` as the separator (a Russian Excel uses ``,`` as the
-  decimal sign and expects ``;`` between fields) and decimal commas — ``webapp.spreadsheets
+  decimal sign and expects ``;`` between fields) and decimal commas — ``formats.spreadsheets
   .csv_bytes``. Opens with a double click, no import wizard.
 """
 
@@ -19,6 +19,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from formats.spreadsheets import csv_bytes, write_cell
+from formats.timefmt import format_datetime
 from models import now_utc
 from reports.indicators import (
     INDICATOR_KEYS,
@@ -26,8 +28,6 @@ from reports.indicators import (
     Figure,
     IndicatorReport,
 )
-from webapp.spreadsheets import csv_bytes, write_cell
-from webapp.timefmt import format_datetime
 
 NO_DATA = "нет данных"
 CITY_LABEL = "Город Томск — общеобразовательные организации (итого)"

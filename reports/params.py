@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from models import Category, Organization, db
+from formats.input_checks import date_range_error, int_range_error
+from models import Category, Organization, Role, db
 from models.academic_year import (
     Period,
     academic_year_period,
@@ -18,7 +19,6 @@ from models.academic_year import (
     current_academic_year,
 )
 from reports.indicators import ReportFilters, normalize_filters
-from webapp.input_guard import date_range_error, int_range_error
 
 #: A range longer than this is refused (a report over decades helps nobody and costs a lot).
 MAX_RANGE_DAYS = 366 * 5
@@ -166,8 +166,6 @@ def organization_scope(user, query: ReportQuery) -> int | None:
     Admins see every organization; a coordinator only their own (plus the city totals, which
     every report carries); organizers see no school's indicators.
     """
-    from models import Role
-
     if user.role == Role.ADMIN:
         return query.organization_id
     if user.role == Role.COORDINATOR and user.organization_id is not None:

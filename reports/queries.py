@@ -27,6 +27,7 @@ from reports.indicators import (
     checkin_facts_conditions,
     event_conditions,
     events,
+    percent_of,
     scans,
     students,
     teachers,
@@ -70,8 +71,6 @@ class Attendance:
 
     @property
     def no_show_rate(self):
-        from reports.indicators import percent_of
-
         return percent_of(self.no_show, self.registered)
 
 

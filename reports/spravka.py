@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from formats.pdf_fonts import add_fonts
+from formats.timefmt import format_date, format_datetime, format_number, format_percent
 from models import now_utc
 from models.academic_year import academic_year_period, academic_year_title
 from reports.indicators import (
@@ -25,8 +27,6 @@ from reports.indicators import (
 )
 from reports.queries import upcoming_events
 from reports.recommendations import SchoolAdvice, recommendations, strongest_and_weakest
-from webapp.pdf_fonts import add_fonts
-from webapp.timefmt import format_date, format_datetime, format_number, format_percent
 
 
 @dataclass

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
+from formats.timefmt import TOMSK
 from models import EventStatus, Role, now_utc
-from models.academic_year import TOMSK
 from webapp.events import services as svc
 
 

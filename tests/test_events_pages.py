@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
+from formats.timefmt import TOMSK
 from models import Audience, Category, Event, EventStatus, Organization, OrgKind, Role, now_utc
-from models.academic_year import TOMSK
 from webapp.events import hooks
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from errors import ConflictError, PermissionDenied, ServiceError
+from formats.timefmt import TOMSK
 from models import Audience, AuditLog, Event, EventStatus, OrgKind, Role, now_utc
-from models.academic_year import TOMSK
-from models.errors import ConflictError, PermissionDenied, ServiceError
 from webapp.events import hooks
 from webapp.events import services as svc
 

@@ -307,7 +307,7 @@ def test_import_oversize_csv_field_is_a_clear_error(client, auth, world, db):
     content = ("Фамилия;Имя;Отчество;Класс\nИванов;" + "И" * 200_000 + ";;9А\n").encode()
     response = _import(client, auth, content)
     assert response.status_code == 200  # the import page lists the problems
-    # the reader's line cap (webapp.spreadsheets.MAX_CSV_LINE_CHARS) meets it first
+    # the reader's line cap (formats.spreadsheets.MAX_CSV_LINE_CHARS) meets it first
     assert "строка длиннее 10000 символов" in response.get_data(as_text=True)
     assert db.session.query(Student).count() == 0
 

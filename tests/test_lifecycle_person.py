@@ -160,7 +160,7 @@ def test_another_schools_coordinator_cannot(client, auth, school_day, factory, d
 
 
 def test_repeated_anonymization_is_refused_by_the_service(school_day, db):
-    from models.errors import ConflictError
+    from errors import ConflictError
     from webapp.services.personal_data import anonymize_person
 
     anonymize_person(None, school_day["student"], via="test")

@@ -21,9 +21,9 @@ from gunicorn.config import Config as GunicornConfig
 from werkzeug.serving import make_server
 
 from checkin.links import create_scanner_link
+from formats.log_redaction import REDACTED, redact
 from models import db
 from webapp.gunicorn_logging import RedactingGunicornLogger
-from webapp.log_redaction import REDACTED, redact
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = "sl_Zx9-kR2_abcdefghijklmnopqrstuvwxyz012345"

@@ -240,8 +240,8 @@ def test_reminders_the_day_before_nobody_gets_two(client, db, factory, app, runn
     cancelled_secret = sign_up(client, tomorrow, "gone@mail.ru")
     client.post_form(f"/my/{cancelled_secret}/cancel")
 
+    from formats.timefmt import to_local
     from webapp.parents.emails import queue_reminders
-    from webapp.timefmt import to_local
 
     # Run as if it is noon in Tomsk the day before the event.
     local_start = to_local(tomorrow.starts_at)
@@ -264,8 +264,8 @@ def test_parallel_reminder_runs_queue_one_each(app, db, factory, client):
     event = parent_event(factory, starts_at=now_utc() + timedelta(days=1))
     db.session.commit()
     sign_up(client, event, "soon@mail.ru")
+    from formats.timefmt import to_local
     from webapp.parents.emails import queue_reminders
-    from webapp.timefmt import to_local
 
     at = to_local(event.starts_at).replace(hour=12, minute=0) - timedelta(days=1)
     errors = []

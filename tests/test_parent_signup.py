@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from errors import ServiceError
+from formats.phones import normalize_phone
 from models import (
     Audience,
     AuditLog,
@@ -18,10 +20,9 @@ from models import (
     TicketStatus,
     now_utc,
 )
-from models.errors import ServiceError
 from models.outbox import OutboxMessage
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
-from webapp.parents.services import hash_secret, normalize_phone
+from webapp.parents.services import hash_secret
 
 
 def parent_event(factory, **overrides):

@@ -16,6 +16,7 @@ from checkin.registration import (
     promote_waitlist,
     register_group,
 )
+from errors import ServiceError
 from models import (
     Audience,
     EventStatus,
@@ -29,7 +30,6 @@ from models import (
     db,
     now_utc,
 )
-from models.errors import ServiceError
 
 
 @pytest.fixture

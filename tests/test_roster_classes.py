@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.schools.classes import ClassNameError, next_class, normalize_class
+from formats.class_names import ClassNameError, next_class, normalize_class
 
 
 @pytest.mark.parametrize("raw, expected", [

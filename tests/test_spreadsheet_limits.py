@@ -14,10 +14,10 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from formats import spreadsheets
+from formats.spreadsheets import Column, ImportProblems, read_table
 from models import AuditLog, Role, Student, db
-from webapp import spreadsheets
 from webapp.services import directory
-from webapp.spreadsheets import Column, ImportProblems, read_table
 
 HEADER = ["Фамилия", "Имя", "Отчество", "Класс", "ОВЗ", "Идентификатор"]
 TWO_MILLION = 2_000_000

@@ -1,6 +1,6 @@
 import pytest
 
-from webapp.spreadsheets import Column, ImportProblems, csv_bytes, read_table, xlsx_template
+from formats.spreadsheets import Column, ImportProblems, csv_bytes, read_table, xlsx_template
 
 COLUMNS = [Column("last_name", "Фамилия"), Column("first_name", "Имя"),
            Column("middle_name", "Отчество", required=False)]

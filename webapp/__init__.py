@@ -8,10 +8,22 @@ import os
 from flask import Flask, render_template, request
 from sqlalchemy import text
 
-from webapp import security_headers
-from webapp.config import DEV_SECRET_KEY, Config, TestConfig
+import models  # noqa: F401  (register every model with the metadata)
+from checkin.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
+from formats import timefmt
+from formats.log_redaction import install_log_filters
+from webapp import input_guard, security_headers
+from webapp.admin import bp as admin_bp
+from webapp.api import bp as api_bp
+from webapp.api_errors import error_body
+from webapp.auth import bp as auth_bp
+from webapp.blueprints import FEATURE_BLUEPRINTS
+from webapp.cli import register_commands
+from webapp.config import DEV_SECRET_KEY, INSTANCE_DIR, Config, TestConfig
 from webapp.extensions import csrf, db, login_manager, migrate
-from webapp.log_redaction import install_log_filters
+from webapp.forms import EmptyForm
+from webapp.main import bp as main_bp
+from webapp.navigation import nav_items
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +34,6 @@ class ConfigurationError(RuntimeError):
 
 def create_app(config: type | dict | None = None) -> Flask:
     """Build the application. ``config`` is a config class, a dict of overrides, or None."""
-    import models  # noqa: F401  (register every model with the metadata)
-
     app = Flask(__name__, instance_path=_instance_dir())
     app.config.from_object(Config)
     if isinstance(config, type):
@@ -46,7 +56,6 @@ def create_app(config: type | dict | None = None) -> Flask:
     # Names and messages are Cyrillic: sent as UTF-8 they take 2 bytes a letter instead of the
     # 6 of a \uXXXX escape (a scan's answer: 315 bytes instead of 470, on a venue's slow network).
     app.json.ensure_ascii = False
-    from webapp import input_guard
 
     input_guard.install(app)  # before the blueprints: their <int:...> ids use its converter
     db.init_app(app)
@@ -76,8 +85,6 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 def _instance_dir() -> str:
-    from webapp.config import INSTANCE_DIR
-
     return str(INSTANCE_DIR)
 
 
@@ -117,8 +124,6 @@ def _configure_sqlite(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            from checkin.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
-
             options = conn.get_execution_options()
             if options.get(SQLITE_AUTOCOMMIT_OPTION):
                 return  # every statement is its own transaction (the scan's hot path)
@@ -127,11 +132,6 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp.admin import bp as admin_bp
-    from webapp.api import bp as api_bp
-    from webapp.auth import bp as auth_bp
-    from webapp.main import bp as main_bp
-
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -144,16 +144,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _feature_blueprints() -> list[str]:
     """Feature packages under webapp/ that expose ``bp`` (kept explicit and ordered)."""
-    from webapp.blueprints import FEATURE_BLUEPRINTS
-
     return FEATURE_BLUEPRINTS
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from webapp import timefmt
-    from webapp.forms import EmptyForm
-    from webapp.navigation import nav_items
-
     app.add_template_filter(timefmt.format_date, "date")
     app.add_template_filter(timefmt.format_datetime, "datetime")
     app.add_template_filter(timefmt.format_time, "time")
@@ -174,8 +168,6 @@ def _register_error_pages(app: Flask) -> None:
 
     def render(code: int, title: str, message: str):
         if wants_json():
-            from webapp.api.errors import error_body
-
             api_codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                          413: "too_large", 500: "server_error", 400: "bad_request"}
             return error_body(api_codes.get(code, "error"), message), code
@@ -217,8 +209,6 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from webapp.cli import register_commands
-
     register_commands(app)
 
 

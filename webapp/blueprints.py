@@ -10,5 +10,5 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.schools",
     "webapp.tickets",
     "webapp.checkin_admin",
-    "reports.routes",
+    "webapp.reports",
 ]

@@ -7,9 +7,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from errors import ServiceError
 from models import ApiToken, Organization, Role, User, db, record_audit
-from models.errors import ServiceError
 from models.user import normalize_email
+from webapp.demo import DEMO_LOGINS, database_is_empty, load_demo
+from webapp.demo.directory import DEMO_PASSWORD
+from webapp.parents.cli import register_parents_commands  # parents area: send-mail, reminders
 from webapp.services import personal_data
 
 
@@ -63,8 +66,6 @@ def register_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Загрузить, только если база пуста.")
     def demo(size, if_empty):
         """Load the deterministic demo data set."""
-        from webapp.demo import DEMO_LOGINS, DEMO_PASSWORD, database_is_empty, load_demo
-
         if not database_is_empty():
             if if_empty:
                 click.echo("База не пуста: демо-данные не загружаются.")
@@ -100,6 +101,5 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(users)
     app.cli.add_command(tokens)
-    from webapp.parents.cli import register_parents_commands  # parents area: send-mail, reminders
 
     register_parents_commands(app)

@@ -4,7 +4,7 @@ dates (a value beyond the columns or the sane date range is a field error, never
 from flask_wtf import FlaskForm
 from wtforms import fields as wtf_fields
 
-from webapp.input_guard import date_range_error, int_range_error
+from formats.input_checks import date_range_error, int_range_error
 
 
 class EmptyForm(FlaskForm):
@@ -34,7 +34,7 @@ class IntegerField(_Bounded, wtf_fields.IntegerField):
 
 
 class DateField(_Bounded, wtf_fields.DateField):
-    """``DateField`` bounded to the years the application accepts (input_guard.YEAR_MIN..MAX)."""
+    """``DateField`` bounded to the years the application accepts (input_checks.YEAR_MIN..MAX)."""
 
     def _range_error(self, value):
         return date_range_error(value)

@@ -1,12 +1,12 @@
 """gunicorn's logger for Профмаршрут (``logger_class`` in ``gunicorn.conf.py``): the access and
-error logs never hold a credential from a URL (``webapp.log_redaction``). A module of its own so
+error logs never hold a credential from a URL (``formats.log_redaction``). A module of its own so
 the application itself never imports gunicorn."""
 
 from __future__ import annotations
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-from webapp.log_redaction import REDACTED, SECRET_HEADERS, RedactingFilter, redact
+from formats.log_redaction import REDACTED, SECRET_HEADERS, RedactingFilter, redact
 
 
 class RedactingGunicornLogger(GunicornLogger):

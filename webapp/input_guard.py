@@ -9,30 +9,20 @@
     string PostgreSQL refuses) and SQLite's ``OverflowError`` into a 400 after a rollback.
 - :func:`safe_next_url` / :func:`safe_referrer`: the only way a redirect target sent by the
   client is read.
-- Bounds shared by the API's request parsing and the forms: :data:`INT_MIN`/:data:`INT_MAX`
-  (the columns are 32-bit ``INTEGER``), :data:`YEAR_MIN`/:data:`YEAR_MAX` for dates.
+- The bounds and the character check it applies live in ``formats.input_checks`` (shared with
+  the API's request parsing, the forms, report parameters and spreadsheet imports).
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.routing import IntegerConverter
 
-#: The id and count columns are INTEGER (32-bit) on PostgreSQL.
-INT_MIN = -(2**31)
-INT_MAX = 2**31 - 1
-#: Dates the application accepts anywhere (events, reports, filters).
-YEAR_MIN = 2000
-YEAR_MAX = 2100
-
-#: C0 controls and DEL, and lone UTF-16 surrogates (JSON "\\ud800" decodes to one; neither
-#: PostgreSQL nor SQLite can store it).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-#: The same without tab, line feed and carriage return, which a textarea legitimately sends.
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+from formats.input_checks import INT_MAX, has_control_chars
+from models import db
+from webapp.api_errors import error_body
 
 #: Endpoints whose JSON body is not checked as a whole: a scan batch judges each item on its own
 #: (one bad item must not reject the others). Their path, query and form are still checked.
@@ -43,38 +33,6 @@ CONTROL_MESSAGE = ("Запрос содержит недопустимые уп�
 FIELD_CONTROL_MESSAGE = "Содержит недопустимые управляющие символы."
 DATA_ERROR_MESSAGE = ("Значение вне допустимого диапазона или в недопустимом формате. "
                       "Проверьте введённые данные.")
-
-
-INT_MAX_MESSAGE = f"Не больше {INT_MAX}."
-INT_MIN_MESSAGE = f"Не меньше {INT_MIN}."
-DATE_MIN_MESSAGE = f"Дата — не раньше 01.01.{YEAR_MIN}."
-DATE_MAX_MESSAGE = f"Дата — не позже 31.12.{YEAR_MAX}."
-
-
-def int_range_error(value: int) -> str | None:
-    """The Russian message when ``value`` does not fit the integer columns, else None."""
-    if value > INT_MAX:
-        return INT_MAX_MESSAGE
-    if value < INT_MIN:
-        return INT_MIN_MESSAGE
-    return None
-
-
-def date_range_error(value) -> str | None:
-    """The Russian message when a date/datetime lies outside YEAR_MIN..YEAR_MAX, else None."""
-    if value is None:
-        return None
-    if value.year < YEAR_MIN:
-        return DATE_MIN_MESSAGE
-    if value.year > YEAR_MAX:
-        return DATE_MAX_MESSAGE
-    return None
-
-
-def has_control_chars(text: str, *, allow_line_breaks: bool = False) -> bool:
-    """True when ``text`` holds a character no field may carry (see module docstring)."""
-    pattern = _CONTROL_IN_TEXT if allow_line_breaks else _CONTROL
-    return pattern.search(text) is not None
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -122,8 +80,6 @@ def _wants_json() -> bool:
 
 def _error(status: int, code: str, title: str, message: str, fields: dict | None = None):
     if _wants_json():
-        from webapp.api.errors import error_body
-
         return jsonify(error_body(code, message, fields)), status
     return render_template("error.html", code=status, title=title, message=message), status
 
@@ -205,8 +161,6 @@ def install(app: Flask) -> None:
         pass
 
     def data_error(_err):
-        from models import db
-
         db.session.rollback()
         return _error(400, "bad_request", "Неверные данные", DATA_ERROR_MESSAGE)
 

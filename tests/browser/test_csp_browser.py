@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from models import ParentSignup, Registration, Ticket, User
-from webapp.demo import DEMO_PASSWORD, load_demo
+from webapp.demo import load_demo
+from webapp.demo.directory import DEMO_PASSWORD
 from webapp.parents.services import hash_secret
 
 pytestmark = pytest.mark.browser

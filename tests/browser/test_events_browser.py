@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar
 
+from formats.timefmt import TOMSK
 from models import Event, EventStatus, Role, now_utc
-from models.academic_year import TOMSK
 
 
 def test_publish_find_on_phone_and_subscribe(live_server, browser, factory, db):

@@ -8,6 +8,8 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from errors import ServiceError
+from formats.spreadsheets import csv_bytes, xlsx_template
 from models import (
     ApiToken,
     AuditLog,
@@ -21,7 +23,6 @@ from models import (
     db,
 )
 from models.academic_year import academic_year_of, academic_year_title, current_academic_year
-from models.errors import ServiceError
 from webapp.access import admin_required
 from webapp.admin import bp
 from webapp.admin.forms import (
@@ -482,8 +483,6 @@ def baseline_import():
 @bp.get("/admin/baselines/template.<fmt>")
 @admin_required
 def baseline_template(fmt: str):
-    from webapp.spreadsheets import csv_bytes, xlsx_template
-
     year = _year_arg()
     columns = directory.baseline_import_columns()
     rows = directory.baseline_template_rows(year)

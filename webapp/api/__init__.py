@@ -6,8 +6,8 @@ from flask import Blueprint, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from models import db
-from webapp.api.errors import ApiError, error_body
 from webapp.api.openapi import build_document, documented
+from webapp.api_errors import ApiError, error_body
 from webapp.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -16,7 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from models import ApiToken, Role, ScannerLink, User, db, now_utc
 from models.user import hash_token
-from webapp.api.errors import ApiError
+from webapp.api_errors import ApiError
+from webapp.extensions import csrf
 
 
 @dataclass
@@ -76,8 +77,6 @@ def resolve_caller() -> Caller | None:
                 raise ApiError(401, "link_expired", "Ссылка сканера истекла или отозвана.")
             caller = Caller(scanner_link=link)
     elif current_user.is_authenticated:
-        from webapp.extensions import csrf
-
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         caller = Caller(user=current_user._get_current_object())

@@ -8,17 +8,17 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request, url_for
 from sqlalchemy.orm import joinedload
 
+from errors import ServiceError
+from formats.input_checks import date_range_error, int_range_error
 from models import Audience, Category, Event, EventStatus, Role, db
-from models.errors import ServiceError
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller, resolve_caller
-from webapp.api.errors import ApiError, forbidden, from_service_error, not_found
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
+from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
 from webapp.events import services as svc
 from webapp.events.catalogue import CatalogueFilters, catalogue_query
 from webapp.events.visibility import can_view_event
-from webapp.input_guard import date_range_error, int_range_error
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 MAX_LIMIT = 500

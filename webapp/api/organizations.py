@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from errors import ServiceError
 from models import Organization, OrgKind, Role, db
-from models.errors import ServiceError
 from webapp.access import can_manage_organization
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
-from webapp.api.errors import forbidden, from_service_error, not_found
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
+from webapp.api_errors import forbidden, from_service_error, not_found
 from webapp.services.directory import BaselineFigures, save_baseline, save_organization
 
 ORG_SCHEMA = {

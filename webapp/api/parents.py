@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from checkin.tickets import ticket_url
+from errors import ServiceError
+from formats.input_checks import int_range_error
 from models import db
-from models.errors import ServiceError
 from webapp.api import bp
-from webapp.api.errors import ApiError, from_service_error, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
-from webapp.input_guard import int_range_error
+from webapp.api_errors import ApiError, from_service_error, validation_error
+from webapp.parents.services import sign_up_parent
 
 PARENT_SIGNUP_SCHEMA = {
     "type": "object",
@@ -73,9 +75,6 @@ def _optional_str(data: dict, name: str, errors: dict) -> str | None:
                 "Слишком много записей с одного адреса — 429 rate_limited.",
 )
 def create_parent_signup(event_id: int):
-    from checkin.tickets import ticket_url
-    from webapp.parents.services import sign_up_parent
-
     data = json_body()
     errors: dict[str, str] = {}
     name = _optional_str(data, "name", errors)

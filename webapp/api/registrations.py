@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import jsonify
 
 from checkin.registration import cancel_registration, register_group
+from errors import ServiceError
 from models import Event, Organization, Registration, Role, db
-from models.errors import ServiceError
 from webapp.access import can_manage_roster
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
-from webapp.api.errors import forbidden, from_service_error, not_found, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
+from webapp.api_errors import forbidden, from_service_error, not_found, validation_error
+from webapp.events.visibility import can_view_event
 
 TICKET_SCHEMA = {
     "type": "object",
@@ -76,8 +77,6 @@ def _id_list(data: dict, name: str, errors: dict) -> list[int]:
                         "школы, иначе waitlisted. Сначала педагоги, затем ученики по порядку.")
 @api_login_required(Role.ADMIN, Role.COORDINATOR)
 def post_registration(event_id: int):
-    from webapp.events.visibility import can_view_event
-
     user = current_caller().user
     data = json_body()
     errors: dict[str, str] = {}

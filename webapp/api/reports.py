@@ -9,8 +9,8 @@ from reports.indicators import INDICATOR_KEYS, compute_indicators
 from reports.params import ReportParamsError, organization_scope, parse_report_args
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
-from webapp.api.errors import forbidden, validation_error
 from webapp.api.openapi import documented
+from webapp.api_errors import forbidden, validation_error
 
 _FIGURE = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"},
                                             "percent": {"type": ["number", "null"]}},

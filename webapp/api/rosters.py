@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from formats.spreadsheets import ImportProblems
 from models import Organization, Role, Student, Teacher, db
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import can_manage_roster
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
-from webapp.api.errors import ApiError, forbidden, not_found, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
+from webapp.api_errors import ApiError, forbidden, not_found, validation_error
 from webapp.schools.roster import upsert_students, upsert_teachers
 from webapp.services.personal_data import record_personal_export
-from webapp.spreadsheets import ImportProblems
 
 MAX_ITEMS = 5000
 STUDENT_ITEM = {

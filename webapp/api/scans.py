@@ -30,14 +30,14 @@ from checkin.services import (
 )
 from checkin.sync import MAX_BATCH, sync_batch
 from checkin.walkins import register_walk_in
+from errors import ServiceError
 from models import Event, Role, db, now_utc
-from models.errors import ServiceError
 from webapp.access import can_manage_event
 from webapp.api import bp
 from webapp.api.auth import Caller, resolve_caller
-from webapp.api.errors import ApiError, forbidden, from_service_error, not_found
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
+from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
 from webapp.services.personal_data import record_personal_export
 
 TAG = ["Отметка на входе"]

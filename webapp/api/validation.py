@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from flask import request
 
-from webapp.api.errors import ApiError, validation_error
-from webapp.input_guard import INT_MAX, INT_MIN, date_range_error
+from formats.input_checks import INT_MAX, INT_MIN, date_range_error
+from webapp.api_errors import ApiError, validation_error
 
 
 def json_body() -> dict:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from checkin.door import live_summary
 from models import Scan, ScannerLink, db, now_utc
+from webapp.events.hooks import EVENT_MANAGE_SECTIONS
 
 
 def event_manage_section(event) -> list[tuple[str, dict]]:
-    from checkin.door import live_summary
-
     live = live_summary(event)
     flagged = db.session.scalar(sa.select(sa.func.count()).where(
         Scan.event_id == event.id, Scan.flag.isnot(None)))
@@ -24,7 +24,5 @@ def event_manage_section(event) -> list[tuple[str, dict]]:
 
 
 def register_hooks() -> None:
-    from webapp.events.hooks import EVENT_MANAGE_SECTIONS
-
     if event_manage_section not in EVENT_MANAGE_SECTIONS:
         EVENT_MANAGE_SECTIONS.append(event_manage_section)

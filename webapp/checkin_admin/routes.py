@@ -22,13 +22,13 @@ from checkin.links import (
 from checkin.services import FLAG_LATE_REFUSED, FLAG_LATE_SYNC, FLAG_TITLES, undo_checkin
 from checkin.tickets import qr_png
 from checkin.walkins import confirm_walk_in, pending_walk_ins, reject_walk_in
+from errors import ServiceError
+from formats.timefmt import TOMSK
 from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, WalkIn, db, now_utc
-from models.academic_year import TOMSK
-from models.errors import ServiceError
 from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
-from webapp.forms import apply_service_error
+from webapp.forms import EmptyForm, apply_service_error
 from webapp.input_guard import safe_next_url
 
 DOOR_STAFF = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
@@ -93,7 +93,6 @@ def scanner_links(event_id: int):
 @roles_required(*DOOR_STAFF)
 def revoke_link(event_id: int, link_id: int):
     event = managed_event(event_id)
-    from webapp.forms import EmptyForm
 
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -199,8 +198,6 @@ def late_scans(event: Event) -> list[Scan]:
 def door_review(event_id: int):
     """What the door left for the organizer: walk-ins waiting for confirmation and scans
     synced after check-in closed."""
-    from webapp.forms import EmptyForm
-
     event = managed_event(event_id)
     late = late_scans(event)
     return render_template(
@@ -213,8 +210,6 @@ def door_review(event_id: int):
 @bp.post("/organizer/events/<int:event_id>/walk-ins/<int:walk_in_id>/<any(confirm, reject):action>")
 @roles_required(*DOOR_STAFF)
 def decide_walk_in(event_id: int, walk_in_id: int, action: str):
-    from webapp.forms import EmptyForm
-
     event = managed_event(event_id)
     if not EmptyForm().validate_on_submit():
         flash("Форма устарела: обновите страницу и повторите.", "danger")

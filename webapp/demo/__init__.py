@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 
 from models import Organization, db
+from webapp.demo import directory
 
-DEMO_PASSWORD = "demo"
 DEMO_LOGINS = [
     ("admin@demo.local", "администратор города"),
     ("organizer@demo.local", "организатор (ЦПК «Планирование карьеры»)"),
@@ -19,8 +19,6 @@ DEMO_LOGINS = [
 
 
 def demo_steps(size: str):
-    from webapp.demo import directory
-
     steps = [directory.load]
     for module_name in (CITY_STEPS if size == "city" else EXTRA_STEPS):
         module = __import__(module_name, fromlist=["load"])

@@ -5,6 +5,9 @@ from __future__ import annotations
 from models import Baseline, CityPlan, Organization, OrgKind, Role, User, db
 from models.academic_year import current_academic_year
 
+#: The password of every demo account (`make run` prints it).
+DEMO_PASSWORD = "demo"
+
 ORGANIZERS = [
     # (name, short name, kind, address, description)
     ("МАУ «Информационно-методический центр» г. Томска", "ИМЦ", OrgKind.DEPARTMENT,
@@ -96,7 +99,6 @@ def load(rng, size: str, ctx: dict) -> None:
     school = schools[6]  # МАОУ СОШ № 7
     coordinator = User(email="school@demo.local", full_name="Ольга Смирнова",
                        role=Role.COORDINATOR, organization=school, active=True)
-    from webapp.demo import DEMO_PASSWORD
 
     for user in (admin, organizer, coordinator):
         user.set_password(DEMO_PASSWORD)

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from formats.timefmt import TOMSK
 from models import Audience, Category, Event, EventStatus, Organization, db, now_utc
-from models.academic_year import TOMSK
 from models.event import event_search_key
 from webapp.events.services import search_terms
 from webapp.events.visibility import catalogue_condition

@@ -18,9 +18,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from formats.timefmt import local_to_utc, to_local
 from models import Audience
 from webapp.forms import DateField, DateTimeLocalField, IntegerField
-from webapp.timefmt import local_to_utc, to_local
 
 _REQUIRED = InputRequired("Обязательное поле.")
 _DT_FORMAT = "%Y-%m-%dT%H:%M"

@@ -13,6 +13,8 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from errors import ServiceError
+from formats.timefmt import TOMSK
 from models import (
     Audience,
     Category,
@@ -26,8 +28,6 @@ from models import (
     db,
     now_utc,
 )
-from models.academic_year import TOMSK
-from models.errors import ServiceError
 from webapp.access import can_manage_event, events_managed_by, roles_required
 from webapp.events import bp
 from webapp.events import services as svc
@@ -52,6 +52,7 @@ from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, rende
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm, apply_service_error
+from webapp.main.routes import DASHBOARD_SECTIONS
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 #: Kinds shown in the organizers' directory («Карта ресурсов»).
@@ -536,8 +537,6 @@ def dashboard_section():
 
 
 def _register_dashboard_section() -> None:
-    from webapp.main.routes import DASHBOARD_SECTIONS
-
     if dashboard_section not in DASHBOARD_SECTIONS:
         DASHBOARD_SECTIONS.append(dashboard_section)
 

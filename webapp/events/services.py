@@ -11,6 +11,10 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from checkin.capacity import lock_event
+from checkin.registration import promote_waitlist
+from errors import ConflictError, PermissionDenied, ServiceError
+from formats.timefmt import TOMSK
 from models import (
     Audience,
     Category,
@@ -30,8 +34,6 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.academic_year import TOMSK
-from models.errors import ConflictError, PermissionDenied, ServiceError
 from models.event import event_search_key
 from webapp.events.hooks import EVENT_CANCELLED_HOOKS
 
@@ -354,8 +356,6 @@ def event_values(event: Event) -> dict:
 def update_event(actor, event: Event, **fields) -> Event:
     """Change an event. Unnamed fields keep their values. Capacity never drops below the
     seats already taken (checked under the event's allocation lock)."""
-    from checkin.capacity import lock_event
-
     _require_manager(actor, event)
     event_id = event.id
     event = lock_event(event_id)
@@ -368,7 +368,6 @@ def update_event(actor, event: Event, **fields) -> Event:
     db.session.flush()
     if (event.capacity, event.per_school_quota) != seats_before:
         # More seats or a larger quota: the waiting list moves up, in order, at once.
-        from checkin.registration import promote_waitlist
 
         promote_waitlist(event)
     record_audit(actor, "event.update", event, fields=sorted(fields))

@@ -1,9 +1,9 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from errors import ServiceError
 from models import Baseline, Organization, OrgKind, Role, User, db
 from models.academic_year import academic_year_title, current_academic_year
-from models.errors import ServiceError
 from webapp.access import roles_required
 from webapp.main import bp
 from webapp.main.forms import BaselineForm

@@ -6,6 +6,8 @@ sends what routes queue right after the response (``webapp.mail``).
 
 from flask import Blueprint
 
+from formats.phones import format_phone
+
 bp = Blueprint("parents", __name__)
 
 from webapp.parents import routes  # noqa: E402,F401
@@ -16,6 +18,4 @@ register_hooks(bp)
 
 @bp.app_template_filter("phone")
 def _phone_filter(value):
-    from webapp.parents.services import format_phone
-
     return format_phone(value)

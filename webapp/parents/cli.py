@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 
-from models import db
+from models import db, now_utc
+from webapp.mail import deliver_outbox, outbox_counts, prune_outbox
+from webapp.parents.emails import queue_reminders
+from webapp.parents.services import erase_past_parent_data
 
 
 def register_parents_commands(app: Flask) -> None:
@@ -14,8 +19,6 @@ def register_parents_commands(app: Flask) -> None:
     def send_mail(limit):
         """Deliver the queued e-mails (SMTP, or .eml files without MAIL_SERVER), then apply
         the outbox retention (webapp.mail.prune_outbox)."""
-        from webapp.mail import deliver_outbox, outbox_counts, prune_outbox
-
         report = deliver_outbox(limit=limit)
         pruned = prune_outbox()
         db.session.commit()
@@ -33,8 +36,6 @@ def register_parents_commands(app: Flask) -> None:
     @click.option("--no-send", is_flag=True, help="Только поставить в очередь, не отправлять.")
     def send_reminders(no_send):
         """Queue (and send) the reminder the day before; nobody gets two."""
-        from webapp.mail import deliver_outbox
-        from webapp.parents.emails import queue_reminders
 
         queued = queue_reminders()
         db.session.commit()
@@ -49,11 +50,6 @@ def register_parents_commands(app: Flask) -> None:
                        "стольких дней назад.")
     def erase_parent_data(days):
         """Remove parents' names and contacts after the retention period (counts stay)."""
-        from datetime import timedelta
-
-        from models import now_utc
-        from webapp.parents.services import erase_past_parent_data
-
         if days < 0:
             raise click.BadParameter("Число дней не может быть отрицательным.")
         count = erase_past_parent_data(now_utc() - timedelta(days=days))

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from formats.spreadsheets import append_row
+from formats.timefmt import format_datetime
 from models import (
     Event,
     ParentSignup,
@@ -26,8 +28,6 @@ from models import (
     db,
 )
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
-from webapp.spreadsheets import append_row
-from webapp.timefmt import format_datetime
 
 WITHDRAWN = "(данные удалены по просьбе)"
 #: Confirmed first, then the waiting list, then cancelled.

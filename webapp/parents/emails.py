@@ -5,14 +5,16 @@ self-sign-up messages. Each function queues through ``webapp.mail.queue_mail``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlparse
 
 from flask import current_app
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
+from checkin.capacity import begin_write_transaction
 from checkin.tickets import qr_png, ticket_url
+from formats.timefmt import to_local
 from models import (
     Event,
     EventStatus,
@@ -27,8 +29,10 @@ from models import (
     db,
     now_utc,
 )
+from models.outbox import OutboxMessage
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import Attachment, queue_mail, render_mail
+from webapp.parents.links import manage_url
 
 
 def _base() -> str:
@@ -104,7 +108,6 @@ def _ticket_mail(to: str, subject: str, template: str, ticket: Ticket, *, manage
 def parent_confirmation(signup: ParentSignup, ticket: Ticket, secret: str) -> None:
     if not signup.email:
         return
-    from webapp.parents.services import manage_url
 
     subject = (f"Вы записаны: {ticket.event.title}" if ticket.status == TicketStatus.CONFIRMED
                else f"Лист ожидания: {ticket.event.title}")
@@ -139,7 +142,6 @@ def send_reminder(ticket: Ticket) -> bool:
     to, name = _ticket_contact(ticket)
     if not to:
         return False
-    from models.outbox import OutboxMessage
 
     key = f"reminder:ticket:{ticket.id}"
     if OutboxMessage.query.filter_by(dedupe_key=key).first() is not None:
@@ -202,8 +204,6 @@ def event_cancelled(event: Event) -> None:
 
 
 def teacher_signup_received(signup: TeacherSignup, secret: str) -> None:
-    from webapp.parents.services import manage_url
-
     _send(signup.email, f"Заявка получена: {signup.event.title}", "teacher_received",
           signup=signup, event=signup.event, venue=venue_text(signup.event),
           event_url=event_url(signup.event), manage_url=manage_url(secret))
@@ -235,11 +235,6 @@ def teacher_signup_rejected(signup: TeacherSignup) -> None:
 def queue_reminders(at=None) -> int:
     """Queue the reminder for every confirmed ticket with an e-mail whose event starts tomorrow
     (Asia/Tomsk). Safe to run repeatedly: a ticket's reminder is queued at most once."""
-    from datetime import datetime, time
-
-    from checkin.capacity import begin_write_transaction
-    from webapp.timefmt import to_local
-
     # SQLite: take the write lock first, so parallel runs wait instead of failing.
     begin_write_transaction()
     now = at or now_utc()

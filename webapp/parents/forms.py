@@ -9,6 +9,8 @@ from wtforms.fields import EmailField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from models import OrgKind
+
 GRADE_CHOICES = [SelectChoice("", "— не указывать —"), SelectChoice("0", "Детский сад")] + [
     SelectChoice(str(n), f"{n} класс") for n in range(1, 12)
 ]
@@ -16,8 +18,6 @@ GRADE_CHOICES = [SelectChoice("", "— не указывать —"), SelectChoi
 
 def school_choices(schools, empty_label: str = "— не указывать —") -> list[SelectChoice]:
     """The directory's schools and kindergartens, grouped, after an empty choice."""
-    from models import OrgKind
-
     groups = {OrgKind.SCHOOL: "Школы", OrgKind.PRESCHOOL: "Детские сады"}
     return [SelectChoice(0, empty_label)] + [
         SelectChoice(org.id, org.display_name, optgroup=groups.get(org.kind))

@@ -10,7 +10,9 @@ from models import Audience, EventStatus, ParentSignup, Role, Ticket, TicketKind
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.events.hooks import EVENT_CANCELLED_HOOKS, EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
 from webapp.mail import deliver_mail_queued_in_request
+from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.parents import emails
+from webapp.parents.services import pending_teacher_signups
 
 
 def event_page_actions(event, user) -> list[tuple[str, dict]]:
@@ -66,7 +68,6 @@ def dashboard_section():
 
     if not current_user.is_authenticated or current_user.role != Role.COORDINATOR:
         return []
-    from webapp.parents.services import pending_teacher_signups
 
     pending = len(pending_teacher_signups(current_user.organization_id))
     if not pending:
@@ -81,7 +82,6 @@ def register_hooks(bp) -> None:
                         (EVENT_CANCELLED_HOOKS, emails.event_cancelled)):
         if hook not in hooks:
             hooks.append(hook)
-    from webapp.main.routes import DASHBOARD_SECTIONS
 
     if dashboard_section not in DASHBOARD_SECTIONS:
         DASHBOARD_SECTIONS.append(dashboard_section)

@@ -20,11 +20,13 @@ from flask import (
 from flask_login import current_user
 
 from checkin.tickets import qr_png, ticket_url
+from errors import ServiceError
 from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc, record_audit
-from models.errors import ServiceError
+from models.outbox import OutboxMessage, OutboxStatus
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.access import can_manage_event, roles_required
 from webapp.forms import EmptyForm, apply_service_error
+from webapp.mail import deliver_outbox, outbox_counts
 from webapp.parents import bp, services
 from webapp.parents.consent import CURRENT_CONSENT_VERSION, consent_text
 from webapp.parents.contacts import contacts_xlsx, event_contacts
@@ -364,9 +366,6 @@ def contacts_export(event_id: int):
 @bp.get("/admin/mail")
 @roles_required(Role.ADMIN)
 def outbox():
-    from models.outbox import OutboxMessage, OutboxStatus
-    from webapp.mail import outbox_counts
-
     waiting = (OutboxMessage.query.filter(OutboxMessage.status != OutboxStatus.SENT)
                .order_by(OutboxMessage.id.desc()).limit(100).all())
     sent = (OutboxMessage.query.filter(OutboxMessage.status == OutboxStatus.SENT)
@@ -378,8 +377,6 @@ def outbox():
 @bp.post("/admin/mail/send")
 @roles_required(Role.ADMIN)
 def outbox_send():
-    from webapp.mail import deliver_outbox
-
     if not EmptyForm().validate_on_submit():
         abort(400)
     report = deliver_outbox()
@@ -394,8 +391,6 @@ def outbox_send():
 @bp.post("/admin/mail/retry-failed")
 @roles_required(Role.ADMIN)
 def outbox_retry_failed():
-    from models.outbox import OutboxMessage, OutboxStatus
-
     if not EmptyForm().validate_on_submit():
         abort(400)
     # A message emptied by the retention rules has nothing left to send.

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket, cancel_ticket
+from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
+from formats.phones import normalize_phone
+from formats.timefmt import format_datetime
 from models import (
     Audience,
     Event,
@@ -35,49 +36,19 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models.organization import EDUCATIONAL_KINDS, organization_name_key
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
-from webapp.mail import is_valid_email
+from webapp.mail import is_valid_email, setting
+from webapp.parents import emails
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
+from webapp.parents.links import manage_url
 from webapp.services.personal_data import erase_parent_signup
 
 LIVE = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
-PHONE_HINT = "Например: +7 913 123-45-67 или 8 (3822) 12-34-56."
-_PHONE_CHARS = re.compile(r"^[0-9+\s()\-.]+$")
 
 
 class RateLimited(ServiceError):
     status = 429
-
-
-def normalize_phone(raw: str | None) -> str | None:
-    """Russian numbers as +7XXXXXXXXXX from «8…», «+7…» or «7…» with spaces, brackets,
-    dashes or dots. Empty gives None; anything else raises ``ServiceError``."""
-    if raw is None or not raw.strip():
-        return None
-    text = raw.strip()
-    if not _PHONE_CHARS.match(text) or text.count("+") > 1 or ("+" in text
-                                                                and not text.startswith("+")):
-        raise ServiceError("invalid_phone", "Номер телефона может содержать только цифры, "
-                           "пробелы, скобки и дефисы. " + PHONE_HINT, field="phone")
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        if not digits.startswith("7") or len(digits) != 11:
-            raise ServiceError("invalid_phone", "Нужен российский номер: +7 и ещё 10 цифр. "
-                               + PHONE_HINT, field="phone")
-    elif len(digits) != 11 or digits[0] not in "78":
-        raise ServiceError("invalid_phone", "Нужен российский номер из 11 цифр, начиная с 8 "
-                           "или +7. " + PHONE_HINT, field="phone")
-    return "+7" + digits[1:]
-
-
-def format_phone(phone: str | None) -> str:
-    """+79131234567 → «+7 913 123-45-67» for people to read."""
-    if not phone or len(phone) != 12 or not phone.startswith("+7"):
-        return phone or ""
-    d = phone[2:]
-    return f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}"
 
 
 def normalize_email_address(raw: str | None) -> str | None:
@@ -106,10 +77,6 @@ def new_manage_secret() -> tuple[str, str]:
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def manage_url(secret: str) -> str:
-    return f"{current_app.config['PROFROUTE_BASE_URL'].rstrip('/')}/my/{secret}"
 
 
 def signup_schools():
@@ -143,8 +110,6 @@ def _check_open(event: Event, audience: Audience) -> None:
         raise ServiceError("wrong_audience", "Это мероприятие не для педагогов.")
     now = now_utc()
     if event.registration_opens_at and now < event.registration_opens_at:
-        from webapp.timefmt import format_datetime
-
         raise ConflictError("registration_closed", "Запись ещё не открыта: она начнётся "
                             f"{format_datetime(event.registration_opens_at)}.")
     if now >= event.effective_registration_closes_at:
@@ -154,7 +119,6 @@ def _check_open(event: Event, audience: Audience) -> None:
 def _rate_limit(model, ip: str | None) -> None:
     if not ip:
         return
-    from webapp.mail import setting
 
     limit = setting("SIGNUP_MAX_PER_IP", 20)
     window = timedelta(minutes=setting("SIGNUP_WINDOW_MINUTES", 10))
@@ -250,7 +214,6 @@ def sign_up_parent(event_id: int, *, name: str | None, phone: str | None, email:
     ticket = allocate_ticket(event, TicketKind.PARENT, parent_signup=signup)
     record_audit(None, "parent_signup.create", signup, event_id=event.id,
                  status=ticket.status.value, consent_version=CURRENT_CONSENT_VERSION)
-    from webapp.parents import emails
 
     emails.parent_confirmation(signup, ticket, secret)
     return ParentSignupResult(signup, ticket, secret)
@@ -396,7 +359,6 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
     db.session.add(signup)
     db.session.flush()
     record_audit(None, "teacher_signup.create", signup, event_id=event.id)
-    from webapp.parents import emails
 
     emails.teacher_signup_received(signup, secret)
     emails.coordinators_new_teacher_signup(signup)
@@ -470,7 +432,6 @@ def confirm_teacher_signup(actor: User, signup_id: int, *, teacher_id: int | Non
     db.session.flush()
     record_audit(actor, "teacher_signup.confirm", signup, event_id=event.id,
                  teacher_id=teacher.id, ticket_status=ticket.status.value)
-    from webapp.parents import emails
 
     emails.teacher_signup_confirmed(signup, ticket)
     return signup
@@ -493,7 +454,6 @@ def reject_teacher_signup(actor: User, signup_id: int, reason: str) -> TeacherSi
     signup.decided_at = now_utc()
     db.session.flush()
     record_audit(actor, "teacher_signup.reject", signup, event_id=signup.event_id)
-    from webapp.parents import emails
 
     emails.teacher_signup_rejected(signup)
     return signup
@@ -519,8 +479,6 @@ def cancel_teacher_signup(signup: TeacherSignup) -> TeacherSignup:
 
 def pending_teacher_signups(organization_id: int | None):
     """Sign-ups still to decide, for events not over yet, oldest first."""
-    from models import Event
-
     query = TeacherSignup.query.join(Event, TeacherSignup.event_id == Event.id).filter(
         TeacherSignup.status == TeacherSignupStatus.PENDING, Event.ends_at > now_utc(),
         Event.status == EventStatus.PUBLISHED)
@@ -533,8 +491,6 @@ def erase_past_parent_data(ended_before) -> int:
     """Retention: erase names and contacts of parents of events that ended before
     ``ended_before``, with their copies (stored scan answers, outbox messages); tickets and
     check-ins stay, so every count stays the same."""
-    from models import Event
-
     rows = (ParentSignup.query.join(Event, ParentSignup.event_id == Event.id)
             .filter(Event.ends_at < ended_before, ParentSignup.withdrawn_at.is_(None)).all())
     now = now_utc()

@@ -16,6 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from checkin.registration import LIVE_STATUSES
 from checkin.tickets import full_name, ticket_organization_id
+from formats.class_names import class_sort_key
+from formats.spreadsheets import append_row, styled_cell
+from formats.timefmt import format_datetime
 from models import (
     Event,
     Organization,
@@ -28,9 +31,6 @@ from models import (
     TicketStatus,
     db,
 )
-from webapp.schools.classes import class_sort_key
-from webapp.spreadsheets import append_row, styled_cell
-from webapp.timefmt import format_datetime
 
 NEEDS_ASSISTANCE = "нужна помощь"
 

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from checkin.hooks import WAITLIST_PROMOTED_HOOKS, register_hook
 from checkin.registration import availability, grades_text, registration_window_problem
-from checkin.tickets import ticket_organization_id
+from checkin.tickets import full_name, ticket_organization_id
+from formats.timefmt import format_datetime
 from models import (
     Audience,
     Event,
@@ -22,6 +23,10 @@ from models import (
     now_utc,
 )
 from models.organization import EDUCATIONAL_KINDS
+from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
+from webapp.mail import queue_mail
+from webapp.main.routes import DASHBOARD_SECTIONS
+from webapp.schools.door_list import registrations_by_school
 
 
 def event_page_actions(event: Event, user) -> list[tuple[str, dict]]:
@@ -43,8 +48,6 @@ def event_page_actions(event: Event, user) -> list[tuple[str, dict]]:
 
 
 def event_manage_sections(event: Event) -> list[tuple[str, dict]]:
-    from webapp.schools.door_list import registrations_by_school
-
     rows = registrations_by_school(event)
     return [("schools/_event_manage.html", {
         "reg_event": event, "reg_rows": rows, "reg_seats": availability(event, None),
@@ -70,12 +73,6 @@ def dashboard_sections() -> list[tuple[str, dict]]:
 
 def email_coordinators_on_promotion(event: Event, tickets) -> None:
     """One message per school: who was moved up from the waiting list."""
-    try:
-        from webapp.mail import queue_mail
-    except ImportError:  # the mail module is optional in a partial deployment
-        return
-    from checkin.tickets import full_name
-
     by_school: dict[int, list] = {}
     for ticket in tickets:
         org_id = ticket_organization_id(ticket)
@@ -86,7 +83,6 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
                                             active=True).all()
         names = "\n".join(f"— {full_name(t)}" for t in school_tickets)
         link = current_app.config["PROFROUTE_BASE_URL"].rstrip("/") + "/school/registrations"
-        from webapp.timefmt import format_datetime
 
         text = (f"Здравствуйте!\n\nНа мероприятие «{event.title}» "
                 f"({format_datetime(event.starts_at)}) освободились места, и из листа ожидания "
@@ -98,9 +94,6 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
 
 
 def register_all() -> None:
-    from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
-    from webapp.main.routes import DASHBOARD_SECTIONS
-
     register_hook(EVENT_PAGE_ACTIONS, event_page_actions)
     register_hook(EVENT_MANAGE_SECTIONS, event_manage_sections)
     register_hook(DASHBOARD_SECTIONS, dashboard_sections)

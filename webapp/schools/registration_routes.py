@@ -21,6 +21,8 @@ from checkin.registration import (
     student_grade_problem,
 )
 from checkin.tickets import group_url, ticket_url
+from errors import ServiceError
+from formats.class_names import class_sort_key
 from models import (
     Audience,
     Event,
@@ -37,11 +39,10 @@ from models import (
     db,
     now_utc,
 )
-from models.errors import ServiceError
 from webapp.access import can_manage_event, roles_required
+from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
 from webapp.schools import bp
-from webapp.schools.classes import class_sort_key
 from webapp.schools.context import current_school, school_url
 from webapp.schools.door_list import door_list_xlsx
 from webapp.schools.forms import GroupForm
@@ -52,8 +53,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _visible_event(event_id: int) -> Event:
-    from webapp.events.visibility import can_view_event
-
     event = db.session.get(Event, event_id)
     if event is None or not can_view_event(current_user, event):
         abort(404)

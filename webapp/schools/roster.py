@@ -11,10 +11,17 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from errors import ConflictError, ServiceError
+from formats.class_names import (
+    ClassNameError,
+    class_sort_key,
+    next_class,
+    normalize_class,
+    normalize_group,
+)
+from formats.spreadsheets import Column, ProblemCollector, read_table
+from formats.timefmt import format_date
 from models import AuditLog, Organization, OrgKind, Student, Teacher, db, now_utc, record_audit
-from models.errors import ConflictError, ServiceError
-from webapp.schools.classes import ClassNameError, next_class, normalize_class, normalize_group
-from webapp.spreadsheets import Column, ProblemCollector, read_table
 
 STUDENT_COLUMNS = [
     Column("last_name", "Фамилия"),
@@ -435,7 +442,6 @@ def promotion_plan(organization: Organization) -> PromotionPlan:
                Student.grade >= 1)
         .group_by(Student.class_name, Student.grade)
     ).all()
-    from webapp.schools.classes import class_sort_key
 
     moves, leaving = [], []
     for class_name, grade, count in sorted(rows, key=lambda r: class_sort_key(r[0])):
@@ -459,8 +465,6 @@ def promote_classes(actor, organization: Organization) -> PromotionPlan:
         raise ServiceError("not_a_school", "Перевод в следующий класс — только для школ.")
     previous = last_promotion(organization)
     if previous is not None and now_utc() - previous.at < PROMOTION_GUARD:
-        from webapp.timefmt import format_date
-
         raise ConflictError("already_promoted",
                             f"Классы уже переведены {format_date(previous.at)}. "
                             "Повторный перевод возможен не раньше чем через 120 дней.")

@@ -9,14 +9,15 @@ from flask import abort, flash, redirect, render_template, request, send_file
 from flask_login import current_user
 from openpyxl import Workbook
 
+from errors import ServiceError
+from formats.class_names import class_sort_key
+from formats.spreadsheets import ImportProblems, append_row, csv_bytes, xlsx_template
 from models import Organization, OrgKind, Role, Student, Teacher, db
-from models.errors import ServiceError
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import roles_required
 from webapp.forms import EmptyForm, apply_service_error
 from webapp.input_guard import safe_next_url
 from webapp.schools import bp
-from webapp.schools.classes import class_sort_key
 from webapp.schools.context import current_school, school_url
 from webapp.schools.forms import (
     AnonymizePersonForm,
@@ -40,7 +41,6 @@ from webapp.schools.roster import (
     set_active,
 )
 from webapp.services.personal_data import anonymize_person, record_personal_export
-from webapp.spreadsheets import ImportProblems, append_row, csv_bytes, xlsx_template
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

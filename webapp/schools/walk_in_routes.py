@@ -8,8 +8,8 @@ from flask import abort, flash, redirect, render_template
 from flask_login import current_user
 
 from checkin.walkins import confirm_walk_in, reject_walk_in
+from errors import ServiceError
 from models import Role, WalkIn, db
-from models.errors import ServiceError
 from webapp.access import roles_required
 from webapp.forms import EmptyForm
 from webapp.schools import bp

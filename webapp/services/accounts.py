@@ -5,8 +5,8 @@ Services take plain arguments, flush but never commit, and raise ``ServiceError`
 
 from __future__ import annotations
 
+from errors import ConflictError, PermissionDenied, ServiceError
 from models import ApiToken, Organization, Role, User, db, now_utc, record_audit
-from models.errors import ConflictError, PermissionDenied, ServiceError
 from models.user import normalize_email
 
 MIN_PASSWORD_LENGTH = 8

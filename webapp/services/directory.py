@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from errors import ConflictError, ServiceError
+from formats.spreadsheets import Column, ProblemCollector, read_table
 from models import Baseline, CityPlan, Organization, OrgKind, db, record_audit
-from models.errors import ConflictError, ServiceError
 from models.organization import organization_name_key
 
 BASELINE_FIELDS = ("students_total", "students_ovz", "teachers_total", "planned_events",
@@ -289,8 +290,6 @@ def lock_all_baselines(actor, year: int, locked: bool = True) -> int:
 # --- import from XLSX / CSV -------------------------------------------------------------------
 
 def baseline_import_columns():
-    from webapp.spreadsheets import Column
-
     return [
         Column("external_id", "Внешний ID", required=False),
         Column("name", "Организация"),
@@ -321,8 +320,6 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     name (case and spacing ignored). Rows whose figures are all blank are skipped (the
     template lists every organization). Locked baselines are refused. Returns rows changed.
     """
-    from models.organization import organization_name_key
-    from webapp.spreadsheets import ProblemCollector, read_table
 
     columns = baseline_import_columns()
     headers = {c.key: c.header for c in columns}

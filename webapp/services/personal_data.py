@@ -20,6 +20,7 @@ from email import policy as email_policy
 
 import sqlalchemy as sa
 
+from errors import ConflictError, ServiceError
 from models import (
     AuditLog,
     Event,
@@ -40,7 +41,6 @@ from models import (
     record_audit,
 )
 from models.academic_year import academic_year_period, academic_year_title, current_academic_year
-from models.errors import ConflictError, ServiceError
 from models.outbox import OutboxStatus
 
 #: What a removed name reads as wherever a text is kept (notices, placeholders).

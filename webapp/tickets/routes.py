@@ -14,6 +14,7 @@ from checkin.tickets import (
     holder_display,
     qr_png,
     qr_svg,
+    ticket_organization_id,
     ticket_url,
     viewer_sees_full_name,
 )
@@ -65,8 +66,6 @@ def ticket_page(code: str):
 
 
 def _is_school_or_admin(ticket: Ticket) -> bool:
-    from checkin.tickets import ticket_organization_id
-
     if not current_user.is_authenticated:
         return False
     return current_user.role == Role.ADMIN or (

@@ -17,7 +17,6 @@ from models.academic_year import (
 from reports import queries
 from reports.charts import bar_chart, column_chart
 from reports.exports import indicators_csv, indicators_xlsx
-from reports.forms import ReportFilterForm, YearForm
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -39,6 +38,7 @@ from reports.params import (
 from reports.recommendations import school_gaps
 from reports.spravka import build_spravka, quoted, spravka_pdf
 from webapp.access import can_manage_event, roles_required
+from webapp.reports.forms import ReportFilterForm, YearForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -34,5 +34,5 @@ def conflict(code: str, message: str, fields: dict | None = None) -> ApiError:
 
 
 def from_service_error(err) -> ApiError:
-    """Map a ``models.errors.ServiceError`` to the API's error."""
+    """Map a ``errors.ServiceError`` to the API's error."""
     return ApiError(err.status, err.code, err.message, err.fields)

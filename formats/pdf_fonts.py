@@ -1,11 +1,13 @@
 """The Cyrillic font embedded in every PDF: DejaVu Sans, vendored from the npm package
-``dejavu-fonts-ttf`` 2.37.3 into ``static/vendor`` (no system fonts needed)."""
+``dejavu-fonts-ttf`` 2.37.3 into ``webapp/static/vendor`` (no system fonts needed; the web pages
+serve the same files)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FONT_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "dejavu-fonts-2.37.3"
+FONT_DIR = (Path(__file__).resolve().parent.parent / "webapp" / "static" / "vendor"
+            / "dejavu-fonts-2.37.3")
 REGULAR = FONT_DIR / "DejaVuSans.ttf"
 BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 FAMILY = "DejaVu"

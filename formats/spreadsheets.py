@@ -28,8 +28,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
 
-from models.errors import ServiceError
-from webapp.input_guard import has_control_chars
+from errors import ServiceError
+from formats.input_checks import has_control_chars
 
 MAX_ROWS = 20000  #: data rows in one import
 MAX_SHEET_ROWS = MAX_ROWS + 100  #: rows read at all, blank ones included (header, gaps)

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from models import Baseline, db
 from models.academic_year import academic_year_title, current_academic_year
 from reports.params import ROADMAP_SECTIONS
 from webapp.forms import DateField, IntegerField
@@ -23,8 +24,6 @@ class ChoiceField(SelectField):
 
 def year_choices() -> list[tuple[str, str]]:
     """From the earliest year with baselines (or three years back) to the next year."""
-    from models import Baseline, db
-
     current = current_academic_year()
     earliest = db.session.query(db.func.min(Baseline.year)).scalar()
     first = min(earliest or current, current - 3)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
-from models.academic_year import TOMSK
+#: The city's time zone: every date and time people see or type is in it.
+TOMSK = ZoneInfo("Asia/Tomsk")
 
 MONTHS_GENITIVE = [
     "января", "февраля", "марта", "апреля", "мая", "июня",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from models import ApiToken, Role, ScannerLink, User, db, now_utc
 from models.user import hash_token
 from webapp.api.errors import ApiError
+from webapp.transaction import commit_separately
 
 
 @dataclass
@@ -49,7 +50,7 @@ def _touch_token(api_token: ApiToken) -> None:
         return
     api_token.last_used_at = now
     try:
-        db.session.commit()
+        commit_separately("a token's last use is recorded before the view runs, never failing it")
     except OperationalError:
         db.session.rollback()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from models import db
 from models.errors import ServiceError
 from webapp.api import bp
 from webapp.api.errors import ApiError, from_service_error, validation_error
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
 from webapp.input_guard import int_range_error
+from webapp.transaction import unit_of_work
 
 PARENT_SIGNUP_SCHEMA = {
     "type": "object",
@@ -88,19 +88,18 @@ def create_parent_signup(event_id: int):
         errors["consent"] = "Ожидается true."
     if errors:
         raise validation_error(errors)
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         result = sign_up_parent(event_id, name=name, phone=phone, email=email,
                                 child_organization_id=child_org, child_grade=child_grade,
                                 consent=consent is True, ip=request.remote_addr)
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         if err.code == "consent_required" or (err.status == 422 and "consent" in err.fields):
             raise ApiError(422, "consent_required", "Нужно согласие на обработку "
                            "персональных данных (consent: true).", err.fields) from err
         if err.code == "validation_error":
             raise validation_error(err.fields, err.message) from err
         raise from_service_error(err) from err
-    db.session.commit()
     ticket = result.ticket
     return jsonify({
         "code": ticket.token, "manage_url": result.manage_url, "status": ticket.status.value,

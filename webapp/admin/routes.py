@@ -43,6 +43,7 @@ from webapp.forms import EmptyForm, apply_service_error
 from webapp.input_guard import safe_referrer
 from webapp.services import accounts, directory, personal_data
 from webapp.services.directory import BASELINE_FIELDS, BaselineFigures, BaselineRow
+from webapp.transaction import unit_of_work
 
 PROFILE_FIELDS = ("description", "offer", "address", "phone", "email", "website")
 
@@ -89,17 +90,13 @@ def organizations():
 
 def _organization_form_page(form, org=None):
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             saved = directory.save_organization(
                 current_user, organization=org, name=form.name.data,
                 kind=OrgKind(form.kind.data), short_name=form.short_name.data,
                 external_id=form.external_id.data,
                 **{f: getattr(form, f).data for f in PROFILE_FIELDS})
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Организация «{saved.name}» {'сохранена' if org else 'добавлена'}.",
                   "success")
             return redirect(url_for("admin.organizations", q=saved.name))
@@ -133,8 +130,8 @@ def organization_edit(org_id: int):
 def organization_deactivate(org_id: int):
     org = _get_or_404(Organization, org_id)
     _posted()
-    directory.set_organization_active(current_user, org, False)
-    db.session.commit()
+    with unit_of_work():
+        directory.set_organization_active(current_user, org, False)
     flash(f"Организация «{org.name}» отключена: она не появится в новых списках, "
           "история сохранена.", "success")
     return redirect(safe_referrer() or url_for("admin.organizations"))
@@ -145,8 +142,8 @@ def organization_deactivate(org_id: int):
 def organization_activate(org_id: int):
     org = _get_or_404(Organization, org_id)
     _posted()
-    directory.set_organization_active(current_user, org, True)
-    db.session.commit()
+    with unit_of_work():
+        directory.set_organization_active(current_user, org, True)
     flash(f"Организация «{org.name}» снова действует.", "success")
     return redirect(safe_referrer() or url_for("admin.organizations"))
 
@@ -197,16 +194,12 @@ def user_new():
     if form.validate_on_submit():
         org = _chosen_organization(form)
         if not form.organization.errors:
-            try:
+            with unit_of_work(form) as uow:
                 user = accounts.create_user(
                     current_user, email=form.email.data, password=form.password.data,
                     role=Role(form.role.data), organization=org,
                     full_name=form.full_name.data)
-            except ServiceError as err:
-                db.session.rollback()
-                apply_service_error(form, err)
-            else:
-                db.session.commit()
+            if uow.ok:
                 flash(f"Пользователь {user.email} создан. Передайте ему пароль лично.",
                       "success")
                 return redirect(url_for("admin.users"))
@@ -226,15 +219,14 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         org = _chosen_organization(form)
         if not form.organization.errors:
-            try:
+            with unit_of_work(catch=ServiceError) as uow:
                 accounts.update_user(current_user, user, full_name=form.full_name.data,
                                      role=Role(form.role.data), organization=org)
-            except ServiceError as err:
-                db.session.rollback()
+            if uow.error is not None:
+                err = uow.error
                 user = _get_or_404(User, user_id)
                 apply_service_error(form, err)
             else:
-                db.session.commit()
                 flash(f"Пользователь {user.email} сохранён.", "success")
                 return redirect(url_for("admin.users"))
     status = 422 if form.errors or form.form_errors else 200
@@ -247,13 +239,9 @@ def user_password(user_id: int):
     user = _get_or_404(User, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             accounts.reset_password(current_user, user, form.password.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Пароль пользователя {user.email} изменён. Передайте новый пароль лично.",
                   "success")
             return redirect(url_for("admin.users"))
@@ -264,13 +252,9 @@ def user_password(user_id: int):
 def _set_user_active(user_id: int, active: bool) -> Response:
     user = _get_or_404(User, user_id)
     _posted()
-    try:
+    with unit_of_work(flash_errors=True) as uow:
         accounts.set_user_active(current_user, user, active)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "danger")
-    else:
-        db.session.commit()
+    if uow.ok:
         flash(f"Пользователь {user.email} снова активен." if active else
               f"Пользователь {user.email} отключён: его сеансы завершены, API-токены отозваны.",
               "success")
@@ -342,17 +326,16 @@ def baselines():
                 **{f: getattr(row_form, f).data for f in BASELINE_FIELDS})
             to_save.append(BaselineRow(row["org"], figures))
         if not table_messages:
-            try:
+            with unit_of_work(catch=directory.BaselineTableErrors) as uow:
                 changed = directory.save_baseline_table(current_user, year, to_save)
-            except directory.BaselineTableErrors as err:
-                db.session.rollback()
+            if uow.error is not None:
+                err = uow.error
                 table_messages = err.messages
                 for row in rows:
                     for name, message in err.rows.get(row["org"].id, {}).items():
                         field = getattr(row["form"], name, None) or row["form"].students_total
                         field.errors = list(field.errors) + [message]
             else:
-                db.session.commit()
                 flash(f"Показатели за {academic_year_title(year)} сохранены "
                       f"(изменено строк: {changed}).", "success")
                 return redirect(url_for("admin.baselines", year=year))
@@ -383,14 +366,10 @@ def city_plan():
     year = _year_arg()
     form = CityPlanForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_errors=True) as uow:
             directory.save_city_plan(current_user, year, form.planned_events.data,
                                      form.planned_early_events.data)
-        except ServiceError as err:
-            db.session.rollback()
-            flash(err.message, "danger")
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"План города на {academic_year_title(year)} сохранён.", "success")
     else:
         for field in (form.planned_events, form.planned_early_events):
@@ -407,8 +386,8 @@ def _set_lock(org_id: int, locked: bool) -> Response:
     if org.kind not in directory.BASELINE_KINDS:
         abort(404)
     _posted()
-    directory.set_baseline_lock(current_user, org, year, locked)
-    db.session.commit()
+    with unit_of_work():
+        directory.set_baseline_lock(current_user, org, year, locked)
     flash(f"{org.name}: показатели за {academic_year_title(year)} "
           f"{'заблокированы' if locked else 'разблокированы'}.", "success")
     return redirect(url_for("admin.baselines", year=year) + f"#org-{org.id}")
@@ -431,8 +410,8 @@ def baseline_unlock(org_id: int):
 def baseline_lock_all():
     year = _year_arg()
     _posted()
-    count = directory.lock_all_baselines(current_user, year, True)
-    db.session.commit()
+    with unit_of_work():
+        count = directory.lock_all_baselines(current_user, year, True)
     flash(f"Заблокированы показатели за {academic_year_title(year)}: {count}.", "success")
     return redirect(url_for("admin.baselines", year=year))
 
@@ -442,8 +421,8 @@ def baseline_lock_all():
 def baseline_unlock_all():
     year = _year_arg()
     _posted()
-    count = directory.lock_all_baselines(current_user, year, False)
-    db.session.commit()
+    with unit_of_work():
+        count = directory.lock_all_baselines(current_user, year, False)
     flash(f"Разблокированы показатели за {academic_year_title(year)}: {count}.", "success")
     return redirect(url_for("admin.baselines", year=year))
 
@@ -461,16 +440,15 @@ def baseline_import():
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             changed = directory.import_baselines(current_user, form.year.data,
                                                  upload.filename or "", upload.read())
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             problems = getattr(err, "lines", None) or getattr(err, "messages", None) \
                 or [err.message]
             status = 422
         else:
-            db.session.commit()
             flash(f"Файл загружен. Показатели за {academic_year_title(form.year.data)} "
                   f"изменены у организаций: {changed}.", "success")
             return redirect(url_for("admin.baselines", year=form.year.data))
@@ -615,14 +593,13 @@ def anonymize_year():
         form.year.data = requested if requested in dict(choices) else choices[0][0]
     status = 200
     if form.validate_on_submit():
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             plan = personal_data.anonymize_year(current_user, form.year.data)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             apply_service_error(form, err)
             status = err.status
         else:
-            db.session.commit()
             counts = plan.counts()
             flash(f"Учебный год {plan.title} обезличен: обучающихся — {counts['students']}, "
                   f"педагогов — {counts['teachers']}, записей родителей — "
@@ -647,14 +624,13 @@ def tokens():
     new_token = None
     status = 200
     if form.validate_on_submit():
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             row, new_token = accounts.issue_token(current_user, form.name.data)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             apply_service_error(form, err)
             status = 422
         else:
-            db.session.commit()
             form = TokenForm(formdata=None)
     elif request.method == "POST":
         status = 422
@@ -677,12 +653,11 @@ def token_revoke(token_id: int):
     if current_user.role != Role.ADMIN and token.user_id != current_user.id:
         abort(404)  # someone else's token: do not even confirm it exists
     _posted()
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         accounts.revoke_token(current_user, token)
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         flash(err.message, "warning")
     else:
-        db.session.commit()
         flash(f"Токен «{token.name}» отозван: запросы с ним больше не принимаются.", "success")
     return redirect(url_for("admin.tokens"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 from werkzeug.exceptions import HTTPException
 
+from errors import ServiceError
 from models import db
 from webapp.api.openapi import build_document, documented
-from webapp.api_errors import ApiError, error_body
+from webapp.api_errors import ApiError, error_body, from_service_error
 from webapp.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -27,6 +28,12 @@ def _forget_previous_caller():
 def handle_api_error(err: ApiError):
     db.session.rollback()
     return jsonify(error_body(err.code, err.message, err.fields)), err.status
+
+
+@bp.errorhandler(ServiceError)
+def handle_service_error(err: ServiceError):
+    """A service's refusal that no view mapped otherwise (see webapp.transaction)."""
+    return handle_api_error(from_service_error(err))
 
 
 @bp.errorhandler(HTTPException)

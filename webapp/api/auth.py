@@ -18,6 +18,7 @@ from models import ApiToken, Role, ScannerLink, User, db, now_utc
 from models.user import hash_token
 from webapp.api_errors import ApiError
 from webapp.extensions import csrf
+from webapp.transaction import commit_separately
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _touch_token(api_token: ApiToken) -> None:
         return
     api_token.last_used_at = now
     try:
-        db.session.commit()
+        commit_separately("a token's last use is recorded before the view runs, never failing it")
     except OperationalError:
         db.session.rollback()
 

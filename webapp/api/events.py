@@ -8,17 +8,17 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request, url_for
 from sqlalchemy.orm import joinedload
 
-from errors import ServiceError
 from formats.input_checks import date_range_error, int_range_error
 from models import Audience, Category, Event, EventStatus, Role, db
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller, resolve_caller
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
-from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
+from webapp.api_errors import ApiError, forbidden, not_found
 from webapp.events import services as svc
 from webapp.events.catalogue import CatalogueFilters, catalogue_query
 from webapp.events.visibility import can_view_event
+from webapp.transaction import unit_of_work
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 MAX_LIMIT = 500
@@ -198,14 +198,6 @@ def _read_venue(data: dict, fields: Fields, values: dict, *, partial: bool) -> N
         fields.error("venue", "Укажите место проведения.")
 
 
-def _service(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except ServiceError as err:
-        db.session.rollback()
-        raise from_service_error(err) from err
-
-
 def _event_for(event_id: int) -> Event:
     caller = resolve_caller()
     user = caller.user if caller else None
@@ -231,8 +223,8 @@ def _managed(event_id: int) -> Event:
 @api_login_required(*EVENT_MANAGERS)
 def create_event():
     values = _read_event_fields(json_body(), partial=False)
-    event = _service(svc.create_event, current_caller().user, **values)
-    db.session.commit()
+    with unit_of_work():
+        event = svc.create_event(current_caller().user, **values)
     return jsonify(event_json(event, 0)), 201
 
 
@@ -337,8 +329,8 @@ def get_event(event_id: int):
 def patch_event(event_id: int):
     event = _managed(event_id)
     values = _read_event_fields(json_body(), partial=True)
-    event = _service(svc.update_event, current_caller().user, event, **values)
-    db.session.commit()
+    with unit_of_work():
+        event = svc.update_event(current_caller().user, event, **values)
     return jsonify(event_json(event))
 
 
@@ -348,8 +340,8 @@ def patch_event(event_id: int):
 @api_login_required(*EVENT_MANAGERS)
 def publish_event(event_id: int):
     event = _managed(event_id)
-    event = _service(svc.publish_event, current_caller().user, event)
-    db.session.commit()
+    with unit_of_work():
+        event = svc.publish_event(current_caller().user, event)
     return jsonify({**event_json(event), "status": event.status.value})
 
 
@@ -366,8 +358,8 @@ def cancel_event(event_id: int):
     if reason is not None and not isinstance(reason, str):
         raise ApiError(422, "validation_error", "Причина — строка.",
                        {"reason": "Ожидается строка."})
-    event = _service(svc.cancel_event, current_caller().user, event, reason)
-    db.session.commit()
+    with unit_of_work():
+        event = svc.cancel_event(current_caller().user, event, reason)
     return jsonify({**event_json(event), "status": EventStatus.CANCELLED.value})
 
 
@@ -395,6 +387,6 @@ def create_category():
     code = fields.string("code", max_length=40)
     name = fields.string("name", max_length=200)
     fields.raise_if_any()
-    category = _service(svc.create_category, current_caller().user, code, name)
-    db.session.commit()
+    with unit_of_work():
+        category = svc.create_category(current_caller().user, code, name)
     return jsonify({"code": category.code, "name": category.name}), 201

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from errors import ServiceError
 from models import Organization, OrgKind, Role, db
 from webapp.access import can_manage_organization
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
-from webapp.api_errors import forbidden, from_service_error, not_found
+from webapp.api_errors import forbidden, not_found
 from webapp.services.directory import BaselineFigures, save_baseline, save_organization
+from webapp.transaction import unit_of_work
 
 ORG_SCHEMA = {
     "type": "object",
@@ -57,12 +57,9 @@ def create_organization():
         except ValueError:
             fields.error("kind", "Допустимые значения: " + ", ".join(k.value for k in OrgKind))
     fields.raise_if_any()
-    try:
+    with unit_of_work():
         org = save_organization(current_caller().user, name=name, kind=kind,
                                 short_name=short_name, external_id=external_id)
-    except ServiceError as err:
-        raise from_service_error(err) from err
-    db.session.commit()
     return jsonify(organization_json(org)), 201
 
 
@@ -86,11 +83,8 @@ def put_baseline(org_id: int, year: int):
         planned_early_events=fields.integer("planned_early_events", required=False, minimum=0),
     )
     fields.raise_if_any()
-    try:
+    with unit_of_work():
         baseline = save_baseline(user, org, year, figures)
-    except ServiceError as err:
-        raise from_service_error(err) from err
-    db.session.commit()
     return jsonify({
         "organization_id": org.id, "year": year, "locked": baseline.locked,
         "students_total": baseline.students_total, "students_ovz": baseline.students_ovz,

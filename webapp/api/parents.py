@@ -7,12 +7,12 @@ from flask import jsonify, request
 from checkin.tickets import ticket_url
 from errors import ServiceError
 from formats.input_checks import int_range_error
-from models import db
 from webapp.api import bp
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
 from webapp.api_errors import ApiError, from_service_error, validation_error
 from webapp.parents.services import sign_up_parent
+from webapp.transaction import unit_of_work
 
 PARENT_SIGNUP_SCHEMA = {
     "type": "object",
@@ -87,19 +87,18 @@ def create_parent_signup(event_id: int):
         errors["consent"] = "Ожидается true."
     if errors:
         raise validation_error(errors)
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         result = sign_up_parent(event_id, name=name, phone=phone, email=email,
                                 child_organization_id=child_org, child_grade=child_grade,
                                 consent=consent is True, ip=request.remote_addr)
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         if err.code == "consent_required" or (err.status == 422 and "consent" in err.fields):
             raise ApiError(422, "consent_required", "Нужно согласие на обработку "
                            "персональных данных (consent: true).", err.fields) from err
         if err.code == "validation_error":
             raise validation_error(err.fields, err.message) from err
         raise from_service_error(err) from err
-    db.session.commit()
     ticket = result.ticket
     return jsonify({
         "code": ticket.token, "manage_url": result.manage_url, "status": ticket.status.value,

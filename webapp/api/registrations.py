@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import jsonify
 
 from checkin.registration import cancel_registration, register_group
-from errors import ServiceError
 from models import Event, Organization, Registration, Role, db
 from webapp.access import can_manage_roster
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
 from webapp.api.openapi import documented
 from webapp.api.validation import json_body
-from webapp.api_errors import forbidden, from_service_error, not_found, validation_error
+from webapp.api_errors import forbidden, not_found, validation_error
 from webapp.events.visibility import can_view_event
+from webapp.transaction import unit_of_work
 
 TICKET_SCHEMA = {
     "type": "object",
@@ -99,12 +99,9 @@ def post_registration(event_id: int):
         raise not_found("Организация не найдена.")
     if not can_manage_roster(user, org.id):
         raise forbidden("Записывать группы можно только от своей школы.")
-    try:
+    with unit_of_work():
         registration = register_group(user, event, org, student_ids, teacher_ids)
-    except ServiceError as err:
-        raise from_service_error(err) from err
-    body = registration_json(registration)
-    db.session.commit()
+        body = registration_json(registration)
     return jsonify(body), 201
 
 
@@ -134,11 +131,8 @@ def get_registration(registration_id: int):
 @api_login_required(Role.ADMIN, Role.COORDINATOR)
 def delete_registration(registration_id: int):
     registration = _own_registration(registration_id)
-    try:
+    with unit_of_work():
         promoted = cancel_registration(current_caller().user, registration)
-    except ServiceError as err:
-        raise from_service_error(err) from err
-    body = {"id": registration.id, "status": registration.status.value,
-            "promoted": len(promoted)}
-    db.session.commit()
+        body = {"id": registration.id, "status": registration.status.value,
+                "promoted": len(promoted)}
     return jsonify(body)

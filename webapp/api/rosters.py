@@ -21,6 +21,7 @@ from webapp.api.validation import json_body
 from webapp.api_errors import ApiError, forbidden, not_found, validation_error
 from webapp.schools.roster import upsert_students, upsert_teachers
 from webapp.services.personal_data import record_personal_export
+from webapp.transaction import unit_of_work
 
 MAX_ITEMS = 5000
 STUDENT_ITEM = {
@@ -117,11 +118,10 @@ def _problems_to_error(err: ImportProblems) -> ApiError:
 def post_students(org_id: int):
     org = _school(org_id)
     items = _items("students", STUDENT_KEYS, ("last_name", "first_name", "class_name"))
-    try:
+    with unit_of_work(catch=ImportProblems) as uow:
         result = upsert_students(current_caller().user, org, items)
-    except ImportProblems as err:
-        raise _problems_to_error(err) from err
-    db.session.commit()
+    if uow.error is not None:
+        raise _problems_to_error(uow.error)
     return jsonify({"ids": [p.id for p in result.ordered]}), 201
 
 
@@ -134,11 +134,10 @@ def post_students(org_id: int):
 def post_teachers(org_id: int):
     org = _school(org_id)
     items = _items("teachers", TEACHER_KEYS, ("last_name", "first_name"))
-    try:
+    with unit_of_work(catch=ImportProblems) as uow:
         result = upsert_teachers(current_caller().user, org, items)
-    except ImportProblems as err:
-        raise _problems_to_error(err) from err
-    db.session.commit()
+    if uow.error is not None:
+        raise _problems_to_error(uow.error)
     return jsonify({"ids": [p.id for p in result.ordered]}), 201
 
 
@@ -166,9 +165,9 @@ def get_students(org_id: int):
     if request.args.get("class_name"):
         query = query.filter(Student.class_name == request.args["class_name"])
     students = query.order_by(Student.class_name, Student.last_name, Student.first_name).all()
-    record_personal_export(current_caller().user, "roster_students", org, rows=len(students),
-                           format="api")
-    db.session.commit()
+    with unit_of_work():
+        record_personal_export(current_caller().user, "roster_students", org, rows=len(students),
+                               format="api")
     return jsonify({"students": [{
         "id": s.id, "last_name": s.last_name, "first_name": s.first_name,
         "middle_name": s.middle_name, "class_name": s.class_name, "grade": s.grade,

@@ -30,15 +30,15 @@ from checkin.services import (
 )
 from checkin.sync import MAX_BATCH, sync_batch
 from checkin.walkins import register_walk_in
-from errors import ServiceError
 from models import Event, Role, db, now_utc
 from webapp.access import can_manage_event
 from webapp.api import bp
 from webapp.api.auth import Caller, resolve_caller
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
-from webapp.api_errors import ApiError, forbidden, from_service_error, not_found
+from webapp.api_errors import ApiError, forbidden, not_found
 from webapp.services.personal_data import record_personal_export
+from webapp.transaction import unit_of_work
 
 TAG = ["Отметка на входе"]
 AUTH_NOTE = ("Доступ: организатор мероприятия или администратор (Bearer-токен пользователя или "
@@ -150,13 +150,6 @@ def refuse_link_after_close(event: Event, caller: Caller) -> None:
                                               "отметки телефон отправит сам.")
 
 
-def _service(call):
-    try:
-        return call()
-    except ServiceError as err:
-        raise from_service_error(err) from err
-
-
 def _scan_kwargs(fields: Fields) -> dict:
     kwargs = {
         "code": fields.string("code", max_length=10_000),
@@ -197,13 +190,12 @@ def post_scan(event_id: int):
         fields.raise_if_any()
         if kwargs["force"] and caller.user is None:
             raise forbidden("Отметить вне времени входа может только организатор.")
-        scanner = _service(lambda: scanner_fields(
+        scanner = scanner_fields(
             event, actor_user=caller.user, scanner_link=caller.scanner_link,
-            client_scan_id=kwargs["client_scan_id"], force=kwargs["force"]))
+            client_scan_id=kwargs["client_scan_id"], force=kwargs["force"])
         if door is None:
             door = DoorConnection()  # after the session's work (the caller) is done
-        return jsonify(_service(lambda: scan_at_door(door, event, code, scanner, ticket=ticket,
-                                                     **kwargs)))
+        return jsonify(scan_at_door(door, event, code, scanner, ticket=ticket, **kwargs))
     finally:
         if door is not None:
             door.close()
@@ -263,10 +255,9 @@ def post_scan_batch(event_id: int):
         raise forbidden("Отметить вне времени входа может только организатор.")
     start_scan_transaction()
     event = db.session.get(Event, event_id)
-    results = _service(lambda: sync_batch(event, items, actor_user=caller.user,
-                                          scanner_link=caller.scanner_link,
-                                          device_label=device_label, gate=gate))
-    db.session.commit()
+    with unit_of_work():
+        results = sync_batch(event, items, actor_user=caller.user,
+                             scanner_link=caller.scanner_link, device_label=device_label, gate=gate)
     return jsonify({"results": results})
 
 
@@ -279,9 +270,9 @@ def get_scanner_data(event_id: int):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)
     data = build_scanner_data(event, scanner_link=caller.scanner_link)
-    record_personal_export(caller.user, "scanner_data", event, tickets=len(data["tickets"]),
-                           scanner_link_id=getattr(caller.scanner_link, "id", None))
-    db.session.commit()
+    with unit_of_work():
+        record_personal_export(caller.user, "scanner_data", event, tickets=len(data["tickets"]),
+                               scanner_link_id=getattr(caller.scanner_link, "id", None))
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(payload, mimetype="application/json")
     if "gzip" in request.accept_encodings:
@@ -305,8 +296,7 @@ def get_scanner_data(event_id: int):
 def get_group(event_id: int, group_code: str):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)
-    return jsonify(_service(lambda: group_tickets(
-        event, group_code, for_link=caller.scanner_link is not None)))
+    return jsonify(group_tickets(event, group_code, for_link=caller.scanner_link is not None))
 
 
 @bp.get("/events/<int:event_id>/tickets")
@@ -320,8 +310,8 @@ def get_tickets(event_id: int):
     event, caller = event_access(event_id)
     refuse_link_after_close(event, caller)
     query = (request.args.get("q") or "").strip()
-    return jsonify({"tickets": _service(lambda: search_tickets(
-        event, query, for_link=caller.scanner_link is not None))})
+    return jsonify({"tickets": search_tickets(
+        event, query, for_link=caller.scanner_link is not None)})
 
 
 WALK_IN_REQUEST = {
@@ -370,9 +360,9 @@ def post_walk_in(event_id: int):
     data = json_body()
     start_scan_transaction()
     event = db.session.get(Event, event_id)
-    result = _service(lambda: register_walk_in(
-        event, data, actor_user=caller.user, scanner_link=caller.scanner_link))
-    db.session.commit()
+    with unit_of_work():
+        result = register_walk_in(event, data, actor_user=caller.user,
+                                  scanner_link=caller.scanner_link)
     return jsonify(result), 202 if result["status"] == "pending" else 201
 
 
@@ -387,8 +377,8 @@ def post_undo(event_id: int, scan_id: int):
     fields = Fields(json_body())
     reason = fields.string("reason", max_length=500)
     fields.raise_if_any()
-    _service(lambda: undo_checkin(caller.user, event, scan_id, reason))
-    db.session.commit()
+    with unit_of_work():
+        undo_checkin(caller.user, event, scan_id, reason)
     return jsonify({"undone": True})
 
 

@@ -11,6 +11,7 @@ from webapp.auth.throttle import claim_attempt, describe_wait, release_attempt
 from webapp.extensions import login_manager
 from webapp.forms import EmptyForm
 from webapp.input_guard import safe_next_url
+from webapp.transaction import unit_of_work
 
 
 @login_manager.user_loader
@@ -68,16 +69,16 @@ def login():
             form.password.errors.append("Неверный адрес электронной почты или пароль.")
             status = 401
         else:
-            release_attempt(email, ip)  # SQLite: takes the write lock; objects reload
+            with unit_of_work():
+                release_attempt(email, ip)  # SQLite: takes the write lock; objects reload
+                if user.active:
+                    user.last_login_at = now_utc()
+                    record_audit(user, "user.login", user)
             if not user.active:
-                db.session.commit()
                 form.email.errors.append(
                     "Учётная запись отключена. Обратитесь к администратору.")
                 status = 403
             else:
-                user.last_login_at = now_utc()
-                record_audit(user, "user.login", user)
-                db.session.commit()
                 login_user(user, remember=form.remember.data)
                 return redirect(safe_next_url(request.args.get("next"))
                                 or url_for("main.dashboard"))
@@ -94,9 +95,9 @@ def logout():
             # Ends every session of the user, on all devices: a copied cookie of this one
             # (or of any other) names nobody from now on.
             user = current_user._get_current_object()
-            user.end_sessions()
-            record_audit(user, "user.logout", user)
-            db.session.commit()
+            with unit_of_work():
+                user.end_sessions()
+                record_audit(user, "user.logout", user)
         logout_user()
         flash("Вы вышли из системы.", "info")
     return redirect(url_for("main.index"))
@@ -111,9 +112,9 @@ def change_password():
             form.current_password.errors.append("Текущий пароль введён неверно.")
         else:
             user = current_user._get_current_object()
-            user.set_password(form.new_password.data)  # ends every earlier session
-            record_audit(user, "user.change_password", user)
-            db.session.commit()
+            with unit_of_work():
+                user.set_password(form.new_password.data)  # ends every earlier session
+                record_audit(user, "user.change_password", user)
             # This browser stays signed in, with the new session token; others are out.
             login_user(user, remember=request.cookies.get(
                 current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is not None)

@@ -30,6 +30,7 @@ from flask import current_app
 
 from checkin.capacity import begin_write_transaction
 from models import LoginThrottle, db, now_utc
+from webapp.transaction import commit_separately
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _forget(before) -> None:
     stale = (sa.select(LoginThrottle.key).where(LoginThrottle.last_attempt_at < before)
              .with_for_update(skip_locked=True))
     db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key.in_(stale)))
-    db.session.commit()
+    commit_separately("housekeeping of the login throttle, apart from the login itself")
 
 
 def claim_attempt(email: str, ip: str) -> Claim:
@@ -127,7 +128,7 @@ def claim_attempt(email: str, ip: str) -> Claim:
         beyond = account.attempts - config["LOGIN_MAX_FAILURES"]
         if beyond >= 0:
             account.next_check_at = now + account_delay(beyond)
-    db.session.commit()
+    commit_separately("the attempt is counted before the password is checked")
     return claim
 
 

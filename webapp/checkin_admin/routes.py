@@ -28,8 +28,9 @@ from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, WalkIn, db
 from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
-from webapp.forms import EmptyForm, apply_service_error
+from webapp.forms import EmptyForm
 from webapp.input_guard import safe_next_url
+from webapp.transaction import unit_of_work
 
 DOOR_STAFF = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 PAGE_SIZE = 100
@@ -65,13 +66,10 @@ def scanner_links(event_id: int):
         expires_at = None
         if form.expires_at.data is not None:
             expires_at = form.expires_at.data.replace(tzinfo=TOMSK).astimezone(UTC)
-        try:
+        with unit_of_work(form) as uow:
             link, token = create_scanner_link(current_user, event, label=form.label.data,
                                               gate=form.gate.data, expires_at=expires_at)
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             url = link_url(token)
             created = {"link": link, "url": url,
                        "qr": base64.b64encode(qr_png(url, box_size=8)).decode()}
@@ -99,12 +97,12 @@ def revoke_link(event_id: int, link_id: int):
     link = db.session.get(ScannerLink, link_id)
     if link is None or link.event_id != event.id:
         abort(404)
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         revoke_scanner_link(current_user, link)
-    except ServiceError as err:
+    if uow.error is not None:
+        err = uow.error
         flash(err.message, "warning")
     else:
-        db.session.commit()
         flash(f"Ссылка «{link.label or link.gate or 'без названия'}» отозвана: сканировать по "
               "ней больше нельзя.", "success")
     return redirect(url_for("checkin_admin.scanner_links", event_id=event.id), 303)
@@ -167,12 +165,12 @@ def undo(event_id: int, scan_id: int):
         flash("Отметка не отменена: " + (" ".join(messages) or "форма устарела, обновите "
                                                                "страницу."), "danger")
         return redirect(target, 303)
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         scan = undo_checkin(current_user, event, scan_id, form.reason.data)
-    except ServiceError as err:
+    if uow.error is not None:
+        err = uow.error
         flash("Отметка не отменена: " + err.message, "danger")
         return redirect(target, 303)
-    db.session.commit()
     holder = holders_of(event.id, [scan]).get(scan.ticket_id)
     name = holder.name if holder else "участника"
     flash(f"Отметка {name} отменена. Теперь он(а) считается не пришедшим(ей).", "success")
@@ -219,16 +217,15 @@ def decide_walk_in(event_id: int, walk_in_id: int, action: str):
         flash("Такой записи нет: её уже подтвердили или отклонили.", "warning")
         return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
     name = walk_in.full_name
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         if action == "confirm":
             confirm_walk_in(current_user, walk_in)
         else:
             reject_walk_in(current_user, walk_in)
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         flash(f"{name}: {err.message}", "danger")
         return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
-    db.session.commit()
     flash(f"{name}: подтверждён(а) и отмечен(а) как пришедший(ая)." if action == "confirm"
           else f"{name}: запись отклонена, ничего не засчитано.", "success")
     return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)

@@ -13,7 +13,6 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from errors import ServiceError
 from formats.timefmt import TOMSK
 from models import (
     Audience,
@@ -51,8 +50,9 @@ from webapp.events.forms import (
 from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, render_sections
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
-from webapp.forms import EmptyForm, apply_service_error
+from webapp.forms import EmptyForm
 from webapp.main.routes import DASHBOARD_SECTIONS
+from webapp.transaction import unit_of_work
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 #: Kinds shown in the organizers' directory («Карта ресурсов»).
@@ -313,12 +313,9 @@ def new_event():
     if request.method == "GET" and current_user.role == Role.COORDINATOR:
         form.category.data = "school_internal"
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             event = svc.create_event(current_user, **form.service_values())
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash("Черновик мероприятия сохранён. Проверьте его и опубликуйте.", "success")
             return redirect(url_for("events.manage", event_id=event.id), 303)
     return render_template("events/event_form.html", form=form, event=None,
@@ -346,13 +343,9 @@ def edit_event(event_id: int):
     if request.method == "GET":
         form.fill_from(event)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             event = svc.update_event(current_user, event, **form.service_values())
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash("Изменения сохранены.", "success")
             return redirect(url_for("events.manage", event_id=event.id), 303)
     return render_template("events/event_form.html", form=form, event=event,
@@ -365,8 +358,8 @@ def duplicate(event_id: int):
     event = _managed_event(event_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    copy = svc.duplicate_event(current_user, event)
-    db.session.commit()
+    with unit_of_work():
+        copy = svc.duplicate_event(current_user, event)
     flash("Создана копия-черновик. Укажите новую дату и сохраните.", "success")
     return redirect(url_for("events.edit_event", event_id=copy.id), 303)
 
@@ -381,12 +374,9 @@ def repeat(event_id: int):
             dates = svc.repeat_dates_weekly(event, form.count.data)
         else:
             dates = parse_dates(form.dates.data)
-        try:
+        with unit_of_work(form) as uow:
             copies = svc.repeat_event(current_user, event, dates, publish=form.publish.data)
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             state = "опубликованы" if form.publish.data else "сохранены как черновики"
             flash(f"Создано копий: {len(copies)} ({state}): "
                   + ", ".join(f"{c.starts_at.astimezone(TOMSK):%d.%m.%Y}" for c in copies)
@@ -402,12 +392,9 @@ def publish(event_id: int):
     event = _managed_event(event_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(flash_errors=True) as uow:
         svc.publish_event(current_user, event)
-    except ServiceError as err:
-        flash(err.message, "danger")
-    else:
-        db.session.commit()
+    if uow.ok:
         flash("Мероприятие опубликовано: оно видно в каталоге"
               + (" вашей школы." if event.school_internal else "."), "success")
     return redirect(url_for("events.manage", event_id=event.id), 303)
@@ -422,13 +409,9 @@ def cancel(event_id: int):
         return redirect(url_for("events.manage", event_id=event.id), 303)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             svc.cancel_event(current_user, event, form.reason.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash("Мероприятие отменено. Записавшиеся увидят причину отмены.", "success")
             return redirect(url_for("events.manage", event_id=event.id), 303)
     registered, _ = svc.event_counts([event.id])[event.id]
@@ -443,12 +426,9 @@ def cancel(event_id: int):
 def categories():
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             category = svc.create_category(current_user, form.code.data, form.name.data)
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Категория «{category.name}» добавлена.", "success")
             return redirect(url_for("events.categories"), 303)
     usage = dict(db.session.query(Event.category_id, sa.func.count(Event.id))
@@ -508,13 +488,10 @@ def edit_profile(org_id: int):
         abort(403)
     form = ProfileForm(obj=org)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             svc.update_profile(current_user, org, **{name: getattr(form, name).data
                                                      for name in svc.PROFILE_FIELDS})
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash("Профиль организации сохранён.", "success")
             return redirect(url_for("events.organizer_profile", org_id=org.id), 303)
     return render_template("events/profile_form.html", form=form, org=org)

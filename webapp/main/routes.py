@@ -8,6 +8,7 @@ from webapp.access import roles_required
 from webapp.main import bp
 from webapp.main.forms import BaselineForm
 from webapp.services.directory import BASELINE_FIELDS, BaselineFigures, save_baseline
+from webapp.transaction import unit_of_work
 
 
 @bp.get("/")
@@ -69,15 +70,15 @@ def own_baseline():
                   "danger")
             return redirect(url_for("main.own_baseline", year=year)), 303
         figures = BaselineFigures(**{f: getattr(form, f).data for f in BASELINE_FIELDS})
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             save_baseline(current_user, org, year, figures)
-        except ServiceError as err:
+        if uow.error is not None:
+            err = uow.error
             for name, message in err.fields.items():
                 getattr(form, name).errors.append(message)
             if not err.fields:
                 form.form_errors.append(err.message)
         else:
-            db.session.commit()
             flash("Показатели сохранены.", "success")
             return redirect(url_for("main.own_baseline", year=year))
     status = 422 if form.errors or form.form_errors else 200

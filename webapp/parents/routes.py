@@ -39,6 +39,7 @@ from webapp.parents.forms import (
     radio_choices,
     school_choices,
 )
+from webapp.transaction import unit_of_work
 
 HONEYPOT_MESSAGE = ("Поле «Сайт» должно оставаться пустым — его заполняют только программы-"
                     "роботы. Если вы человек, очистите это поле и нажмите кнопку ещё раз.")
@@ -54,13 +55,12 @@ def _submit_signup(form, sign_up):
     if form.website.data:
         form.website.errors = [HONEYPOT_MESSAGE]
         return None, 422
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         result = sign_up()
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         apply_service_error(form, err)
         return None, (err.status if err.status in (409, 422, 429) else 422)
-    db.session.commit()
     return redirect(url_for("parents.manage", secret=result.secret, new=1)), 200
 
 
@@ -159,16 +159,15 @@ def cancel(secret: str):
         abort(404)
     form = EmptyForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             if isinstance(record, ParentSignup):
                 services.cancel_parent_signup(record)
             else:
                 services.cancel_teacher_signup(record)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             flash(err.message, "error")
             return _private(redirect(url_for("parents.manage", secret=secret)))
-        db.session.commit()
         flash("Запись отменена.", "success")
         return _private(redirect(url_for("parents.manage", secret=secret)))
     return _private(render_template("parents/confirm_action.html", record=record,
@@ -183,13 +182,12 @@ def withdraw(secret: str):
         abort(404)
     form = EmptyForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             services.withdraw_parent_consent(record)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             flash(err.message, "error")
             return _private(redirect(url_for("parents.manage", secret=secret)))
-        db.session.commit()
         flash("Согласие отозвано: ваше имя и контакты удалены.", "success")
         return _private(redirect(url_for("parents.manage", secret=secret)))
     return _private(render_template("parents/confirm_action.html", record=record,
@@ -276,19 +274,18 @@ def confirm_teacher(signup_id: int):
         except (TypeError, ValueError):
             flash("Выберите педагога из списка школы или «Добавить в список».", "error")
             return redirect(url_for("parents.teacher_signups"))
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         signup_row = services.confirm_teacher_signup(
             current_user._get_current_object(), signup_id, teacher_id=teacher_id,
             add_to_roster=choice == "new")
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         if err.status == 403:
             abort(403)
         if err.status == 404:
             abort(404)
         flash(err.message, "error")
         return redirect(url_for("parents.teacher_signups"))
-    db.session.commit()
     status = signup_row.ticket.status
     flash(f"Заявка подтверждена: {signup_row.full_name}. "
           + ("Билет отправлен на почту." if status == TicketStatus.CONFIRMED
@@ -303,18 +300,17 @@ def reject_teacher(signup_id: int):
     if not form.validate_on_submit():
         flash("Напишите причину отказа: её получит педагог.", "error")
         return redirect(url_for("parents.teacher_signups"))
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         signup_row = services.reject_teacher_signup(current_user._get_current_object(),
                                                     signup_id, form.reason.data)
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         if err.status == 403:
             abort(403)
         if err.status == 404:
             abort(404)
         flash(err.message, "error")
         return redirect(url_for("parents.teacher_signups"))
-    db.session.commit()
     flash(f"Заявка отклонена: {signup_row.full_name}. Педагогу отправлено письмо.", "success")
     return redirect(url_for("parents.teacher_signups"))
 
@@ -349,8 +345,8 @@ def contacts_export(event_id: int):
     event = _managed_event(event_id)
     payload = contacts_xlsx(event)
     # Personal data leaves the system: who took it and when is on record.
-    record_audit(current_user, "event.contacts_export", event)
-    db.session.commit()
+    with unit_of_work():
+        record_audit(current_user, "event.contacts_export", event)
     response = Response(io.BytesIO(payload).getvalue(), mimetype=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     response.headers["Content-Disposition"] = (
@@ -398,7 +394,7 @@ def outbox_retry_failed():
                                        sa.func.length(OutboxMessage.message) > 0).update(
         {"status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now_utc()},
         synchronize_session=False)
-    record_audit(current_user, "mail.retry_failed", object_type="mail_outbox", count=count)
-    db.session.commit()
+    with unit_of_work():
+        record_audit(current_user, "mail.retry_failed", object_type="mail_outbox", count=count)
     flash(f"Возвращено в очередь писем: {count}.", "success")
     return redirect(url_for("parents.outbox"))

@@ -47,6 +47,7 @@ from webapp.schools.context import current_school, school_url
 from webapp.schools.door_list import door_list_xlsx
 from webapp.schools.forms import GroupForm
 from webapp.services.personal_data import record_personal_export
+from webapp.transaction import unit_of_work
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,14 +132,13 @@ def register_group_page(event_id: int):
     closed = registration_window_problem(event)
     if form.validate_on_submit() and not closed:
         student_ids, teacher_ids = _selected_ids(form, picker)
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             registration = register_group(current_user, event, school, student_ids, teacher_ids)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             form.form_errors.append(err.message)
             picker = _picker(event, school)
         else:
-            db.session.commit()
             confirmed = sum(t.status == TicketStatus.CONFIRMED for t in registration.tickets)
             waitlisted = sum(t.status == TicketStatus.WAITLISTED for t in registration.tickets)
             message = f"Группа записана: подтверждено {confirmed}"
@@ -175,14 +175,13 @@ def registration_add(registration_id: int):
         closed = "Заявка отменена: добавить людей нельзя."
     if form.validate_on_submit() and not closed:
         student_ids, teacher_ids = _selected_ids(form, picker)
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             tickets = add_people(current_user, registration, student_ids, teacher_ids)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             form.form_errors.append(err.message)
             picker = _picker(event, school)
         else:
-            db.session.commit()
             confirmed = sum(t.status == TicketStatus.CONFIRMED for t in tickets)
             flash(f"Добавлено: {len(tickets)} (подтверждено {confirmed}, в листе ожидания "
                   f"{len(tickets) - confirmed}).", "success")
@@ -236,8 +235,8 @@ def notice_dismiss(notice_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    notice.dismissed_at = now_utc()
-    db.session.commit()
+    with unit_of_work():
+        notice.dismissed_at = now_utc()
     return redirect(school_url("schools.registrations", school), 303)
 
 
@@ -280,13 +279,9 @@ def registration_remove_person(registration_id: int, ticket_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     name = ticket.holder.full_name
-    try:
+    with unit_of_work(flash_errors=True) as uow:
         promoted = cancel_ticket(current_user, ticket)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "danger")
-    else:
-        db.session.commit()
+    if uow.ok:
         message = f"{name} убран(а) из группы."
         if promoted:
             message += f" Из листа ожидания подтверждено мест: {len(promoted)}."
@@ -302,13 +297,9 @@ def registration_cancel(registration_id: int):
     registration = _get_registration(school, registration_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(flash_errors=True) as uow:
         cancel_registration(current_user, registration)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "danger")
-    else:
-        db.session.commit()
+    if uow.ok:
         flash("Заявка отменена, места освобождены.", "success")
     return redirect(school_url("schools.registration_detail", school,
                                registration_id=registration_id), 303)
@@ -366,7 +357,7 @@ def door_list(event_id: int):
     if not can_manage_event(current_user, event):
         abort(403)
     data = door_list_xlsx(event)
-    record_personal_export(current_user, "door_list", event, format="xlsx")
-    db.session.commit()
+    with unit_of_work():
+        record_personal_export(current_user, "door_list", event, format="xlsx")
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"список-на-входе-{event.id}.xlsx")

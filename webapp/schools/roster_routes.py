@@ -41,6 +41,7 @@ from webapp.schools.roster import (
     set_active,
 )
 from webapp.services.personal_data import anonymize_person, record_personal_export
+from webapp.transaction import unit_of_work
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -130,12 +131,9 @@ def student_new():
     if not form.is_submitted() and request.args.get("class"):
         form.class_name.data = request.args["class"]
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             student = save_student(current_user, school, **_student_values(form))
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Ученик {student.full_name} ({student.class_name}) добавлен.", "success")
             back = safe_next_url(request.args.get("next"))
             if back:
@@ -162,13 +160,9 @@ def student_edit(student_id: int):
     student = _get_student(school, student_id)
     form = StudentForm(obj=student)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             save_student(current_user, school, student, **_student_values(form))
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Данные ученика {student.full_name} сохранены.", "success")
             return redirect(school_url("schools.students", school,
                                        **{"class": student.class_name}), 303)
@@ -193,8 +187,8 @@ def _toggle_student(student_id: int, active: bool):
     student = _get_student(school, student_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    set_active(current_user, student, active)
-    db.session.commit()
+    with unit_of_work():
+        set_active(current_user, student, active)
     flash(f"{student.full_name} ({student.class_name}): "
           + ("снова в списке школы." if active else "исключён(а) из списка школы."), "success")
     return redirect(school_url("schools.students", school,
@@ -238,9 +232,9 @@ def students_export():
                       "да" if s.ovz else "нет", s.external_id or ""])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    record_personal_export(current_user, "roster_students", school, rows=len(people),
-                           format="xlsx")
-    db.session.commit()
+    with unit_of_work():
+        record_personal_export(current_user, "roster_students", school, rows=len(people),
+                               format="xlsx")
     return send_file(io.BytesIO(buffer.getvalue()), mimetype=XLSX, as_attachment=True,
                      download_name="ученики.xlsx")
 
@@ -261,13 +255,11 @@ def _import_page(school, kind: str, import_file, columns, done_message: str,
     problems = None
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with unit_of_work(catch=ImportProblems) as uow:
             result = import_file(current_user, school, upload.filename or "", upload.read())
-        except ImportProblems as err:
-            db.session.rollback()
-            problems = err.lines
+        if uow.error is not None:
+            problems = uow.error.lines
         else:
-            db.session.commit()
             flash(done_message + result.summary(), "success")
             return redirect(school_url(f"schools.{kind}", school), 303)
     return render_template("schools/import.html", school=school, form=form, problems=problems,
@@ -282,13 +274,12 @@ def students_promote():
         abort(404)
     form = PromoteForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             plan = promote_classes(current_user, school)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             form.form_errors.append(err.message)
         else:
-            db.session.commit()
             moved = sum(n for _a, _b, n in plan.moves)
             left = sum(n for _c, n in plan.leaving)
             flash(f"Классы переведены: {moved} учеников перешли в следующий класс, "
@@ -329,12 +320,9 @@ def teacher_new():
     school = current_school()
     form = TeacherForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             teacher = save_teacher(current_user, school, **_teacher_values(form))
-        except ServiceError as err:
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Педагог {teacher.full_name} добавлен(а).", "success")
             return redirect(school_url("schools.teachers", school), 303)
     return render_template("schools/teacher_form.html", school=school, form=form, teacher=None)
@@ -347,13 +335,9 @@ def teacher_edit(teacher_id: int):
     teacher = _get_teacher(school, teacher_id)
     form = TeacherForm(obj=teacher)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as uow:
             save_teacher(current_user, school, teacher, **_teacher_values(form))
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
+        if uow.ok:
             flash(f"Данные педагога {teacher.full_name} сохранены.", "success")
             return redirect(school_url("schools.teachers", school), 303)
     return render_template("schools/teacher_form.html", school=school, form=form,
@@ -377,8 +361,8 @@ def _toggle_teacher(teacher_id: int, active: bool):
     teacher = _get_teacher(school, teacher_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    set_active(current_user, teacher, active)
-    db.session.commit()
+    with unit_of_work():
+        set_active(current_user, teacher, active)
     flash(f"{teacher.full_name}: " + ("снова в списке школы." if active
                                       else "исключён(а) из списка школы."), "success")
     return redirect(school_url("schools.teachers", school), 303)
@@ -414,14 +398,13 @@ def person_anonymize(kind: str, person_id: int):
     form = AnonymizePersonForm()
     status = 200
     if form.validate_on_submit():
-        try:
+        with unit_of_work(catch=ServiceError) as uow:
             anonymize_person(current_user, person)
-        except ServiceError as err:
-            db.session.rollback()
+        if uow.error is not None:
+            err = uow.error
             apply_service_error(form, err)
             status = err.status
         else:
-            db.session.commit()
             flash("Данные обезличены: имя удалено, участие осталось в показателях без имени.",
                   "success")
             return redirect(back, 303)

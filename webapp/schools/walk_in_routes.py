@@ -14,6 +14,7 @@ from webapp.access import roles_required
 from webapp.forms import EmptyForm
 from webapp.schools import bp
 from webapp.schools.context import current_school, school_url
+from webapp.transaction import unit_of_work
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 
@@ -43,16 +44,15 @@ def decide_walk_in(walk_in_id: int, action: str):
     if walk_in.organization_id != school.id:
         abort(404)
     name = walk_in.full_name
-    try:
+    with unit_of_work(catch=ServiceError) as uow:
         if action == "confirm":
             confirm_walk_in(current_user, walk_in)
         else:
             reject_walk_in(current_user, walk_in)
-    except ServiceError as err:
-        db.session.rollback()
+    if uow.error is not None:
+        err = uow.error
         flash(f"{name}: {err.message}", "danger")
         return redirect(back, 303)
-    db.session.commit()
     flash(f"{name}: подтверждён(а) и отмечен(а) как пришедший(ая)." if action == "confirm"
           else f"{name}: запись отклонена, ничего не засчитано.", "success")
     return redirect(back, 303)

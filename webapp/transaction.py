@@ -37,10 +37,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, flash, has_request_context, request
-from models.errors import ServiceError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from errors import ServiceError
+from errors import ServiceError
 from models import db
 from webapp.forms import apply_service_error
 

@@ -41,7 +41,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from errors import ServiceError
-from errors import ServiceError
 from models import db
 from webapp.forms import apply_service_error
 

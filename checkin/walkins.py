@@ -36,6 +36,7 @@ from models import (
     record_audit,
 )
 from models.errors import ConflictError, NotFoundError, ServiceError
+from models.text import fold
 from models.user import hash_token
 
 #: Recorded as the consent version of a parent registered by staff at the door.
@@ -90,7 +91,7 @@ def _class_name(org: Organization, value: str, problems: dict) -> tuple[str, int
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    return (a or "").casefold().replace("ё", "е") == (b or "").casefold().replace("ё", "е")
+    return fold(a) == fold(b)
 
 
 def _find_or_add_student(org, last, first, middle, class_name, grade) -> Student:

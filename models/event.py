@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+from models.text import fold
 
 #: docs/api.md «Defaults»: check-in opens 2 hours before the start and closes at the end.
 DEFAULT_CHECKIN_LEAD = timedelta(hours=2)
@@ -196,8 +197,8 @@ class EventStaff(db.Model):
 
 
 def event_search_key(*parts: str | None) -> str:
-    """Lower-cased text with ё→е and spaces collapsed, for the catalogue's search."""
-    return " ".join(" ".join((p or "").lower().replace("ё", "е").split()) for p in parts if p)
+    """The parts folded (:func:`models.text.fold`) and joined, for the catalogue's search."""
+    return " ".join(fold(p) for p in parts if p)
 
 
 @sa.event.listens_for(Event, "before_insert")

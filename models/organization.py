@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+from models.text import fold
 
 
 class OrgKind(TitledEnum):
@@ -22,7 +23,7 @@ EDUCATIONAL_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
 
 
 def organization_name_key(name: str | None) -> str:
-    return " ".join((name or "").lower().replace("ё", "е").split())
+    return fold(name)
 
 
 class Organization(db.Model):

@@ -34,7 +34,6 @@ over check-ins in Python. The rules, decided once here and documented in docs/re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,6 +58,7 @@ from models import (
     now_utc,
 )
 from models.academic_year import TOMSK, Period, academic_year_of, academic_year_period
+from models.text import natural_key
 
 INDICATOR_KEYS = (
     "students", "students_early", "students_ovz", "schools", "schools_early",
@@ -98,12 +98,6 @@ PRESCHOOL_SHORT = {**INDICATOR_SHORT, "students": "Воспитанники",
 SECTION_AUDIENCE = {OrgKind.SCHOOL: "students", OrgKind.PRESCHOOL: "preschool"}
 _HUNDRED = Decimal(100)
 _TENTH = Decimal("0.1")
-
-
-def name_key(name: str) -> tuple:
-    """«СОШ № 2» before «СОШ № 10»: numbers inside names compare as numbers."""
-    return tuple(int(part) if part.isdigit() else part
-                 for part in re.split(r"(\d+)", name.lower().replace("ё", "е")) if part)
 
 
 def percent_of(a: int, b: int) -> Decimal | None:
@@ -560,7 +554,7 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
             "events_early": Figure(held_early, b_early),
         }
 
-    rows.sort(key=lambda row: (row.kind != OrgKind.SCHOOL, name_key(row.name)))
+    rows.sort(key=lambda row: (row.kind != OrgKind.SCHOOL, natural_key(row.name)))
     city = section(OrgKind.SCHOOL, city_held[0], city_held[1], city_plan)
     # The city's plan is a plan of the schools' programme; kindergartens count what is published.
     preschools = section(OrgKind.PRESCHOOL, city_held[2], city_held[3], None)

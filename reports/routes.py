@@ -14,6 +14,7 @@ from models.academic_year import (
     academic_year_title,
     current_academic_year,
 )
+from models.text import natural_key
 from reports import queries
 from reports.charts import bar_chart, column_chart
 from reports.exports import indicators_csv, indicators_xlsx
@@ -26,7 +27,6 @@ from reports.indicators import (
     PRESCHOOL_SHORT,
     compute_indicators,
     monthly_trend,
-    name_key,
     percent_of,
 )
 from reports.params import (
@@ -72,11 +72,11 @@ def _previous_period(query: ReportQuery) -> Period | None:
 
 def _sorted_rows(rows, sort: str, descending: bool):
     if sort == "name":
-        return sorted(rows, key=lambda r: name_key(r.display_name), reverse=descending)
+        return sorted(rows, key=lambda r: natural_key(r.display_name), reverse=descending)
     with_data = [r for r in rows if r.indicators[sort].percent is not None]
     without = [r for r in rows if r.indicators[sort].percent is None]
     with_data.sort(key=lambda r: r.indicators[sort].percent, reverse=descending)
-    return with_data + sorted(without, key=lambda r: name_key(r.display_name))
+    return with_data + sorted(without, key=lambda r: natural_key(r.display_name))
 
 
 def _trend_chart(trend, b_students: int, title: str, chart_id: str):

@@ -29,6 +29,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
 
 from models.errors import ServiceError
+from models.text import fold
 from webapp.input_guard import has_control_chars
 
 MAX_ROWS = 20000  #: data rows in one import
@@ -83,7 +84,7 @@ class ProblemCollector:
 
 
 def _normalize_header(value) -> str:
-    return " ".join(str(value or "").replace("ё", "е").replace("Ё", "Е").split()).lower()
+    return fold(value)
 
 
 def _cell_text(value) -> str | None:

@@ -36,8 +36,9 @@ from models import (
     record_audit,
 )
 from models.errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
-from models.organization import EDUCATIONAL_KINDS, organization_name_key
+from models.organization import EDUCATIONAL_KINDS
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from models.text import fold
 from webapp.mail import is_valid_email
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
 from webapp.services.personal_data import erase_parent_signup
@@ -403,19 +404,15 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
     return TeacherSignupResult(signup, secret)
 
 
-def _name_key(value: str | None) -> str:
-    return organization_name_key(value)
-
-
 def roster_matches(signup: TeacherSignup) -> list[Teacher]:
     """Roster teachers of the chosen school who look like this person (e-mail or full name)."""
     teachers = Teacher.query.filter(Teacher.organization_id == signup.organization_id,
                                     Teacher.active.is_(True),
                                     Teacher.anonymized_at.is_(None)).all()
-    last, first = _name_key(signup.last_name), _name_key(signup.first_name)
+    last, first = fold(signup.last_name), fold(signup.first_name)
     by_email = [t for t in teachers if t.email and t.email.lower() == signup.email]
-    by_name = [t for t in teachers if _name_key(t.last_name) == last
-               and _name_key(t.first_name) == first and t not in by_email]
+    by_name = [t for t in teachers if fold(t.last_name) == last
+               and fold(t.first_name) == first and t not in by_email]
     return by_email + by_name
 
 

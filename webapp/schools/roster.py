@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from models import AuditLog, Organization, OrgKind, Student, Teacher, db, now_utc, record_audit
 from models.errors import ConflictError, ServiceError
+from models.text import fold
 from webapp.schools.classes import ClassNameError, next_class, normalize_class, normalize_group
 from webapp.spreadsheets import Column, ProblemCollector, read_table
 
@@ -239,8 +240,7 @@ class ImportResult:
 
 
 def _name_key(last_name, first_name, middle_name) -> tuple:
-    return tuple((p or "").replace("ё", "е").replace("Ё", "Е").lower()
-                 for p in (last_name, first_name, middle_name))
+    return tuple(fold(p) for p in (last_name, first_name, middle_name))
 
 
 def upsert_students(actor, organization: Organization,

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
-from checkin.tickets import ticket_organization_id
 from models import (
     Audience,
     Event,
@@ -52,21 +51,11 @@ LIVE_STATUSES = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
 # Counting
 
 
-def _ticket_school_expr():
-    """SQL expression: the school of a ticket (registration's, else the holder's)."""
-    return sa.func.coalesce(Registration.organization_id, Student.organization_id,
-                            Teacher.organization_id)
-
-
 def _school_tickets_query(event_id: int, organization_id: int, status: TicketStatus):
     return (
-        sa.select(sa.func.count(Ticket.id))
-        .select_from(Ticket)
-        .outerjoin(Registration, Registration.id == Ticket.registration_id)
-        .outerjoin(Student, Student.id == Ticket.student_id)
-        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
+        Ticket.join_school(sa.select(sa.func.count(Ticket.id)).select_from(Ticket))
         .where(Ticket.event_id == event_id, Ticket.status == status,
-               Ticket.kind != TicketKind.PARENT, _ticket_school_expr() == organization_id)
+               Ticket.kind != TicketKind.PARENT, Ticket.school_id_sql() == organization_id)
     )
 
 
@@ -561,7 +550,7 @@ def promote_waitlist(event: Event) -> list[Ticket]:
     for ticket in waiting:
         if seats.confirmed >= event.capacity:
             break
-        organization_id = ticket_organization_id(ticket)
+        organization_id = ticket.school_id
         if not seats.fits(ticket.kind, organization_id):
             continue
         seats.take(ticket.kind, organization_id)

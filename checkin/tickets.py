@@ -56,17 +56,6 @@ def qr_svg(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def ticket_organization_id(ticket: Ticket) -> int | None:
-    """The school a ticket belongs to: its registration's, else its holder's (None for parents)."""
-    if ticket.registration is not None:
-        return ticket.registration.organization_id
-    if ticket.student is not None:
-        return ticket.student.organization_id
-    if ticket.teacher is not None:
-        return ticket.teacher.organization_id
-    return None
-
-
 def viewer_sees_full_name(ticket: Ticket, viewer) -> bool:
     """The holder's school, the event's organizer and admins see full names; others do not."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
@@ -79,8 +68,7 @@ def viewer_sees_full_name(ticket: Ticket, viewer) -> bool:
         return False
     if viewer.organization_id == ticket.event.organizer_id:
         return True
-    return viewer.role == Role.COORDINATOR and viewer.organization_id == ticket_organization_id(
-        ticket)
+    return viewer.role == Role.COORDINATOR and viewer.organization_id == ticket.school_id
 
 
 def full_name(ticket: Ticket) -> str:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+from models.roster import Student, Teacher
 
 #: Letters and digits that cannot be confused when typed from paper (no 0/O, 1/I/L).
 SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -184,3 +185,29 @@ class Ticket(db.Model):
     @property
     def holder(self):
         return self.student or self.teacher or self.parent_signup
+
+    @property
+    def school_id(self) -> int | None:
+        """The school a ticket belongs to: its registration's, else its holder's (parents: none)."""
+        if self.registration is not None:
+            return self.registration.organization_id
+        if self.student is not None:
+            return self.student.organization_id
+        if self.teacher is not None:
+            return self.teacher.organization_id
+        return None
+
+    @classmethod
+    def school_id_sql(cls):
+        """:attr:`school_id` in SQL; the query outer-joins Registration, Student and Teacher
+        (:meth:`join_school`)."""
+        return sa.case((cls.kind == TicketKind.PARENT, sa.null()),
+                       else_=sa.func.coalesce(Registration.organization_id,
+                                              Student.organization_id, Teacher.organization_id))
+
+    @classmethod
+    def join_school(cls, query):
+        """``query`` (selecting from tickets) with the joins :meth:`school_id_sql` reads."""
+        return (query.outerjoin(Registration, Registration.id == cls.registration_id)
+                .outerjoin(Student, Student.id == cls.student_id)
+                .outerjoin(Teacher, Teacher.id == cls.teacher_id))

@@ -15,14 +15,12 @@ from openpyxl.worksheet.page import PageMargins
 from sqlalchemy.orm import selectinload
 
 from checkin.registration import LIVE_STATUSES
-from checkin.tickets import full_name, ticket_organization_id
+from checkin.tickets import full_name
 from models import (
     Event,
     Organization,
     Registration,
     RegistrationStatus,
-    Student,
-    Teacher,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -48,14 +46,10 @@ def registrations_by_school(event: Event) -> list[SchoolRow]:
 
     Aggregated in SQL: the organizer's page stays fast for a festival of thousands.
     """
-    school = sa.func.coalesce(Registration.organization_id, Student.organization_id,
-                              Teacher.organization_id)
+    school = Ticket.school_id_sql()
     counts = db.session.execute(
-        sa.select(school, Ticket.status, sa.func.count(Ticket.id))
-        .select_from(Ticket)
-        .outerjoin(Registration, Registration.id == Ticket.registration_id)
-        .outerjoin(Student, Student.id == Ticket.student_id)
-        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
+        Ticket.join_school(sa.select(school, Ticket.status, sa.func.count(Ticket.id))
+                           .select_from(Ticket))
         .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES))
         .group_by(school, Ticket.status)).all()
     reg_counts = dict(db.session.execute(
@@ -90,11 +84,11 @@ def door_rows(event: Event) -> list[list]:
                         selectinload(Ticket.registration), selectinload(Ticket.parent_signup))
                .all())
     org_names = {o.id: o.display_name for o in Organization.query.filter(
-        Organization.id.in_({ticket_organization_id(t) for t in tickets} - {None})).all()} \
+        Organization.id.in_({t.school_id for t in tickets} - {None})).all()} \
         if tickets else {}
     rows = []
     for t in tickets:
-        org_id = ticket_organization_id(t)
+        org_id = t.school_id
         class_name = t.student.class_name if t.student is not None else ""
         rows.append({
             "school": org_names.get(org_id, "") if org_id else "",

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from checkin.hooks import WAITLIST_PROMOTED_HOOKS, register_hook
 from checkin.registration import availability, grades_text, registration_window_problem
-from checkin.tickets import ticket_organization_id
 from models import (
     Audience,
     Event,
@@ -78,7 +77,7 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
 
     by_school: dict[int, list] = {}
     for ticket in tickets:
-        org_id = ticket_organization_id(ticket)
+        org_id = ticket.school_id
         if org_id is not None:
             by_school.setdefault(org_id, []).append(ticket)
     for org_id, school_tickets in by_school.items():

@@ -65,13 +65,11 @@ def ticket_page(code: str):
 
 
 def _is_school_or_admin(ticket: Ticket) -> bool:
-    from checkin.tickets import ticket_organization_id
-
     if not current_user.is_authenticated:
         return False
     return current_user.role == Role.ADMIN or (
         current_user.role == Role.COORDINATOR
-        and current_user.organization_id == ticket_organization_id(ticket))
+        and current_user.organization_id == ticket.school_id)
 
 
 @bp.get("/g/<group_code>")

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
 from models import (
+    LIVE_TICKET_STATUSES,
     Audience,
     Event,
     EventStatus,
@@ -40,12 +41,10 @@ from models import (
     record_audit,
 )
 from models.errors import ConflictError, NotFoundError, ServiceError
+from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
 from models.notice import SchoolNotice
 from models.organization import EDUCATIONAL_KINDS
 from webapp.timefmt import format_datetime
-
-LIVE_STATUSES = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
-
 
 # ---------------------------------------------------------------------------------------------
 # Counting
@@ -151,7 +150,8 @@ class _Seats:
 
 def _holder_live_ticket(event_id: int, *, student=None, teacher=None,
                         parent_signup=None) -> Ticket | None:
-    query = Ticket.query.filter(Ticket.event_id == event_id, Ticket.status.in_(LIVE_STATUSES))
+    query = Ticket.query.filter(Ticket.event_id == event_id,
+                                Ticket.status.in_(LIVE_TICKET_STATUSES))
     if student is not None:
         query = query.filter(Ticket.student_id == student.id)
     elif teacher is not None:
@@ -254,14 +254,14 @@ def student_grade_problem(event: Event, student: Student) -> str | None:
 
 
 def registration_window_problem(event: Event, at=None) -> str | None:
-    at = at or now_utc()
     if event.status == EventStatus.CANCELLED:
         return "Мероприятие отменено: запись невозможна."
     if event.status != EventStatus.PUBLISHED:
         return "Мероприятие ещё не опубликовано: запись невозможна."
-    if event.registration_opens_at and at < event.registration_opens_at:
+    phase = event.registration_phase(at)
+    if phase == REGISTRATION_NOT_YET:
         return f"Запись откроется {format_datetime(event.registration_opens_at)}."
-    if at >= event.effective_registration_closes_at:
+    if phase == REGISTRATION_CLOSED:
         return (f"Запись закрыта {format_datetime(event.effective_registration_closes_at)}: "
                 "изменить состав группы уже нельзя.")
     return None
@@ -359,13 +359,13 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
     if students:
         taken_students = set(db.session.execute(
             sa.select(Ticket.student_id).where(
-                Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES),
+                Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES),
                 Ticket.student_id.in_([s.id for s in students]))).scalars())
     taken_teachers = set()
     if teachers:
         taken_teachers = set(db.session.execute(
             sa.select(Ticket.teacher_id).where(
-                Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES),
+                Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES),
                 Ticket.teacher_id.in_([t.id for t in teachers]))).scalars())
     dup = [s for s in students if s.id in taken_students]
     dup_t = [t for t in teachers if t.id in taken_teachers]
@@ -496,7 +496,7 @@ def cancel_ticket(actor, ticket: Ticket, *, enforce_window: bool = True) -> list
         live = db.session.execute(
             sa.select(sa.func.count(Ticket.id)).where(
                 Ticket.registration_id == registration.id,
-                Ticket.status.in_(LIVE_STATUSES))).scalar_one()
+                Ticket.status.in_(LIVE_TICKET_STATUSES))).scalar_one()
         if live == 0:
             registration.status = RegistrationStatus.CANCELLED
             registration.cancelled_at = now_utc()
@@ -517,7 +517,7 @@ def cancel_registration(actor, registration: Registration) -> list[Ticket]:
     now = now_utc()
     freed = 0
     for ticket in registration.tickets:
-        if ticket.status in LIVE_STATUSES:
+        if ticket.status in LIVE_TICKET_STATUSES:
             freed += ticket.status == TicketStatus.CONFIRMED
             ticket.status = TicketStatus.CANCELLED
             ticket.cancelled_at = now

@@ -66,7 +66,9 @@ from models import (
     now_utc,
 )
 from models.errors import ConflictError, PermissionDenied, ServiceError
+from models.event import in_checkin_window
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
+from models.roster import parent_display_name, person_full_name
 
 #: A phone clock ahead of the server by more than this is not believed.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -213,16 +215,14 @@ def attendee_json(ticket: Ticket) -> dict:
     organization = None
     class_name = None
     needs_assistance = False
+    name = ticket.holder_name
     if ticket.kind == TicketKind.STUDENT:
-        name = holder.full_name
         organization = holder.organization.display_name if holder.organization else None
         class_name = holder.class_name
         needs_assistance = bool(holder.ovz)
     elif ticket.kind == TicketKind.TEACHER:
-        name = holder.full_name
         organization = holder.organization.display_name if holder.organization else None
     else:
-        name = holder.name or "(данные удалены)"
         if holder.child_organization is not None:
             organization = holder.child_organization.display_name
     return {"name": name, "kind": ticket.kind.value, "organization": organization,
@@ -268,7 +268,8 @@ class EventInfo:
     effective_checkin_closes_at: datetime
 
     def checkin_open(self, at: datetime) -> bool:
-        return self.effective_checkin_opens_at <= at < self.effective_checkin_closes_at
+        return in_checkin_window(at, self.effective_checkin_opens_at,
+                                 self.effective_checkin_closes_at)
 
 
 def event_info(event) -> EventInfo:
@@ -599,23 +600,19 @@ def _build_door_query(column: str, *, source=None, columns=(), lateral=False) ->
     return query.where(condition) if source is None else query
 
 
-def _full_name(*parts) -> str:
-    return " ".join(p for p in parts if p)
-
-
 def _attendee_from_row(r) -> dict:
     organization = class_name = None
     needs_assistance = False
     if r.kind == TicketKind.STUDENT:
-        name = "(данные удалены)" if r.s_anon else _full_name(r.s_last, r.s_first, r.s_middle)
+        name = person_full_name(r.s_last, r.s_first, r.s_middle, bool(r.s_anon))
         organization = r.so_short or r.so_name
         class_name = r.class_name
         needs_assistance = bool(r.ovz)
     elif r.kind == TicketKind.TEACHER:
-        name = "(данные удалены)" if r.t_anon else _full_name(r.t_last, r.t_first, r.t_middle)
+        name = person_full_name(r.t_last, r.t_first, r.t_middle, bool(r.t_anon))
         organization = r.to_short or r.to_name
     else:
-        name = r.p_name or "(данные удалены)"
+        name = parent_display_name(r.p_name)
         organization = r.po_short or r.po_name
     return {"name": name, "kind": r.kind.value, "organization": organization,
             "class_name": class_name, "needs_assistance": needs_assistance}

@@ -71,31 +71,6 @@ def viewer_sees_full_name(ticket: Ticket, viewer) -> bool:
     return viewer.role == Role.COORDINATOR and viewer.organization_id == ticket.school_id
 
 
-def full_name(ticket: Ticket) -> str:
-    holder = ticket.holder
-    if holder is None:
-        return ""
-    if ticket.parent_signup is not None:
-        return holder.name or "(данные удалены)"
-    return holder.full_name
-
-
-def short_name(ticket: Ticket) -> str:
-    """«Имя Ф.»: what anyone may see."""
-    holder = ticket.holder
-    if holder is None:
-        return ""
-    if ticket.parent_signup is not None:
-        # Parents type one free-form name, usually «Фамилия Имя [Отчество]».
-        parts = (holder.name or "").split()
-        if not parts:
-            return "(данные удалены)"
-        if len(parts) == 1:
-            return parts[0]
-        return f"{parts[1]} {parts[0][:1]}."
-    return holder.short_name
-
-
 def holder_display(ticket: Ticket, viewer) -> str:
     """The holder's full name for the school/organizer/admins, «Имя Ф.» for everyone else."""
-    return full_name(ticket) if viewer_sees_full_name(ticket, viewer) else short_name(ticket)
+    return ticket.holder_name if viewer_sees_full_name(ticket, viewer) else ticket.holder_short_name

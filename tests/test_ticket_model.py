@@ -37,3 +37,27 @@ def test_school_is_the_registrations_else_the_holders_and_none_for_parents(db, f
                 parent_ticket.id: None}
     assert {t.id: t.school_id for t in (in_group, walk_in, teacher, parent_ticket)} == expected
     assert _school_ids_in_sql([in_group, walk_in, teacher, parent_ticket]) == expected
+
+
+def test_holder_names_for_each_kind_and_after_removal(db, factory):
+    school = factory.create_org(name="СОШ № 3")
+    event = factory.create_event()
+    student = factory.create_student(school, last_name="Иванова", first_name="Мария",
+                                     middle_name="Петровна")
+    teacher = factory.create_teacher(school, last_name="Орлов", first_name="Олег",
+                                     middle_name=None)
+    parent = ParentSignup(event=event, name="Сидорова Анна Ильинична", email="a@example.org",
+                          consent_version="1", consent_at=now_utc(), manage_secret_hash="b" * 64)
+    db.session.add(parent)
+    db.session.flush()
+    tickets = [factory.create_ticket(event, h) for h in (student, teacher, parent)]
+    assert [t.holder_name for t in tickets] == [
+        "Иванова Мария Петровна", "Орлов Олег", "Сидорова Анна Ильинична"]
+    assert [t.holder_short_name for t in tickets] == ["Мария И.", "Олег О.", "Анна С."]
+
+    student.anonymized_at = now_utc()
+    parent.name = None
+    assert tickets[0].holder_name == tickets[0].holder_short_name == "(данные удалены)"
+    assert tickets[2].holder_name == tickets[2].holder_short_name == "(данные удалены)"
+    parent.name = "Анна"
+    assert tickets[2].holder_short_name == "Анна"

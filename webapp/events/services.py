@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from checkin.registration import confirmed_count
 from models import (
     Audience,
     Category,
@@ -32,7 +33,12 @@ from models import (
 )
 from models.academic_year import TOMSK
 from models.errors import ConflictError, PermissionDenied, ServiceError
-from models.event import event_search_key
+from models.event import (
+    effective_checkin_closes,
+    effective_checkin_opens,
+    effective_registration_closes,
+    event_search_key,
+)
 from webapp.events.hooks import EVENT_CANCELLED_HOOKS
 
 #: Grades run from 0 (preschool / before first grade) to 11.
@@ -175,14 +181,14 @@ def _check_times(values: dict, errors: _Errors) -> None:
     if reg_closes and ends and reg_closes > ends:
         errors.add("registration_closes_at",
                    "Регистрация должна закрываться не позже окончания мероприятия.")
-    effective_close = reg_closes or starts
+    effective_close = effective_registration_closes(starts, reg_closes)
     if reg_opens and effective_close and reg_opens >= effective_close:
         errors.add("registration_opens_at", "Регистрация должна открываться раньше, чем "
                                             "закрывается (по умолчанию — в момент начала).")
     ci_opens, ci_closes = values.get("checkin_opens_at"), values.get("checkin_closes_at")
-    if ci_opens and ends and ci_opens >= (ci_closes or ends):
+    if ci_opens and ends and ci_opens >= effective_checkin_closes(ends, ci_closes):
         errors.add("checkin_opens_at", "Отметка должна открываться раньше, чем закрывается.")
-    if ci_closes and starts and ci_closes <= (ci_opens or starts - timedelta(hours=2)):
+    if ci_closes and starts and ci_closes <= effective_checkin_opens(starts, ci_opens):
         errors.add("checkin_closes_at", "Отметка должна закрываться позже, чем открывается.")
 
 
@@ -235,11 +241,6 @@ def _clean_text(values: dict, errors: _Errors) -> None:
         errors.add("venue_address", "Укажите место проведения: площадку или адрес.")
 
 
-def seats_taken(event_id: int) -> int:
-    return db.session.query(sa.func.count(Ticket.id)).filter(
-        Ticket.event_id == event_id, Ticket.status == TicketStatus.CONFIRMED).scalar() or 0
-
-
 def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
     unknown = set(values) - EVENT_FIELDS
     if unknown:
@@ -253,7 +254,7 @@ def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
         values["grades_min"] = values["grades_max"] = None
     _check_grades(values, errors)
     _check_times(values, errors)
-    _check_numbers(values, errors, 0 if creating else seats_taken(event.id))
+    _check_numbers(values, errors, 0 if creating else confirmed_count(event.id))
     roadmap = _resolve_roadmap(values.get("roadmap_item"), errors)
     organizer_id = _resolve_organizer(actor, values.get("organizer_id"), errors,
                                       None if creating else event.organizer_id)

@@ -20,6 +20,7 @@ from flask import current_app
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket, cancel_ticket
 from models import (
+    LIVE_TICKET_STATUSES,
     Audience,
     Event,
     EventStatus,
@@ -36,6 +37,7 @@ from models import (
     record_audit,
 )
 from models.errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
+from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
 from models.organization import EDUCATIONAL_KINDS
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from models.text import fold
@@ -43,7 +45,6 @@ from webapp.mail import is_valid_email
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
 from webapp.services.personal_data import erase_parent_signup
 
-LIVE = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
 PHONE_HINT = "Например: +7 913 123-45-67 или 8 (3822) 12-34-56."
 _PHONE_CHARS = re.compile(r"^[0-9+\s()\-.]+$")
 
@@ -142,13 +143,13 @@ def _check_open(event: Event, audience: Audience) -> None:
             raise ServiceError("wrong_audience", "Это мероприятие не для родителей: на него "
                                "записывает школа.")
         raise ServiceError("wrong_audience", "Это мероприятие не для педагогов.")
-    now = now_utc()
-    if event.registration_opens_at and now < event.registration_opens_at:
+    phase = event.registration_phase()
+    if phase == REGISTRATION_NOT_YET:
         from webapp.timefmt import format_datetime
 
         raise ConflictError("registration_closed", "Запись ещё не открыта: она начнётся "
                             f"{format_datetime(event.registration_opens_at)}.")
-    if now >= event.effective_registration_closes_at:
+    if phase == REGISTRATION_CLOSED:
         raise ConflictError("registration_closed", "Запись на это мероприятие закрыта.")
 
 
@@ -266,7 +267,8 @@ def _refuse_duplicate_parent(event_id: int, phone: str | None, email: str | None
     existing = db.session.execute(
         sa.select(ParentSignup.phone, ParentSignup.email).join(
             Ticket, Ticket.parent_signup_id == ParentSignup.id)
-        .where(ParentSignup.event_id == event_id, Ticket.status.in_(LIVE), sa.or_(*matches))
+        .where(ParentSignup.event_id == event_id, Ticket.status.in_(LIVE_TICKET_STATUSES),
+               sa.or_(*matches))
     ).first()
     if existing is None:
         return
@@ -314,7 +316,8 @@ def withdraw_parent_consent(signup: ParentSignup) -> None:
     if signup.withdrawn_at is not None:
         raise ConflictError("already_withdrawn", "Согласие уже отозвано, данные удалены.")
     ticket = parent_ticket(signup)
-    if ticket is not None and ticket.status in LIVE and now_utc() < ticket.event.starts_at:
+    if (ticket is not None and ticket.status in LIVE_TICKET_STATUSES
+            and now_utc() < ticket.event.starts_at):
         cancel_ticket(None, ticket)
     signup = db.session.get(ParentSignup, signup_id)
     erase_parent_signup(signup)
@@ -505,7 +508,7 @@ def cancel_teacher_signup(signup: TeacherSignup) -> TeacherSignup:
         raise ConflictError("registration_closed", "Мероприятие уже началось: отменить заявку "
                             "нельзя.")
     if signup.status == TeacherSignupStatus.CONFIRMED and signup.ticket is not None \
-            and signup.ticket.status in LIVE:
+            and signup.ticket.status in LIVE_TICKET_STATUSES:
         cancel_ticket(None, signup.ticket, enforce_window=False)
     signup = db.session.get(TeacherSignup, signup_id)
     signup.status = TeacherSignupStatus.CANCELLED

@@ -14,9 +14,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 from sqlalchemy.orm import selectinload
 
-from checkin.registration import LIVE_STATUSES
-from checkin.tickets import full_name
 from models import (
+    LIVE_TICKET_STATUSES,
     Event,
     Organization,
     Registration,
@@ -50,7 +49,7 @@ def registrations_by_school(event: Event) -> list[SchoolRow]:
     counts = db.session.execute(
         Ticket.join_school(sa.select(school, Ticket.status, sa.func.count(Ticket.id))
                            .select_from(Ticket))
-        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES))
+        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES))
         .group_by(school, Ticket.status)).all()
     reg_counts = dict(db.session.execute(
         sa.select(Registration.organization_id, sa.func.count(Registration.id))
@@ -79,7 +78,7 @@ def needs_assistance(ticket: Ticket) -> bool:
 
 def door_rows(event: Event) -> list[list]:
     tickets = (Ticket.query.filter(Ticket.event_id == event.id,
-                                   Ticket.status.in_(LIVE_STATUSES))
+                                   Ticket.status.in_(LIVE_TICKET_STATUSES))
                .options(selectinload(Ticket.student), selectinload(Ticket.teacher),
                         selectinload(Ticket.registration), selectinload(Ticket.parent_signup))
                .all())
@@ -92,7 +91,7 @@ def door_rows(event: Event) -> list[list]:
         class_name = t.student.class_name if t.student is not None else ""
         rows.append({
             "school": org_names.get(org_id, "") if org_id else "",
-            "name": full_name(t),
+            "name": t.holder_name,
             "class_name": class_name,
             "kind": t.kind.title if t.kind != TicketKind.STUDENT else "Ученик",
             "status": t.status.title,
@@ -100,7 +99,7 @@ def door_rows(event: Event) -> list[list]:
             "code": t.short_code,
             "sort": (t.status != TicketStatus.CONFIRMED, org_id is None,
                      org_names.get(org_id, ""), t.kind != TicketKind.TEACHER,
-                     class_sort_key(class_name), full_name(t)),
+                     class_sort_key(class_name), t.holder_name),
         })
     rows.sort(key=lambda r: r["sort"])
     return [[r["school"], r["name"], r["class_name"], r["kind"], r["status"], r["help"],

@@ -73,8 +73,6 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
         from webapp.mail import queue_mail
     except ImportError:  # the mail module is optional in a partial deployment
         return
-    from checkin.tickets import full_name
-
     by_school: dict[int, list] = {}
     for ticket in tickets:
         org_id = ticket.school_id
@@ -83,7 +81,7 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
     for org_id, school_tickets in by_school.items():
         coordinators = User.query.filter_by(organization_id=org_id, role=Role.COORDINATOR,
                                             active=True).all()
-        names = "\n".join(f"— {full_name(t)}" for t in school_tickets)
+        names = "\n".join(f"— {t.holder_name}" for t in school_tickets)
         link = current_app.config["PROFROUTE_BASE_URL"].rstrip("/") + "/school/registrations"
         from webapp.timefmt import format_datetime
 

@@ -17,7 +17,7 @@ from checkin.tickets import (
     ticket_url,
     viewer_sees_full_name,
 )
-from models import Registration, Role, Ticket
+from models import LIVE_TICKET_STATUSES, Registration, Role, Ticket
 from webapp.tickets import bp
 
 #: Tokens are ``secrets.token_urlsafe(24)`` (32 characters); anything longer is not ours.
@@ -75,7 +75,7 @@ def _is_school_or_admin(ticket: Ticket) -> bool:
 @bp.get("/g/<group_code>")
 def group_page(group_code: str):
     registration = _registration(group_code)
-    live = [t for t in registration.tickets if t.status.value != "cancelled"]
+    live = [t for t in registration.tickets if t.status in LIVE_TICKET_STATUSES]
     people = [(holder_display(t, current_user), t) for t in live]
     full = bool(live) and viewer_sees_full_name(live[0], current_user)
     response = Response(render_template(

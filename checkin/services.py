@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import joinedload
 
 from checkin.capacity import (
     SQLITE_AUTOCOMMIT_OPTION,
@@ -171,29 +170,6 @@ def _ticket_id_by_hash(event_id: int, digest: str, conn=None) -> int | None:
     return None
 
 
-def find_ticket(code: str, event_id: int | None = None) -> Ticket | None:
-    """The ticket (ORM) for a parsed code: token, short code, or ``#hash`` of ``event_id``'s."""
-    condition = _code_condition(code, event_id)
-    if condition is None:
-        return None
-    return db.session.execute(
-        sa.select(Ticket).where(condition).options(
-            joinedload(Ticket.student).joinedload(Student.organization),
-            joinedload(Ticket.teacher).joinedload(Teacher.organization),
-            joinedload(Ticket.parent_signup).joinedload(ParentSignup.child_organization),
-            joinedload(Ticket.registration),
-        )
-    ).unique().scalar_one_or_none()
-
-
-def _code_condition(code: str, event_id: int | None):
-    found = _code_lookup(code, event_id)
-    if found is None:
-        return None
-    column, value = found
-    return T.c[column] == value
-
-
 def _code_lookup(code: str, event_id: int | None, conn=None) -> tuple[str, object] | None:
     """(column, value) that finds the ticket of a parsed code, or None."""
     if not code or len(code) > 64:
@@ -227,14 +203,6 @@ def attendee_json(ticket: Ticket) -> dict:
             organization = holder.child_organization.display_name
     return {"name": name, "kind": ticket.kind.value, "organization": organization,
             "class_name": class_name, "needs_assistance": needs_assistance}
-
-
-def scanned_by(scan: Scan) -> str:
-    """Who made a scan, for «уже отмечен … кем»."""
-    user, link = scan.user, scan.scanner_link
-    return _who(user.full_name if user else None, user.email if user else None,
-                link.label if link else None, link.gate if link else None,
-                has_link=link is not None, gate=scan.gate, device=scan.device_label)
 
 
 def _who(user_name, user_email, link_label, link_gate, *, has_link, gate, device) -> str:

@@ -199,12 +199,6 @@ class Event(db.Model):
     def is_finished(self, at=None) -> bool:
         return self.status == EventStatus.PUBLISHED and (at or now_utc()) >= self.ends_at
 
-    @property
-    def status_title(self) -> str:
-        if self.is_finished():
-            return "Завершено"
-        return self.status.title
-
 
 class EventStaff(db.Model):
     """A teacher who runs an event (counts in indicators 6 and 7)."""

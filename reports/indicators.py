@@ -237,10 +237,6 @@ def checkin_conditions(sc=scans) -> list:
     return [sc.c.outcome == "ok", sc.c.undone_at.is_(None)]
 
 
-def _section_audience(kind_column):
-    return sa.case((kind_column == OrgKind.SCHOOL.value, "students"), else_="preschool")
-
-
 def _edu_kinds() -> list[str]:
     return [OrgKind.SCHOOL.value, OrgKind.PRESCHOOL.value]
 

@@ -40,7 +40,7 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, ServiceError
+from models.errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
 from models.notice import SchoolNotice
 from models.organization import EDUCATIONAL_KINDS
@@ -273,44 +273,23 @@ def _check_window(event: Event) -> None:
         raise ConflictError("registration_closed", problem)
 
 
-class _Problems:
-    """Collects everything wrong with a request; the first code wins, messages are joined."""
-
-    def __init__(self):
-        self.items: list[tuple[str, str, str, int]] = []  # (code, field, message, status)
-
-    def add(self, code: str, field: str, message: str, status: int = 422) -> None:
-        self.items.append((code, field, message, status))
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        code, _field, _message, status = self.items[0]
-        fields: dict[str, list[str]] = {}
-        for _code, field, message, _status in self.items:
-            fields.setdefault(field, []).append(message)
-        message = " ".join(m for _c, _f, m, _s in self.items)
-        raise ServiceError(code, message, fields={k: " ".join(v) for k, v in fields.items()},
-                           status=status)
-
-
 def _load_people(event: Event, organization: Organization, student_ids: Iterable,
-                 teacher_ids: Iterable, problems: _Problems) -> tuple[list, list]:
+                 teacher_ids: Iterable, problems: FieldErrors) -> tuple[list, list]:
     student_ids = list(student_ids or [])
     teacher_ids = list(teacher_ids or [])
     for field, ids in (("student_ids", student_ids), ("teacher_ids", teacher_ids)):
         bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int)]
         if bad:
-            problems.add("validation_error", field, "Идентификаторы должны быть целыми числами.")
+            problems.add(field, "Идентификаторы должны быть целыми числами.")
         seen, repeated = set(), set()
         for i in ids:
             if i in seen:
                 repeated.add(i)
             seen.add(i)
         if repeated:
-            problems.add("duplicate_person", field,
-                         "Один и тот же человек указан дважды: " +
-                         ", ".join(str(i) for i in sorted(repeated, key=str)) + ".")
+            problems.add(field, "Один и тот же человек указан дважды: "
+                         + ", ".join(str(i) for i in sorted(repeated, key=str)) + ".",
+                         code="duplicate_person")
     problems.raise_if_any()
 
     students_by_id = {s.id: s for s in Student.query.filter(Student.id.in_(student_ids))} \
@@ -321,27 +300,27 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
     foreign = [i for i in student_ids
                if i not in students_by_id or students_by_id[i].organization_id != organization.id]
     if foreign:
-        problems.add("unknown_student", "student_ids",
-                     "В списке учеников вашей школы нет учеников с номерами: "
-                     + ", ".join(str(i) for i in foreign) + ".")
+        problems.add("student_ids", "В списке учеников вашей школы нет учеников с номерами: "
+                     + ", ".join(str(i) for i in foreign) + ".",
+                     code="unknown_student")
     foreign_t = [i for i in teacher_ids
                  if i not in teachers_by_id or teachers_by_id[i].organization_id != organization.id]
     if foreign_t:
-        problems.add("unknown_teacher", "teacher_ids",
-                     "В списке педагогов вашей школы нет педагогов с номерами: "
-                     + ", ".join(str(i) for i in foreign_t) + ".")
+        problems.add("teacher_ids", "В списке педагогов вашей школы нет педагогов с номерами: "
+                     + ", ".join(str(i) for i in foreign_t) + ".",
+                     code="unknown_teacher")
     for i in student_ids:
         student = students_by_id.get(i)
         if student is None or student.organization_id != organization.id:
             continue
         if not student.active or student.anonymized_at is not None:
-            problems.add("inactive_person", "student_ids",
-                         f"{_person_label(student)}: ученик выбыл из списка школы.")
+            problems.add("student_ids", f"{_person_label(student)}: ученик выбыл из списка "
+                         "школы.", code="inactive_person")
             continue
         reason = student_grade_problem(event, student)
         if reason:
-            problems.add("grade_not_allowed", "student_ids",
-                         f"{_person_label(student)}: {reason}.")
+            problems.add("student_ids", f"{_person_label(student)}: {reason}.",
+                         code="grade_not_allowed")
             continue
         students.append(student)
     for i in teacher_ids:
@@ -349,8 +328,8 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
         if teacher is None or teacher.organization_id != organization.id:
             continue
         if not teacher.active or teacher.anonymized_at is not None:
-            problems.add("inactive_person", "teacher_ids",
-                         f"{_person_label(teacher)}: педагог выбыл из списка школы.")
+            problems.add("teacher_ids", f"{_person_label(teacher)}: педагог выбыл из списка "
+                         "школы.", code="inactive_person")
             continue
         teachers.append(teacher)
 
@@ -370,13 +349,13 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
     dup = [s for s in students if s.id in taken_students]
     dup_t = [t for t in teachers if t.id in taken_teachers]
     if dup:
-        problems.add("duplicate_ticket", "student_ids",
-                     "Уже записаны на это мероприятие: "
-                     + ", ".join(_person_label(s) for s in dup) + ".", status=409)
+        problems.add("student_ids", "Уже записаны на это мероприятие: "
+                     + ", ".join(_person_label(s) for s in dup) + ".",
+                     code="duplicate_ticket", status=409)
     if dup_t:
-        problems.add("duplicate_ticket", "teacher_ids",
-                     "Уже записаны на это мероприятие: "
-                     + ", ".join(_person_label(t) for t in dup_t) + ".", status=409)
+        problems.add("teacher_ids", "Уже записаны на это мероприятие: "
+                     + ", ".join(_person_label(t) for t in dup_t) + ".",
+                     code="duplicate_ticket", status=409)
     return students, teachers
 
 
@@ -411,7 +390,7 @@ def register_group(actor, event: Event, organization: Organization, student_ids:
     if event is None:
         raise NotFoundError("not_found", "Мероприятие не найдено.")
     organization = db.session.get(Organization, organization_id)
-    problems = _Problems()
+    problems = FieldErrors()
     if organization.kind not in EDUCATIONAL_KINDS:
         raise ServiceError("not_a_school", "Группы записывают школы и детские сады.",
                            field="organization_id")
@@ -454,7 +433,7 @@ def add_people(actor, registration: Registration, student_ids: Iterable,
     if not student_ids and not teacher_ids:
         raise ServiceError("empty_group", "Выберите хотя бы одного ученика или педагога.",
                            field="student_ids")
-    problems = _Problems()
+    problems = FieldErrors()
     students, teachers = _load_people(event, registration.organization, student_ids,
                                       teacher_ids, problems)
     problems.raise_if_any()

@@ -35,7 +35,7 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, ServiceError
+from models.errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from models.text import fold
 from models.user import hash_token
 
@@ -45,40 +45,40 @@ NAME_MAX = 100
 SCHOOL_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
 
 
-def _text(data: dict, name: str, problems: dict, *, required: bool, label: str,
+def _text(data: dict, name: str, problems: FieldErrors, *, required: bool, label: str,
           max_length: int = NAME_MAX) -> str | None:
     value = data.get(name)
     if value is not None and not isinstance(value, str):
-        problems[name] = "Ожидается строка."
+        problems.add(name, "Ожидается строка.")
         return None
     value = " ".join((value or "").split())
     if not value:
         if required:
-            problems[name] = f"Укажите {label}."
+            problems.add(name, f"Укажите {label}.")
         return None
     if len(value) > max_length:
-        problems[name] = f"Не длиннее {max_length} символов."
+        problems.add(name, f"Не длиннее {max_length} символов.")
         return None
     return value
 
 
-def _school(data: dict, problems: dict, *, required: bool) -> Organization | None:
+def _school(data: dict, problems: FieldErrors, *, required: bool) -> Organization | None:
     org_id = data.get("organization_id")
     if org_id is None:
         if required:
-            problems["organization_id"] = "Выберите школу."
+            problems.add("organization_id", "Выберите школу.")
         return None
     if isinstance(org_id, bool) or not isinstance(org_id, int):
-        problems["organization_id"] = "Ожидается число — номер организации."
+        problems.add("organization_id", "Ожидается число — номер организации.")
         return None
     org = db.session.get(Organization, org_id)
     if org is None or not org.active or org.kind not in SCHOOL_KINDS:
-        problems["organization_id"] = "Такой школы или детского сада нет в справочнике."
+        problems.add("organization_id", "Такой школы или детского сада нет в справочнике.")
         return None
     return org
 
 
-def _class_name(org: Organization, value: str, problems: dict) -> tuple[str, int] | None:
+def _class_name(org: Organization, value: str, problems: FieldErrors) -> tuple[str, int] | None:
     from webapp.schools.classes import ClassNameError, normalize_class, normalize_group
 
     try:
@@ -86,7 +86,7 @@ def _class_name(org: Organization, value: str, problems: dict) -> tuple[str, int
             return normalize_group(value)
         return normalize_class(value)
     except ClassNameError as err:
-        problems["class_name"] = "Класс: " + str(err)
+        problems.add("class_name", "Класс: " + str(err))
         return None
 
 
@@ -130,16 +130,17 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
     Returns the scan answer (status ``ok``). Raises ServiceError: ``validation_error`` (422),
     ``event_full`` / ``not_open`` / ``duplicate_ticket`` (409).
     """
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     kind_value = data.get("kind")
     try:
         kind = TicketKind(kind_value)
     except ValueError:
         kind = None
-        problems["kind"] = "Выберите: student (ученик), teacher (педагог) или parent (родитель)."
+        problems.add("kind", "Выберите: student (ученик), teacher (педагог) или parent "
+                             "(родитель).")
     force = data.get("force", False)
     if not isinstance(force, bool):
-        problems["force"] = "Ожидается true или false."
+        problems.add("force", "Ожидается true или false.")
         force = False
     if force and actor_user is None:
         raise ServiceError("force_not_allowed", "Отметить вне времени входа может только "
@@ -175,11 +176,10 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
             try:
                 phone = normalize_phone(raw_phone)
             except ServiceError as err:
-                problems["phone"] = err.message
+                problems.add("phone", err.message)
         child_org = _school(data, problems, required=False)
         holder = {"name": name, "phone": phone, "org": child_org}
-    if problems:
-        raise ServiceError("validation_error", "Проверьте данные пришедшего.", fields=problems)
+    problems.raise_if_any("Проверьте данные пришедшего.")
     # A retried walk-in (same client_scan_id): the first answer, nothing new.
     pending = _pending_replay(event.id, extras["client_scan_id"])
     if pending is not None:

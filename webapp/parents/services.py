@@ -36,7 +36,13 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
+from models.errors import (
+    ConflictError,
+    FieldErrors,
+    NotFoundError,
+    PermissionDenied,
+    ServiceError,
+)
 from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
 from models.organization import EDUCATIONAL_KINDS
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
@@ -190,12 +196,12 @@ class ParentSignupResult:
 def parent_field_problems(*, name, phone, email, child_organization_id=None,
                           child_grade=None, consent=False):
     """Check a parent's form fields; returns (problems by field, phone, e-mail normalized)."""
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     name = (name or "").strip()
     if not name:
-        problems["name"] = "Введите фамилию и имя."
+        problems.add("name", "Введите фамилию и имя.")
     elif len(name) > 200:
-        problems["name"] = "Не длиннее 200 символов."
+        problems.add("name", "Не длиннее 200 символов.")
     norm_phone = norm_email = None
     try:
         norm_phone = normalize_phone(phone)
@@ -207,17 +213,17 @@ def parent_field_problems(*, name, phone, email, child_organization_id=None,
         problems.update(err.fields)
     if norm_phone is None and norm_email is None and "phone" not in problems \
             and "email" not in problems:
-        problems["email"] = "Укажите телефон или электронную почту (можно и то и другое)."
+        problems.add("email", "Укажите телефон или электронную почту (можно и то и другое).")
     if child_grade is not None and not (0 <= child_grade <= 11):
-        problems["child_grade"] = "Класс — число от 0 до 11 (0 — детский сад)."
+        problems.add("child_grade", "Класс — число от 0 до 11 (0 — детский сад).")
     if consent is not True:
-        problems["consent"] = ("Без согласия на обработку персональных данных записаться "
-                               "нельзя. Отметьте согласие.")
+        problems.add("consent", ("Без согласия на обработку персональных данных записаться "
+                               "нельзя. Отметьте согласие."))
     try:
         _school(child_organization_id, "child_organization_id", required=False)
     except ServiceError as err:
         problems.update(err.fields)
-    return problems, norm_phone, norm_email
+    return problems.fields, norm_phone, norm_email
 
 
 def sign_up_parent(event_id: int, *, name: str | None, phone: str | None, email: str | None,
@@ -344,23 +350,23 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
                     organization_id: int | None, consent: bool = False,
                     ip: str | None = None) -> TeacherSignupResult:
     """A teacher asks for a place; the school's coordinator confirms it against the roster."""
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     last_name = (last_name or "").strip()
     first_name = (first_name or "").strip()
     middle_name = (middle_name or "").strip() or None
     if not last_name:
-        problems["last_name"] = "Введите фамилию."
+        problems.add("last_name", "Введите фамилию.")
     if not first_name:
-        problems["first_name"] = "Введите имя."
+        problems.add("first_name", "Введите имя.")
     for key, value in (("last_name", last_name), ("first_name", first_name),
                        ("middle_name", middle_name)):
         if value and len(value) > 100:
-            problems[key] = "Не длиннее 100 символов."
+            problems.add(key, "Не длиннее 100 символов.")
     norm_email = norm_phone = None
     try:
         norm_email = normalize_email_address(email)
         if norm_email is None:
-            problems["email"] = "Введите адрес электронной почты: на него придёт билет."
+            problems.add("email", "Введите адрес электронной почты: на него придёт билет.")
     except ServiceError as err:
         problems.update(err.fields)
     try:
@@ -372,10 +378,9 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
     except ServiceError as err:
         problems.update(err.fields)
     if consent is not True:
-        problems["consent"] = ("Без согласия на обработку персональных данных записаться "
-                               "нельзя. Отметьте согласие.")
-    if problems:
-        raise ServiceError("validation_error", "Проверьте данные формы.", fields=problems)
+        problems.add("consent", ("Без согласия на обработку персональных данных записаться "
+                               "нельзя. Отметьте согласие."))
+    problems.raise_if_any("Проверьте данные формы.")
 
     event = lock_event(event_id)
     if event is None:

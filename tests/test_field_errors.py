@@ -1,0 +1,42 @@
+"""The one collector of field errors: every message kept per field, first code and status win."""
+
+import pytest
+
+from models.errors import FieldErrors, ServiceError
+
+
+def test_nothing_added_raises_nothing():
+    errors = FieldErrors()
+    assert not errors
+    errors.raise_if_any("Проверьте данные формы.")
+    assert errors.fields == {}
+
+
+def test_messages_join_per_field_and_the_first_code_and_status_win():
+    errors = FieldErrors()
+    errors.add("student_ids", "Иванов И.: ученик выбыл из списка школы.", code="inactive_person")
+    errors.add("teacher_ids", "Уже записаны: Петров П.", code="duplicate_ticket", status=409)
+    errors.add("student_ids", "Сидоров С.: мероприятие для 9–11 классов.",
+               code="grade_not_allowed")
+    assert "student_ids" in errors and "name" not in errors
+    with pytest.raises(ServiceError) as info:
+        errors.raise_if_any()
+    err = info.value
+    assert (err.code, err.status) == ("inactive_person", 422)
+    assert err.fields == {
+        "student_ids": "Иванов И.: ученик выбыл из списка школы. "
+                       "Сидоров С.: мероприятие для 9–11 классов.",
+        "teacher_ids": "Уже записаны: Петров П."}
+    assert err.message.startswith("Иванов И.") and err.message.endswith("9–11 классов.")
+
+
+def test_summary_code_and_caught_fields():
+    errors = FieldErrors()
+    errors.update({"phone": "Неверный номер телефона."})
+    errors.add("consent", "Отметьте согласие.")
+    with pytest.raises(ServiceError) as info:
+        errors.raise_if_any("Проверьте данные формы.", code="consent_required")
+    assert info.value.code == "consent_required"
+    assert info.value.message == "Проверьте данные формы."
+    assert info.value.fields == {"phone": "Неверный номер телефона.",
+                                 "consent": "Отметьте согласие."}

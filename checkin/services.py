@@ -775,6 +775,14 @@ def _with_ids(response: dict, scan_id: int, scanned_at: datetime) -> dict:
     return result
 
 
+def check_client_scan_event(recorded_event_id: int, event_id: int) -> None:
+    """A ``client_scan_id`` already recorded (a scan or a walk-in) belongs to one event."""
+    if recorded_event_id != event_id:
+        raise ConflictError("client_scan_id_conflict",
+                            "Этот идентификатор сканирования уже использован для другого "
+                            "мероприятия.", field="client_scan_id")
+
+
 def replay_scan(event_id: int, client_scan_id: str | None, conn=None) -> dict | None:
     """The first answer for a ``client_scan_id`` already recorded, or None."""
     if not client_scan_id:
@@ -782,10 +790,7 @@ def replay_scan(event_id: int, client_scan_id: str | None, conn=None) -> dict | 
     row = (conn or db.session).execute(_REPLAY_QUERY, {"client_scan_id": client_scan_id}).first()
     if row is None:
         return None
-    if row.event_id != event_id:
-        raise ConflictError("client_scan_id_conflict",
-                            "Этот идентификатор сканирования уже использован для другого "
-                            "мероприятия.", field="client_scan_id")
+    check_client_scan_event(row.event_id, event_id)
     response = dict(row.response or {})
     response["attendee"] = replayed_attendee(row.ticket_id, response.get("status"), conn)
     return _with_ids(response, row.id, row.scanned_at)

@@ -20,7 +20,13 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket
-from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan, replay_scan
+from checkin.services import (
+    MAX_CLIENT_SCAN_ID,
+    MAX_LABEL,
+    check_client_scan_event,
+    perform_scan,
+    replay_scan,
+)
 from models import (
     EventStatus,
     Organization,
@@ -250,10 +256,7 @@ def _pending_replay(event_id: int, client_scan_id: str | None) -> dict | None:
         sa.select(WalkIn).where(WalkIn.client_scan_id == client_scan_id)).scalar_one_or_none()
     if walk_in is None:
         return None
-    if walk_in.event_id != event_id:
-        raise ConflictError("client_scan_id_conflict",
-                            "Этот идентификатор сканирования уже использован для другого "
-                            "мероприятия.", field="client_scan_id")
+    check_client_scan_event(walk_in.event_id, event_id)
     return pending_answer(walk_in)
 
 

@@ -1,8 +1,10 @@
-"""The one collector of field errors: every message kept per field, first code and status win."""
+"""Shared error rules: the one collector of field errors (every message kept per field, the
+first code and status win) and the one client_scan_id conflict."""
 
 import pytest
 
-from models.errors import FieldErrors, ServiceError
+from checkin.services import check_client_scan_event
+from models.errors import ConflictError, FieldErrors, ServiceError
 
 
 def test_nothing_added_raises_nothing():
@@ -40,3 +42,12 @@ def test_summary_code_and_caught_fields():
     assert info.value.message == "Проверьте данные формы."
     assert info.value.fields == {"phone": "Неверный номер телефона.",
                                  "consent": "Отметьте согласие."}
+
+
+def test_a_client_scan_id_belongs_to_one_event():
+    check_client_scan_event(7, 7)
+    with pytest.raises(ConflictError) as info:
+        check_client_scan_event(7, 8)
+    assert info.value.code == "client_scan_id_conflict"
+    assert info.value.fields == {"client_scan_id": info.value.message}
+    assert "другого мероприятия" in info.value.message

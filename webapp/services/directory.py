@@ -314,7 +314,6 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     name (case and spacing ignored). Rows whose figures are all blank are skipped (the
     template lists every organization). Locked baselines are refused. Returns rows changed.
     """
-    from models.organization import organization_name_key
     from webapp.spreadsheets import ProblemCollector, read_table
 
     columns = baseline_import_columns()

@@ -185,26 +185,6 @@ def _code_lookup(code: str, event_id: int | None, conn=None) -> tuple[str, objec
 
 # --------------------------------------------------------------------------- display
 
-def attendee_json(ticket: Ticket) -> dict:
-    """What the door may show about a ticket's holder (no ОВЗ flag: only «нужна помощь»)."""
-    holder = ticket.holder
-    organization = None
-    class_name = None
-    needs_assistance = False
-    name = ticket.holder_name
-    if ticket.kind == TicketKind.STUDENT:
-        organization = holder.organization.display_name if holder.organization else None
-        class_name = holder.class_name
-        needs_assistance = bool(holder.ovz)
-    elif ticket.kind == TicketKind.TEACHER:
-        organization = holder.organization.display_name if holder.organization else None
-    else:
-        if holder.child_organization is not None:
-            organization = holder.child_organization.display_name
-    return {"name": name, "kind": ticket.kind.value, "organization": organization,
-            "class_name": class_name, "needs_assistance": needs_assistance}
-
-
 def _who(user_name, user_email, link_label, link_gate, *, has_link, gate, device) -> str:
     if user_name or user_email:
         who = user_name or user_email

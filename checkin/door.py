@@ -16,8 +16,6 @@ from models import (
     RegistrationStatus,
     Scan,
     ScanOutcome,
-    Student,
-    Teacher,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -95,18 +93,16 @@ def search_tickets(event: Event, query: str, *, for_link: bool = False) -> list[
 
 def live_summary(event: Event) -> dict:
     """Checked in of registered, by school and by gate, and the latest scans."""
-    school = _school_expr()
+    school = Ticket.school_id_sql()
     checked = (sa.select(Scan.ticket_id, Scan.gate)
                .where(Scan.event_id == event.id, Scan.outcome == ScanOutcome.OK,
                       Scan.undone_at.is_(None)).subquery())
     rows = db.session.execute(
-        sa.select(school.label("org_id"),
-                  sa.func.count(Ticket.id).filter(Ticket.status == TicketStatus.CONFIRMED),
-                  sa.func.count(checked.c.ticket_id))
-        .select_from(Ticket)
-        .outerjoin(Student, Student.id == Ticket.student_id)
-        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
-        .outerjoin(Registration, Registration.id == Ticket.registration_id)
+        Ticket.join_school(
+            sa.select(school.label("org_id"),
+                      sa.func.count(Ticket.id).filter(Ticket.status == TicketStatus.CONFIRMED),
+                      sa.func.count(checked.c.ticket_id))
+            .select_from(Ticket))
         .outerjoin(checked, checked.c.ticket_id == Ticket.id)
         .where(Ticket.event_id == event.id)
         .group_by(school)
@@ -162,11 +158,4 @@ def holders_of(event_id: int, scans) -> dict[int, DoorTicket]:
     return {t.id: t for t in door_tickets(event_id, ticket_ids=ids)}
 
 
-def _school_expr():
-    """The school a ticket counts for: the registration's, else the holder's (parents: none)."""
-    return sa.case(
-        (Ticket.kind == TicketKind.PARENT, sa.null()),
-        else_=sa.func.coalesce(Registration.organization_id, Student.organization_id,
-                               Teacher.organization_id),
-    )
 

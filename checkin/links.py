@@ -19,7 +19,7 @@ from checkin.door_sql import DoorStatement, run_door_statement
 from checkin.services import NOT_READ, EventInfo, door_statement
 from errors import ConflictError, ServiceError
 from models import Event, EventStatus, ScannerLink, db, now_utc, record_audit
-from models.event import DEFAULT_CHECKIN_LEAD
+from models.event import effective_checkin_closes, effective_checkin_opens
 from models.user import hash_token
 
 #: A link works until this long after the event's end unless the organizer sets an expiry.
@@ -164,8 +164,8 @@ def find_link_info(token: str, conn=None, *, ticket_lookup: tuple[str, object] |
         return None, False, None, None
     usable = row.link_revoked_at is None and now_utc() < row.link_expires_at
     event = EventInfo(row.link_event_id, row.ev_title, row.ev_organizer_id, row.ev_status,
-                      row.ev_starts_at, row.ev_opens_at or row.ev_starts_at - DEFAULT_CHECKIN_LEAD,
-                      row.ev_closes_at or row.ev_ends_at)
+                      row.ev_starts_at, effective_checkin_opens(row.ev_starts_at, row.ev_opens_at),
+                      effective_checkin_closes(row.ev_ends_at, row.ev_closes_at))
     link = LinkInfo(row.link_id, row.link_event_id, row.link_label, row.link_gate,
                     row.link_expires_at)
     if ticket_lookup is None:

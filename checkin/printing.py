@@ -10,7 +10,7 @@ import io
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from checkin.tickets import full_name, group_url, qr_png, ticket_url
+from checkin.tickets import group_url, qr_png, ticket_url
 from formats.pdf_fonts import FAMILY, add_fonts
 from formats.timefmt import format_date, format_time
 from models import Registration, Ticket, TicketKind, TicketStatus
@@ -114,7 +114,7 @@ def _card(pdf: FPDF, x: float, y: float, ticket: Ticket, school_name: str) -> No
     cy = _text_block(pdf, x + PAD, cy, text_w, _venue(event), size=7, max_lines=3,
                      color=(60, 60, 60))
     cy = max(cy + 2, y + 30)
-    cy = _text_block(pdf, x + PAD, cy, text_w, full_name(ticket), size=11, style="B",
+    cy = _text_block(pdf, x + PAD, cy, text_w, ticket.holder_name, size=11, style="B",
                      max_lines=2, line_h=5)
     role = (f"Класс {ticket.student.class_name}" if ticket.kind == TicketKind.STUDENT
             else "Сопровождающий педагог" if ticket.kind == TicketKind.TEACHER else "Родитель")
@@ -194,7 +194,7 @@ def group_sheet_pdf(registration: Registration, tickets: list[Ticket]) -> bytes:
         role = (ticket.student.class_name if ticket.kind == TicketKind.STUDENT
                 else "педагог" if ticket.kind == TicketKind.TEACHER else "родитель")
         status = "подтверждён" if ticket.status == TicketStatus.CONFIRMED else "лист ожидания"
-        values = [str(number), full_name(ticket), role, status, "", ticket.short_code]
+        values = [str(number), ticket.holder_name, role, status, "", ticket.short_code]
         x = MARGIN
         for (title, width), value in zip(columns, values, strict=True):
             pdf.set_xy(x, y)

@@ -22,10 +22,10 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
-from checkin.tickets import ticket_organization_id
-from errors import ConflictError, NotFoundError, ServiceError
+from errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from formats.timefmt import format_datetime
 from models import (
+    LIVE_TICKET_STATUSES,
     Audience,
     Event,
     EventStatus,
@@ -42,31 +42,19 @@ from models import (
     now_utc,
     record_audit,
 )
+from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
 from models.notice import SchoolNotice
 from models.organization import EDUCATIONAL_KINDS
-
-LIVE_STATUSES = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
-
 
 # ---------------------------------------------------------------------------------------------
 # Counting
 
 
-def _ticket_school_expr():
-    """SQL expression: the school of a ticket (registration's, else the holder's)."""
-    return sa.func.coalesce(Registration.organization_id, Student.organization_id,
-                            Teacher.organization_id)
-
-
 def _school_tickets_query(event_id: int, organization_id: int, status: TicketStatus):
     return (
-        sa.select(sa.func.count(Ticket.id))
-        .select_from(Ticket)
-        .outerjoin(Registration, Registration.id == Ticket.registration_id)
-        .outerjoin(Student, Student.id == Ticket.student_id)
-        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
+        Ticket.join_school(sa.select(sa.func.count(Ticket.id)).select_from(Ticket))
         .where(Ticket.event_id == event_id, Ticket.status == status,
-               Ticket.kind != TicketKind.PARENT, _ticket_school_expr() == organization_id)
+               Ticket.kind != TicketKind.PARENT, Ticket.school_id_sql() == organization_id)
     )
 
 
@@ -162,7 +150,8 @@ class _Seats:
 
 def _holder_live_ticket(event_id: int, *, student=None, teacher=None,
                         parent_signup=None) -> Ticket | None:
-    query = Ticket.query.filter(Ticket.event_id == event_id, Ticket.status.in_(LIVE_STATUSES))
+    query = Ticket.query.filter(Ticket.event_id == event_id,
+                                Ticket.status.in_(LIVE_TICKET_STATUSES))
     if student is not None:
         query = query.filter(Ticket.student_id == student.id)
     elif teacher is not None:
@@ -265,14 +254,14 @@ def student_grade_problem(event: Event, student: Student) -> str | None:
 
 
 def registration_window_problem(event: Event, at=None) -> str | None:
-    at = at or now_utc()
     if event.status == EventStatus.CANCELLED:
         return "Мероприятие отменено: запись невозможна."
     if event.status != EventStatus.PUBLISHED:
         return "Мероприятие ещё не опубликовано: запись невозможна."
-    if event.registration_opens_at and at < event.registration_opens_at:
+    phase = event.registration_phase(at)
+    if phase == REGISTRATION_NOT_YET:
         return f"Запись откроется {format_datetime(event.registration_opens_at)}."
-    if at >= event.effective_registration_closes_at:
+    if phase == REGISTRATION_CLOSED:
         return (f"Запись закрыта {format_datetime(event.effective_registration_closes_at)}: "
                 "изменить состав группы уже нельзя.")
     return None
@@ -284,44 +273,23 @@ def _check_window(event: Event) -> None:
         raise ConflictError("registration_closed", problem)
 
 
-class _Problems:
-    """Collects everything wrong with a request; the first code wins, messages are joined."""
-
-    def __init__(self):
-        self.items: list[tuple[str, str, str, int]] = []  # (code, field, message, status)
-
-    def add(self, code: str, field: str, message: str, status: int = 422) -> None:
-        self.items.append((code, field, message, status))
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        code, _field, _message, status = self.items[0]
-        fields: dict[str, list[str]] = {}
-        for _code, field, message, _status in self.items:
-            fields.setdefault(field, []).append(message)
-        message = " ".join(m for _c, _f, m, _s in self.items)
-        raise ServiceError(code, message, fields={k: " ".join(v) for k, v in fields.items()},
-                           status=status)
-
-
 def _load_people(event: Event, organization: Organization, student_ids: Iterable,
-                 teacher_ids: Iterable, problems: _Problems) -> tuple[list, list]:
+                 teacher_ids: Iterable, problems: FieldErrors) -> tuple[list, list]:
     student_ids = list(student_ids or [])
     teacher_ids = list(teacher_ids or [])
     for field, ids in (("student_ids", student_ids), ("teacher_ids", teacher_ids)):
         bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int)]
         if bad:
-            problems.add("validation_error", field, "Идентификаторы должны быть целыми числами.")
+            problems.add(field, "Идентификаторы должны быть целыми числами.")
         seen, repeated = set(), set()
         for i in ids:
             if i in seen:
                 repeated.add(i)
             seen.add(i)
         if repeated:
-            problems.add("duplicate_person", field,
-                         "Один и тот же человек указан дважды: " +
-                         ", ".join(str(i) for i in sorted(repeated, key=str)) + ".")
+            problems.add(field, "Один и тот же человек указан дважды: "
+                         + ", ".join(str(i) for i in sorted(repeated, key=str)) + ".",
+                         code="duplicate_person")
     problems.raise_if_any()
 
     students_by_id = {s.id: s for s in Student.query.filter(Student.id.in_(student_ids))} \
@@ -332,27 +300,27 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
     foreign = [i for i in student_ids
                if i not in students_by_id or students_by_id[i].organization_id != organization.id]
     if foreign:
-        problems.add("unknown_student", "student_ids",
-                     "В списке учеников вашей школы нет учеников с номерами: "
-                     + ", ".join(str(i) for i in foreign) + ".")
+        problems.add("student_ids", "В списке учеников вашей школы нет учеников с номерами: "
+                     + ", ".join(str(i) for i in foreign) + ".",
+                     code="unknown_student")
     foreign_t = [i for i in teacher_ids
                  if i not in teachers_by_id or teachers_by_id[i].organization_id != organization.id]
     if foreign_t:
-        problems.add("unknown_teacher", "teacher_ids",
-                     "В списке педагогов вашей школы нет педагогов с номерами: "
-                     + ", ".join(str(i) for i in foreign_t) + ".")
+        problems.add("teacher_ids", "В списке педагогов вашей школы нет педагогов с номерами: "
+                     + ", ".join(str(i) for i in foreign_t) + ".",
+                     code="unknown_teacher")
     for i in student_ids:
         student = students_by_id.get(i)
         if student is None or student.organization_id != organization.id:
             continue
         if not student.active or student.anonymized_at is not None:
-            problems.add("inactive_person", "student_ids",
-                         f"{_person_label(student)}: ученик выбыл из списка школы.")
+            problems.add("student_ids", f"{_person_label(student)}: ученик выбыл из списка "
+                         "школы.", code="inactive_person")
             continue
         reason = student_grade_problem(event, student)
         if reason:
-            problems.add("grade_not_allowed", "student_ids",
-                         f"{_person_label(student)}: {reason}.")
+            problems.add("student_ids", f"{_person_label(student)}: {reason}.",
+                         code="grade_not_allowed")
             continue
         students.append(student)
     for i in teacher_ids:
@@ -360,8 +328,8 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
         if teacher is None or teacher.organization_id != organization.id:
             continue
         if not teacher.active or teacher.anonymized_at is not None:
-            problems.add("inactive_person", "teacher_ids",
-                         f"{_person_label(teacher)}: педагог выбыл из списка школы.")
+            problems.add("teacher_ids", f"{_person_label(teacher)}: педагог выбыл из списка "
+                         "школы.", code="inactive_person")
             continue
         teachers.append(teacher)
 
@@ -370,24 +338,24 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
     if students:
         taken_students = set(db.session.execute(
             sa.select(Ticket.student_id).where(
-                Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES),
+                Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES),
                 Ticket.student_id.in_([s.id for s in students]))).scalars())
     taken_teachers = set()
     if teachers:
         taken_teachers = set(db.session.execute(
             sa.select(Ticket.teacher_id).where(
-                Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES),
+                Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES),
                 Ticket.teacher_id.in_([t.id for t in teachers]))).scalars())
     dup = [s for s in students if s.id in taken_students]
     dup_t = [t for t in teachers if t.id in taken_teachers]
     if dup:
-        problems.add("duplicate_ticket", "student_ids",
-                     "Уже записаны на это мероприятие: "
-                     + ", ".join(_person_label(s) for s in dup) + ".", status=409)
+        problems.add("student_ids", "Уже записаны на это мероприятие: "
+                     + ", ".join(_person_label(s) for s in dup) + ".",
+                     code="duplicate_ticket", status=409)
     if dup_t:
-        problems.add("duplicate_ticket", "teacher_ids",
-                     "Уже записаны на это мероприятие: "
-                     + ", ".join(_person_label(t) for t in dup_t) + ".", status=409)
+        problems.add("teacher_ids", "Уже записаны на это мероприятие: "
+                     + ", ".join(_person_label(t) for t in dup_t) + ".",
+                     code="duplicate_ticket", status=409)
     return students, teachers
 
 
@@ -422,7 +390,7 @@ def register_group(actor, event: Event, organization: Organization, student_ids:
     if event is None:
         raise NotFoundError("not_found", "Мероприятие не найдено.")
     organization = db.session.get(Organization, organization_id)
-    problems = _Problems()
+    problems = FieldErrors()
     if organization.kind not in EDUCATIONAL_KINDS:
         raise ServiceError("not_a_school", "Группы записывают школы и детские сады.",
                            field="organization_id")
@@ -465,7 +433,7 @@ def add_people(actor, registration: Registration, student_ids: Iterable,
     if not student_ids and not teacher_ids:
         raise ServiceError("empty_group", "Выберите хотя бы одного ученика или педагога.",
                            field="student_ids")
-    problems = _Problems()
+    problems = FieldErrors()
     students, teachers = _load_people(event, registration.organization, student_ids,
                                       teacher_ids, problems)
     problems.raise_if_any()
@@ -507,7 +475,7 @@ def cancel_ticket(actor, ticket: Ticket, *, enforce_window: bool = True) -> list
         live = db.session.execute(
             sa.select(sa.func.count(Ticket.id)).where(
                 Ticket.registration_id == registration.id,
-                Ticket.status.in_(LIVE_STATUSES))).scalar_one()
+                Ticket.status.in_(LIVE_TICKET_STATUSES))).scalar_one()
         if live == 0:
             registration.status = RegistrationStatus.CANCELLED
             registration.cancelled_at = now_utc()
@@ -528,7 +496,7 @@ def cancel_registration(actor, registration: Registration) -> list[Ticket]:
     now = now_utc()
     freed = 0
     for ticket in registration.tickets:
-        if ticket.status in LIVE_STATUSES:
+        if ticket.status in LIVE_TICKET_STATUSES:
             freed += ticket.status == TicketStatus.CONFIRMED
             ticket.status = TicketStatus.CANCELLED
             ticket.cancelled_at = now
@@ -561,7 +529,7 @@ def promote_waitlist(event: Event) -> list[Ticket]:
     for ticket in waiting:
         if seats.confirmed >= event.capacity:
             break
-        organization_id = ticket_organization_id(ticket)
+        organization_id = ticket.school_id
         if not seats.fits(ticket.kind, organization_id):
             continue
         seats.take(ticket.kind, organization_id)

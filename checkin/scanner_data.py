@@ -31,6 +31,7 @@ from models import (
     db,
     now_utc,
 )
+from models.roster import parent_display_name, person_full_name
 
 #: Hex characters of SHA-256 kept per code: 64 bits, enough to tell 10^5 codes apart.
 HASH_LENGTH = 16
@@ -39,10 +40,6 @@ HASH_LENGTH = 16
 def code_hash(text: str) -> str:
     """First 16 hex characters of SHA-256 (tokens as they are; short codes upper-case)."""
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
-
-
-def _name(*parts) -> str:
-    return " ".join(p for p in parts if p)
 
 
 @dataclass(slots=True)
@@ -115,15 +112,15 @@ def door_tickets(event_id: int, *, ticket_ids=None, registration_id=None) -> lis
         class_name = None
         needs_assistance = False
         if kind == TicketKind.STUDENT:
-            name = "(данные удалены)" if s_anon else _name(s_last, s_first, s_middle)
+            name = person_full_name(s_last, s_first, s_middle, bool(s_anon))
             org_id, org_name, last = s_org, so_short or so_name, s_last
             class_name = s_class
             needs_assistance = bool(s_ovz)
         elif kind == TicketKind.TEACHER:
-            name = "(данные удалены)" if t_anon else _name(t_last, t_first, t_middle)
+            name = person_full_name(t_last, t_first, t_middle, bool(t_anon))
             org_id, org_name, last = t_org, to_short or to_name, t_last
         else:
-            name = p_name or "(данные удалены)"
+            name = parent_display_name(p_name)
             org_id, org_name, last = p_org, po_short or po_name, p_name
         result.append(DoorTicket(tid, token, short_code, status, kind, reg_id, name,
                                  class_name, needs_assistance, org_id, org_name,

@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import joinedload
 
 from checkin.capacity import (
     SQLITE_AUTOCOMMIT_OPTION,
@@ -67,7 +66,9 @@ from models import (
     now_utc,
     record_audit,
 )
+from models.event import in_checkin_window
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
+from models.roster import parent_display_name, person_full_name
 
 #: A phone clock ahead of the server by more than this is not believed.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -170,29 +171,6 @@ def _ticket_id_by_hash(event_id: int, digest: str, conn=None) -> int | None:
     return None
 
 
-def find_ticket(code: str, event_id: int | None = None) -> Ticket | None:
-    """The ticket (ORM) for a parsed code: token, short code, or ``#hash`` of ``event_id``'s."""
-    condition = _code_condition(code, event_id)
-    if condition is None:
-        return None
-    return db.session.execute(
-        sa.select(Ticket).where(condition).options(
-            joinedload(Ticket.student).joinedload(Student.organization),
-            joinedload(Ticket.teacher).joinedload(Teacher.organization),
-            joinedload(Ticket.parent_signup).joinedload(ParentSignup.child_organization),
-            joinedload(Ticket.registration),
-        )
-    ).unique().scalar_one_or_none()
-
-
-def _code_condition(code: str, event_id: int | None):
-    found = _code_lookup(code, event_id)
-    if found is None:
-        return None
-    column, value = found
-    return T.c[column] == value
-
-
 def _code_lookup(code: str, event_id: int | None, conn=None) -> tuple[str, object] | None:
     """(column, value) that finds the ticket of a parsed code, or None."""
     if not code or len(code) > 64:
@@ -207,36 +185,6 @@ def _code_lookup(code: str, event_id: int | None, conn=None) -> tuple[str, objec
 
 
 # --------------------------------------------------------------------------- display
-
-def attendee_json(ticket: Ticket) -> dict:
-    """What the door may show about a ticket's holder (no ОВЗ flag: only «нужна помощь»)."""
-    holder = ticket.holder
-    organization = None
-    class_name = None
-    needs_assistance = False
-    if ticket.kind == TicketKind.STUDENT:
-        name = holder.full_name
-        organization = holder.organization.display_name if holder.organization else None
-        class_name = holder.class_name
-        needs_assistance = bool(holder.ovz)
-    elif ticket.kind == TicketKind.TEACHER:
-        name = holder.full_name
-        organization = holder.organization.display_name if holder.organization else None
-    else:
-        name = holder.name or "(данные удалены)"
-        if holder.child_organization is not None:
-            organization = holder.child_organization.display_name
-    return {"name": name, "kind": ticket.kind.value, "organization": organization,
-            "class_name": class_name, "needs_assistance": needs_assistance}
-
-
-def scanned_by(scan: Scan) -> str:
-    """Who made a scan, for «уже отмечен … кем»."""
-    user, link = scan.user, scan.scanner_link
-    return _who(user.full_name if user else None, user.email if user else None,
-                link.label if link else None, link.gate if link else None,
-                has_link=link is not None, gate=scan.gate, device=scan.device_label)
-
 
 def _who(user_name, user_email, link_label, link_gate, *, has_link, gate, device) -> str:
     if user_name or user_email:
@@ -269,7 +217,8 @@ class EventInfo:
     effective_checkin_closes_at: datetime
 
     def checkin_open(self, at: datetime) -> bool:
-        return self.effective_checkin_opens_at <= at < self.effective_checkin_closes_at
+        return in_checkin_window(at, self.effective_checkin_opens_at,
+                                 self.effective_checkin_closes_at)
 
 
 def event_info(event) -> EventInfo:
@@ -600,23 +549,19 @@ def _build_door_query(column: str, *, source=None, columns=(), lateral=False) ->
     return query.where(condition) if source is None else query
 
 
-def _full_name(*parts) -> str:
-    return " ".join(p for p in parts if p)
-
-
 def _attendee_from_row(r) -> dict:
     organization = class_name = None
     needs_assistance = False
     if r.kind == TicketKind.STUDENT:
-        name = "(данные удалены)" if r.s_anon else _full_name(r.s_last, r.s_first, r.s_middle)
+        name = person_full_name(r.s_last, r.s_first, r.s_middle, bool(r.s_anon))
         organization = r.so_short or r.so_name
         class_name = r.class_name
         needs_assistance = bool(r.ovz)
     elif r.kind == TicketKind.TEACHER:
-        name = "(данные удалены)" if r.t_anon else _full_name(r.t_last, r.t_first, r.t_middle)
+        name = person_full_name(r.t_last, r.t_first, r.t_middle, bool(r.t_anon))
         organization = r.to_short or r.to_name
     else:
-        name = r.p_name or "(данные удалены)"
+        name = parent_display_name(r.p_name)
         organization = r.po_short or r.po_name
     return {"name": name, "kind": r.kind.value, "organization": organization,
             "class_name": class_name, "needs_assistance": needs_assistance}
@@ -811,6 +756,14 @@ def _with_ids(response: dict, scan_id: int, scanned_at: datetime) -> dict:
     return result
 
 
+def check_client_scan_event(recorded_event_id: int, event_id: int) -> None:
+    """A ``client_scan_id`` already recorded (a scan or a walk-in) belongs to one event."""
+    if recorded_event_id != event_id:
+        raise ConflictError("client_scan_id_conflict",
+                            "Этот идентификатор сканирования уже использован для другого "
+                            "мероприятия.", field="client_scan_id")
+
+
 def replay_scan(event_id: int, client_scan_id: str | None, conn=None) -> dict | None:
     """The first answer for a ``client_scan_id`` already recorded, or None."""
     if not client_scan_id:
@@ -818,10 +771,7 @@ def replay_scan(event_id: int, client_scan_id: str | None, conn=None) -> dict | 
     row = (conn or db.session).execute(_REPLAY_QUERY, {"client_scan_id": client_scan_id}).first()
     if row is None:
         return None
-    if row.event_id != event_id:
-        raise ConflictError("client_scan_id_conflict",
-                            "Этот идентификатор сканирования уже использован для другого "
-                            "мероприятия.", field="client_scan_id")
+    check_client_scan_event(row.event_id, event_id)
     response = dict(row.response or {})
     response["attendee"] = replayed_attendee(row.ticket_id, response.get("status"), conn)
     return _with_ids(response, row.id, row.scanned_at)

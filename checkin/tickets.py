@@ -56,17 +56,6 @@ def qr_svg(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def ticket_organization_id(ticket: Ticket) -> int | None:
-    """The school a ticket belongs to: its registration's, else its holder's (None for parents)."""
-    if ticket.registration is not None:
-        return ticket.registration.organization_id
-    if ticket.student is not None:
-        return ticket.student.organization_id
-    if ticket.teacher is not None:
-        return ticket.teacher.organization_id
-    return None
-
-
 def viewer_sees_full_name(ticket: Ticket, viewer) -> bool:
     """The holder's school, the event's organizer and admins see full names; others do not."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
@@ -79,35 +68,9 @@ def viewer_sees_full_name(ticket: Ticket, viewer) -> bool:
         return False
     if viewer.organization_id == ticket.event.organizer_id:
         return True
-    return viewer.role == Role.COORDINATOR and viewer.organization_id == ticket_organization_id(
-        ticket)
-
-
-def full_name(ticket: Ticket) -> str:
-    holder = ticket.holder
-    if holder is None:
-        return ""
-    if ticket.parent_signup is not None:
-        return holder.name or "(данные удалены)"
-    return holder.full_name
-
-
-def short_name(ticket: Ticket) -> str:
-    """«Имя Ф.»: what anyone may see."""
-    holder = ticket.holder
-    if holder is None:
-        return ""
-    if ticket.parent_signup is not None:
-        # Parents type one free-form name, usually «Фамилия Имя [Отчество]».
-        parts = (holder.name or "").split()
-        if not parts:
-            return "(данные удалены)"
-        if len(parts) == 1:
-            return parts[0]
-        return f"{parts[1]} {parts[0][:1]}."
-    return holder.short_name
+    return viewer.role == Role.COORDINATOR and viewer.organization_id == ticket.school_id
 
 
 def holder_display(ticket: Ticket, viewer) -> str:
     """The holder's full name for the school/organizer/admins, «Имя Ф.» for everyone else."""
-    return full_name(ticket) if viewer_sees_full_name(ticket, viewer) else short_name(ticket)
+    return ticket.holder_name if viewer_sees_full_name(ticket, viewer) else ticket.holder_short_name

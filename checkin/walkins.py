@@ -20,10 +20,17 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket
-from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan, replay_scan
-from errors import ConflictError, NotFoundError, ServiceError
+from checkin.services import (
+    MAX_CLIENT_SCAN_ID,
+    MAX_LABEL,
+    check_client_scan_event,
+    perform_scan,
+    replay_scan,
+)
+from errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from formats.class_names import ClassNameError, normalize_class, normalize_group
 from formats.phones import normalize_phone
+from formats.text import fold
 from models import (
     EventStatus,
     Organization,
@@ -46,51 +53,51 @@ NAME_MAX = 100
 SCHOOL_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
 
 
-def _text(data: dict, name: str, problems: dict, *, required: bool, label: str,
+def _text(data: dict, name: str, problems: FieldErrors, *, required: bool, label: str,
           max_length: int = NAME_MAX) -> str | None:
     value = data.get(name)
     if value is not None and not isinstance(value, str):
-        problems[name] = "Ожидается строка."
+        problems.add(name, "Ожидается строка.")
         return None
     value = " ".join((value or "").split())
     if not value:
         if required:
-            problems[name] = f"Укажите {label}."
+            problems.add(name, f"Укажите {label}.")
         return None
     if len(value) > max_length:
-        problems[name] = f"Не длиннее {max_length} символов."
+        problems.add(name, f"Не длиннее {max_length} символов.")
         return None
     return value
 
 
-def _school(data: dict, problems: dict, *, required: bool) -> Organization | None:
+def _school(data: dict, problems: FieldErrors, *, required: bool) -> Organization | None:
     org_id = data.get("organization_id")
     if org_id is None:
         if required:
-            problems["organization_id"] = "Выберите школу."
+            problems.add("organization_id", "Выберите школу.")
         return None
     if isinstance(org_id, bool) or not isinstance(org_id, int):
-        problems["organization_id"] = "Ожидается число — номер организации."
+        problems.add("organization_id", "Ожидается число — номер организации.")
         return None
     org = db.session.get(Organization, org_id)
     if org is None or not org.active or org.kind not in SCHOOL_KINDS:
-        problems["organization_id"] = "Такой школы или детского сада нет в справочнике."
+        problems.add("organization_id", "Такой школы или детского сада нет в справочнике.")
         return None
     return org
 
 
-def _class_name(org: Organization, value: str, problems: dict) -> tuple[str, int] | None:
+def _class_name(org: Organization, value: str, problems: FieldErrors) -> tuple[str, int] | None:
     try:
         if org.kind == OrgKind.PRESCHOOL:
             return normalize_group(value)
         return normalize_class(value)
     except ClassNameError as err:
-        problems["class_name"] = "Класс: " + str(err)
+        problems.add("class_name", "Класс: " + str(err))
         return None
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    return (a or "").casefold().replace("ё", "е") == (b or "").casefold().replace("ё", "е")
+    return fold(a) == fold(b)
 
 
 def _find_or_add_student(org, last, first, middle, class_name, grade) -> Student:
@@ -129,16 +136,17 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
     Returns the scan answer (status ``ok``). Raises ServiceError: ``validation_error`` (422),
     ``event_full`` / ``not_open`` / ``duplicate_ticket`` (409).
     """
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     kind_value = data.get("kind")
     try:
         kind = TicketKind(kind_value)
     except ValueError:
         kind = None
-        problems["kind"] = "Выберите: student (ученик), teacher (педагог) или parent (родитель)."
+        problems.add("kind", "Выберите: student (ученик), teacher (педагог) или parent "
+                             "(родитель).")
     force = data.get("force", False)
     if not isinstance(force, bool):
-        problems["force"] = "Ожидается true или false."
+        problems.add("force", "Ожидается true или false.")
         force = False
     if force and actor_user is None:
         raise ServiceError("force_not_allowed", "Отметить вне времени входа может только "
@@ -172,11 +180,10 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
             try:
                 phone = normalize_phone(raw_phone)
             except ServiceError as err:
-                problems["phone"] = err.message
+                problems.add("phone", err.message)
         child_org = _school(data, problems, required=False)
         holder = {"name": name, "phone": phone, "org": child_org}
-    if problems:
-        raise ServiceError("validation_error", "Проверьте данные пришедшего.", fields=problems)
+    problems.raise_if_any("Проверьте данные пришедшего.")
     # A retried walk-in (same client_scan_id): the first answer, nothing new.
     pending = _pending_replay(event.id, extras["client_scan_id"])
     if pending is not None:
@@ -247,10 +254,7 @@ def _pending_replay(event_id: int, client_scan_id: str | None) -> dict | None:
         sa.select(WalkIn).where(WalkIn.client_scan_id == client_scan_id)).scalar_one_or_none()
     if walk_in is None:
         return None
-    if walk_in.event_id != event_id:
-        raise ConflictError("client_scan_id_conflict",
-                            "Этот идентификатор сканирования уже использован для другого "
-                            "мероприятия.", field="client_scan_id")
+    check_client_scan_event(walk_in.event_id, event_id)
     return pending_answer(walk_in)
 
 

@@ -30,6 +30,7 @@ from openpyxl.styles import Font, PatternFill
 
 from errors import ServiceError
 from formats.input_checks import has_control_chars
+from formats.text import fold
 
 MAX_ROWS = 20000  #: data rows in one import
 MAX_SHEET_ROWS = MAX_ROWS + 100  #: rows read at all, blank ones included (header, gaps)
@@ -83,7 +84,7 @@ class ProblemCollector:
 
 
 def _normalize_header(value) -> str:
-    return " ".join(str(value or "").replace("ё", "е").replace("Ё", "Е").split()).lower()
+    return fold(value)
 
 
 def _cell_text(value) -> str | None:

@@ -7,6 +7,7 @@ from models.notice import SchoolNotice  # noqa: F401  (school notices, registrat
 from models.organization import Baseline, CityPlan, Organization, OrgKind
 from models.outbox import OutboxMessage, OutboxStatus  # noqa: F401  (mail outbox, parents area)
 from models.registration import (
+    LIVE_TICKET_STATUSES,
     ParentSignup,
     Registration,
     RegistrationStatus,
@@ -21,7 +22,8 @@ from models.user import ApiToken, LoginThrottle, Role, User
 
 __all__ = [
     "ApiToken", "Audience", "AuditLog", "Baseline", "Category", "CityPlan", "Event",
-    "EventStaff", "EventStatus", "LoginThrottle", "OrgKind", "Organization", "ParentSignup",
+    "EventStaff", "EventStatus", "LIVE_TICKET_STATUSES", "LoginThrottle", "OrgKind", "Organization",
+    "ParentSignup",
     "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
     "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "WalkIn",
     "db", "now_utc", "record_audit",

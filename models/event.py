@@ -7,10 +7,33 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from formats.text import fold
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
 
 #: docs/api.md «Defaults»: check-in opens 2 hours before the start and closes at the end.
 DEFAULT_CHECKIN_LEAD = timedelta(hours=2)
+
+#: Where a moment falls in an event's registration window (``Event.registration_phase``).
+REGISTRATION_NOT_YET, REGISTRATION_OPEN, REGISTRATION_CLOSED = "not_yet", "open", "closed"
+
+
+def effective_registration_closes(starts_at, closes_at=None):
+    """When registration closes: as set, else at the start of the event."""
+    return closes_at or starts_at
+
+
+def effective_checkin_opens(starts_at, opens_at=None):
+    """When check-in opens: as set, else ``DEFAULT_CHECKIN_LEAD`` before the start."""
+    return opens_at or starts_at - DEFAULT_CHECKIN_LEAD
+
+
+def effective_checkin_closes(ends_at, closes_at=None):
+    """When check-in closes: as set, else at the end of the event."""
+    return closes_at or ends_at
+
+
+def in_checkin_window(at, opens_at, closes_at) -> bool:
+    return opens_at <= at < closes_at
 
 
 class Audience(TitledEnum):
@@ -145,36 +168,36 @@ class Event(db.Model):
 
     @property
     def effective_registration_closes_at(self):
-        return self.registration_closes_at or self.starts_at
+        return effective_registration_closes(self.starts_at, self.registration_closes_at)
 
     @property
     def effective_checkin_opens_at(self):
-        return self.checkin_opens_at or (self.starts_at - DEFAULT_CHECKIN_LEAD)
+        return effective_checkin_opens(self.starts_at, self.checkin_opens_at)
 
     @property
     def effective_checkin_closes_at(self):
-        return self.checkin_closes_at or self.ends_at
+        return effective_checkin_closes(self.ends_at, self.checkin_closes_at)
+
+    def registration_phase(self, at=None) -> str:
+        """Where ``at`` (default now) falls in the registration window, whatever the status:
+        ``REGISTRATION_NOT_YET``, ``REGISTRATION_OPEN`` or ``REGISTRATION_CLOSED``."""
+        at = at or now_utc()
+        if self.registration_opens_at and at < self.registration_opens_at:
+            return REGISTRATION_NOT_YET
+        if at >= self.effective_registration_closes_at:
+            return REGISTRATION_CLOSED
+        return REGISTRATION_OPEN
 
     def registration_open(self, at=None) -> bool:
-        at = at or now_utc()
-        if self.status != EventStatus.PUBLISHED:
-            return False
-        if self.registration_opens_at and at < self.registration_opens_at:
-            return False
-        return at < self.effective_registration_closes_at
+        return (self.status == EventStatus.PUBLISHED
+                and self.registration_phase(at) == REGISTRATION_OPEN)
 
     def checkin_open(self, at=None) -> bool:
-        at = at or now_utc()
-        return self.effective_checkin_opens_at <= at < self.effective_checkin_closes_at
+        return in_checkin_window(at or now_utc(), self.effective_checkin_opens_at,
+                                 self.effective_checkin_closes_at)
 
     def is_finished(self, at=None) -> bool:
         return self.status == EventStatus.PUBLISHED and (at or now_utc()) >= self.ends_at
-
-    @property
-    def status_title(self) -> str:
-        if self.is_finished():
-            return "Завершено"
-        return self.status.title
 
 
 class EventStaff(db.Model):
@@ -196,8 +219,8 @@ class EventStaff(db.Model):
 
 
 def event_search_key(*parts: str | None) -> str:
-    """Lower-cased text with ё→е and spaces collapsed, for the catalogue's search."""
-    return " ".join(" ".join((p or "").lower().replace("ё", "е").split()) for p in parts if p)
+    """The parts folded (:func:`formats.text.fold`) and joined, for the catalogue's search."""
+    return " ".join(fold(p) for p in parts if p)
 
 
 @sa.event.listens_for(Event, "before_insert")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from formats.text import fold
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
 
 
@@ -22,7 +23,7 @@ EDUCATIONAL_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
 
 
 def organization_name_key(name: str | None) -> str:
-    return " ".join((name or "").lower().replace("ё", "е").split())
+    return fold(name)
 
 
 class Organization(db.Model):

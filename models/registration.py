@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+from models.roster import REMOVED_NAME, Student, Teacher, parent_display_name
 
 #: Letters and digits that cannot be confused when typed from paper (no 0/O, 1/I/L).
 SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -39,6 +40,10 @@ class TicketStatus(TitledEnum):
     CONFIRMED = ("confirmed", "Подтверждён")
     WAITLISTED = ("waitlisted", "В листе ожидания")
     CANCELLED = ("cancelled", "Отменён")
+
+
+#: A ticket that holds a seat or waits for one.
+LIVE_TICKET_STATUSES = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
 
 
 class Registration(db.Model):
@@ -184,3 +189,51 @@ class Ticket(db.Model):
     @property
     def holder(self):
         return self.student or self.teacher or self.parent_signup
+
+    @property
+    def holder_name(self) -> str:
+        """The holder's full name, as the holder's school, the organizer and admins see it."""
+        if self.parent_signup is not None:
+            return parent_display_name(self.parent_signup.name)
+        holder = self.student or self.teacher
+        return holder.full_name if holder is not None else ""
+
+    @property
+    def holder_short_name(self) -> str:
+        """«Имя Ф.»: what anyone may see of the holder."""
+        if self.parent_signup is not None:
+            # Parents type one free-form name, usually «Фамилия Имя [Отчество]».
+            parts = (self.parent_signup.name or "").split()
+            if not parts:
+                return REMOVED_NAME
+            if len(parts) == 1:
+                return parts[0]
+            return f"{parts[1]} {parts[0][:1]}."
+        holder = self.student or self.teacher
+        return holder.short_name if holder is not None else ""
+
+    @property
+    def school_id(self) -> int | None:
+        """The school a ticket belongs to: its registration's, else its holder's (parents: none)."""
+        if self.registration is not None:
+            return self.registration.organization_id
+        if self.student is not None:
+            return self.student.organization_id
+        if self.teacher is not None:
+            return self.teacher.organization_id
+        return None
+
+    @classmethod
+    def school_id_sql(cls):
+        """:attr:`school_id` in SQL; the query outer-joins Registration, Student and Teacher
+        (:meth:`join_school`)."""
+        return sa.case((cls.kind == TicketKind.PARENT, sa.null()),
+                       else_=sa.func.coalesce(Registration.organization_id,
+                                              Student.organization_id, Teacher.organization_id))
+
+    @classmethod
+    def join_school(cls, query):
+        """``query`` (selecting from tickets) with the joins :meth:`school_id_sql` reads."""
+        return (query.outerjoin(Registration, Registration.id == cls.registration_id)
+                .outerjoin(Student, Student.id == cls.student_id)
+                .outerjoin(Teacher, Teacher.id == cls.teacher_id))

@@ -12,20 +12,35 @@ _NAMED_OR_ANONYMIZED = (
 )
 
 
+#: What is shown instead of a name that was removed (anonymization).
+REMOVED_NAME = "(данные удалены)"
+
+
+def person_full_name(last_name, first_name, middle_name=None, anonymized: bool = False) -> str:
+    """«Фамилия Имя Отчество» of a student or teacher (also for rows read without the ORM)."""
+    if anonymized:
+        return REMOVED_NAME
+    return " ".join(p for p in (last_name, first_name, middle_name) if p)
+
+
+def parent_display_name(name: str | None) -> str:
+    """A parent types one free-form name; it is gone once removed."""
+    return name or REMOVED_NAME
+
+
 class PersonNames:
     """How a person's name is shown; names may have been removed (anonymization)."""
 
     @property
     def full_name(self) -> str:
-        if self.anonymized_at:
-            return "(данные удалены)"
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return person_full_name(self.last_name, self.first_name, self.middle_name,
+                                bool(self.anonymized_at))
 
     @property
     def short_name(self) -> str:
         """First name and surname initial: what strangers may see."""
         if self.anonymized_at:
-            return "(данные удалены)"
+            return REMOVED_NAME
         return f"{self.first_name} {self.last_name[:1]}."
 
 

@@ -104,10 +104,6 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
     def display_name(self) -> str:
         return self.full_name or self.email
 

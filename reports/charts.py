@@ -14,7 +14,6 @@ from formats.timefmt import format_percent
 
 BLUE = "#0b4f8a"
 GREY = "#8a96a3"
-ORANGE = "#b35900"
 TEXT = "#1b1f23"
 
 

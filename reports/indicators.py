@@ -34,7 +34,6 @@ over check-ins in Python. The rules, decided once here and documented in docs/re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
+from formats.text import natural_key
 from models import (
     Baseline,
     Category,
@@ -98,14 +98,6 @@ PRESCHOOL_SHORT = {**INDICATOR_SHORT, "students": "Воспитанники",
 SECTION_AUDIENCE = {OrgKind.SCHOOL: "students", OrgKind.PRESCHOOL: "preschool"}
 _HUNDRED = Decimal(100)
 _TENTH = Decimal("0.1")
-
-
-def name_key(name: str) -> tuple:
-    """«СОШ № 2» before «СОШ № 10»: numbers inside names compare as numbers. The split keeps
-    its empty parts, so text and numbers alternate at the same places in every key (a name
-    that starts with a digit compares with one that does not)."""
-    return tuple(int(part) if part.isdigit() else part
-                 for part in re.split(r"(\d+)", name.lower().replace("ё", "е")))
 
 
 def percent_of(a: int, b: int) -> Decimal | None:
@@ -243,10 +235,6 @@ def checkin_conditions(sc=scans) -> list:
     check-in service answers ``wrong_event`` otherwise), so a check-in's event is
     ``scans.event_id``."""
     return [sc.c.outcome == "ok", sc.c.undone_at.is_(None)]
-
-
-def _section_audience(kind_column):
-    return sa.case((kind_column == OrgKind.SCHOOL.value, "students"), else_="preschool")
 
 
 def _edu_kinds() -> list[str]:
@@ -562,7 +550,7 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
             "events_early": Figure(held_early, b_early),
         }
 
-    rows.sort(key=lambda row: (row.kind != OrgKind.SCHOOL, name_key(row.name)))
+    rows.sort(key=lambda row: (row.kind != OrgKind.SCHOOL, natural_key(row.name)))
     city = section(OrgKind.SCHOOL, city_held[0], city_held[1], city_plan)
     # The city's plan is a plan of the schools' programme; kindergartens count what is published.
     preschools = section(OrgKind.PRESCHOOL, city_held[2], city_held[3], None)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from formats.text import natural_key
 from models import (
     CityPlan,
     EventStaff,
@@ -28,7 +29,6 @@ from reports.indicators import (
     INDICATOR_KEYS,
     compute_indicators,
     monthly_trend,
-    name_key,
     percent_of,
 )
 
@@ -299,7 +299,7 @@ def test_monthly_trend_of_a_year_under_way_ends_with_the_current_month(scenario)
 def test_names_sort_by_their_numbers_whatever_they_start_with():
     """A name that starts with a digit once made sorting the report fail (int < str)."""
     names = ["СОШ № 10", "2-я гимназия", "СОШ № 2", "Ёлочка", "10 лицей", "Елка", ""]
-    assert sorted(names, key=name_key) == [
+    assert sorted(names, key=natural_key) == [
         "", "2-я гимназия", "10 лицей", "Елка", "Ёлочка", "СОШ № 2", "СОШ № 10"]
 
 

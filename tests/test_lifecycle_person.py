@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.services import attendee_json
+from checkin.services import replayed_attendee
 from models import (
     AuditLog,
     Role,
@@ -42,7 +42,8 @@ def school_day(factory, db):
     for person in (student, teacher):
         ticket = factory.create_ticket(past, person)
         scan = factory.create_checkin(ticket)
-        scan.response = {"status": "ok", "attendee": attendee_json(ticket), "flag": None}
+        scan.response = {"status": "ok", "attendee": replayed_attendee(ticket.id, "ok"),
+                         "flag": None}
         scans.append(scan)
     db.session.add(SchoolNotice(organization_id=school.id, event_id=past.id,
                                 message=f"«{past.title}»: из листа ожидания подтверждены "

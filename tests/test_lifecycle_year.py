@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin.services import attendee_json
+from checkin.services import replayed_attendee
 from models import (
     Event,
     EventStatus,
@@ -121,7 +121,8 @@ def previous_year_people(year):
     db.session.add(Scan(event_id=held.id, ticket_id=parent_ticket.id, raw_code="x" * 32,
                         outcome=ScanOutcome.OK, scanned_at=held.starts_at,
                         received_at=held.starts_at,
-                        response={"status": "ok", "attendee": attendee_json(parent_ticket)}))
+                        response={"status": "ok",
+                                  "attendee": replayed_attendee(parent_ticket.id, "ok")}))
     teacher_signup = TeacherSignup(
         event_id=held.id, organization_id=leaving_students[0].organization_id,
         last_name="Самозаписавшаяся", first_name="Агриппина", email="agrippina@school.ru",

@@ -11,7 +11,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from models import Event, Organization, Role, User
+from models import Event, Role, User
 
 
 def roles_required(*roles: Role):
@@ -54,24 +54,6 @@ def can_manage_event(user: User, event: Event) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return user.role == Role.ADMIN or user.organization_id == event.organizer_id
-
-
-def can_see_ovz(user: User, organization_id: int) -> bool:
-    """The ОВЗ flag is health data: only the student's school and admins see it."""
-    return can_manage_roster(user, organization_id)
-
-
-def require(condition: bool) -> None:
-    if not condition:
-        abort(403)
-
-
-def organizations_visible_to(user: User, query=None):
-    """Admins see the whole directory; others only their own organization."""
-    query = query if query is not None else Organization.query
-    if user.role == Role.ADMIN:
-        return query
-    return query.filter(Organization.id == user.organization_id)
 
 
 def events_managed_by(user: User, query=None):

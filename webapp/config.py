@@ -87,10 +87,6 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Профмаршрут <noreply@profroute.local>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "mail"))
 
-    @property
-    def is_production(self) -> bool:  # pragma: no cover - informational
-        return self.ENV_NAME == "production"
-
 
 class TestConfig(Config):
     TESTING = True

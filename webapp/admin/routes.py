@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from errors import ServiceError
 from formats.spreadsheets import csv_bytes, xlsx_template
+from formats.text import fold, natural_key
 from models import (
     ApiToken,
     AuditLog,
@@ -64,6 +65,12 @@ def _posted(form_cls=EmptyForm) -> None:
 
 # --- organizations --------------------------------------------------------------------------
 
+def _by_kind_and_name(orgs: list[Organization]) -> list[Organization]:
+    """Kinds in their declared order, then names naturally («СОШ № 2» before «СОШ № 10»)."""
+    kinds = list(OrgKind)
+    return sorted(orgs, key=lambda o: (kinds.index(o.kind), natural_key(o.name)))
+
+
 @bp.get("/admin/organizations")
 @admin_required
 def organizations():
@@ -73,7 +80,7 @@ def organizations():
     status = request.args.get("status") or ""
     if q:
         like = f"%{q.lower()}%"
-        query = query.filter(db.or_(Organization.name_key.like(like.replace("ё", "е")),
+        query = query.filter(db.or_(Organization.name_key.like(f"%{fold(q)}%"),
                                     db.func.lower(Organization.short_name).like(like),
                                     db.func.lower(Organization.external_id).like(like)))
     if kind in {k.value for k in OrgKind}:
@@ -82,8 +89,7 @@ def organizations():
         query = query.filter(Organization.active.is_(True))
     elif status == "inactive":
         query = query.filter(Organization.active.is_(False))
-    orgs = query.order_by(Organization.kind, Organization.name).all()
-    orgs.sort(key=lambda o: (list(OrgKind).index(o.kind), directory._natural_key(o.name)))
+    orgs = _by_kind_and_name(query.all())
     return render_template("admin/organizations.html", orgs=orgs, q=q, kind=kind,
                            status=status, kinds=list(OrgKind))
 
@@ -152,8 +158,7 @@ def organization_activate(org_id: int):
 
 def _organization_choices() -> list:
     """Active organizations grouped by kind; 0 means none (administrators only)."""
-    orgs = Organization.query.filter(Organization.active.is_(True)).all()
-    orgs.sort(key=lambda o: (list(OrgKind).index(o.kind), directory._natural_key(o.name)))
+    orgs = _by_kind_and_name(Organization.query.filter(Organization.active.is_(True)).all())
     choices = select_choices([(0, "— нет (только для администратора) —")])
     for org in orgs:
         choices += select_choices([(org.id, org.name)], optgroup=org.kind.title)
@@ -179,7 +184,7 @@ def users():
         like = f"%{q.lower()}%"
         query = query.outerjoin(Organization, User.organization_id == Organization.id).filter(
             db.or_(User.email.like(like), db.func.lower(User.full_name).like(like),
-                   Organization.name_key.like(like)))
+                   Organization.name_key.like(f"%{fold(q)}%")))
     if role in {r.value for r in Role}:
         query = query.filter(User.role == Role(role))
     people = query.order_by(User.role, User.email).all()

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from checkin.capacity import lock_event
-from checkin.registration import promote_waitlist
-from errors import ConflictError, PermissionDenied, ServiceError
+from checkin.registration import confirmed_count, promote_waitlist
+from errors import ConflictError, FieldErrors, PermissionDenied, ServiceError
 from formats.timefmt import TOMSK
 from models import (
     Audience,
@@ -34,7 +34,12 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.event import event_search_key
+from models.event import (
+    effective_checkin_closes,
+    effective_checkin_opens,
+    effective_registration_closes,
+    event_search_key,
+)
 from webapp.events.hooks import EVENT_CANCELLED_HOOKS
 
 #: Grades run from 0 (preschool / before first grade) to 11.
@@ -91,21 +96,14 @@ def _require_creator(actor) -> None:
 
 # --- validation ---------------------------------------------------------------------------
 
-class _Errors:
-    def __init__(self):
-        self.fields: dict[str, str] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            first = next(iter(self.fields.values()))
-            raise ServiceError("validation_error", first if len(self.fields) == 1 else
-                               "Проверьте поля мероприятия.", fields=self.fields)
+def _raise_if_any(errors: FieldErrors) -> None:
+    """One field wrong: its message; several: a summary (each field keeps its own message)."""
+    fields = errors.fields
+    errors.raise_if_any(next(iter(fields.values())) if len(fields) == 1
+                        else "Проверьте поля мероприятия.")
 
 
-def _resolve_category(value, errors: _Errors, current: Category | None = None):
+def _resolve_category(value, errors: FieldErrors, current: Category | None = None):
     if value is None or value == "":
         errors.add("category", "Выберите категорию.")
         return None
@@ -118,7 +116,7 @@ def _resolve_category(value, errors: _Errors, current: Category | None = None):
     return category
 
 
-def _resolve_audience(value, errors: _Errors):
+def _resolve_audience(value, errors: FieldErrors):
     if isinstance(value, Audience):
         return value
     try:
@@ -129,7 +127,7 @@ def _resolve_audience(value, errors: _Errors):
         return None
 
 
-def _resolve_roadmap(value, errors: _Errors):
+def _resolve_roadmap(value, errors: FieldErrors):
     if value in (None, "", 0):
         return None
     if isinstance(value, RoadmapItem):
@@ -144,7 +142,7 @@ def _resolve_roadmap(value, errors: _Errors):
     return item
 
 
-def _resolve_organizer(actor, organizer_id, errors: _Errors, current_id: int | None):
+def _resolve_organizer(actor, organizer_id, errors: FieldErrors, current_id: int | None):
     if organizer_id in (None, "", 0):
         return current_id or actor.organization_id
     if actor.role != Role.ADMIN:
@@ -159,16 +157,16 @@ def _resolve_organizer(actor, organizer_id, errors: _Errors, current_id: int | N
     return org.id
 
 
-def _check_times(values: dict, errors: _Errors) -> None:
+def _check_times(values: dict, errors: FieldErrors) -> None:
     for name in _TIME_FIELDS:
         value = values.get(name)
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
             errors.add(name, "Неверное время.")
             values[name] = None
     starts, ends = values.get("starts_at"), values.get("ends_at")
-    if starts is None:
+    if starts is None and "starts_at" not in errors:
         errors.add("starts_at", "Укажите начало мероприятия.")
-    if ends is None:
+    if ends is None and "ends_at" not in errors:
         errors.add("ends_at", "Укажите окончание мероприятия.")
     if starts and ends and ends <= starts:
         errors.add("ends_at", "Окончание должно быть позже начала.")
@@ -177,18 +175,18 @@ def _check_times(values: dict, errors: _Errors) -> None:
     if reg_closes and ends and reg_closes > ends:
         errors.add("registration_closes_at",
                    "Регистрация должна закрываться не позже окончания мероприятия.")
-    effective_close = reg_closes or starts
+    effective_close = effective_registration_closes(starts, reg_closes)
     if reg_opens and effective_close and reg_opens >= effective_close:
         errors.add("registration_opens_at", "Регистрация должна открываться раньше, чем "
                                             "закрывается (по умолчанию — в момент начала).")
     ci_opens, ci_closes = values.get("checkin_opens_at"), values.get("checkin_closes_at")
-    if ci_opens and ends and ci_opens >= (ci_closes or ends):
+    if ci_opens and ends and ci_opens >= effective_checkin_closes(ends, ci_closes):
         errors.add("checkin_opens_at", "Отметка должна открываться раньше, чем закрывается.")
-    if ci_closes and starts and ci_closes <= (ci_opens or starts - timedelta(hours=2)):
+    if ci_closes and starts and ci_closes <= effective_checkin_opens(starts, ci_opens):
         errors.add("checkin_closes_at", "Отметка должна закрываться позже, чем открывается.")
 
 
-def _check_grades(values: dict, errors: _Errors) -> None:
+def _check_grades(values: dict, errors: FieldErrors) -> None:
     gmin, gmax = values.get("grades_min"), values.get("grades_max")
     for name, value in (("grades_min", gmin), ("grades_max", gmax)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
@@ -200,7 +198,7 @@ def _check_grades(values: dict, errors: _Errors) -> None:
         errors.add("grades_max", "Последний класс не может быть меньше первого.")
 
 
-def _check_numbers(values: dict, errors: _Errors, seats_taken: int) -> None:
+def _check_numbers(values: dict, errors: FieldErrors, seats_taken: int) -> None:
     capacity = values.get("capacity")
     if capacity is None or isinstance(capacity, bool) or not isinstance(capacity, int):
         errors.add("capacity", "Укажите число мест.")
@@ -217,7 +215,7 @@ def _check_numbers(values: dict, errors: _Errors, seats_taken: int) -> None:
             errors.add("per_school_quota", "Квота на школу не может быть больше числа мест.")
 
 
-def _clean_text(values: dict, errors: _Errors) -> None:
+def _clean_text(values: dict, errors: FieldErrors) -> None:
     title = (values.get("title") or "").strip()
     if not title:
         errors.add("title", "Укажите название мероприятия.")
@@ -237,16 +235,11 @@ def _clean_text(values: dict, errors: _Errors) -> None:
         errors.add("venue_address", "Укажите место проведения: площадку или адрес.")
 
 
-def seats_taken(event_id: int) -> int:
-    return db.session.query(sa.func.count(Ticket.id)).filter(
-        Ticket.event_id == event_id, Ticket.status == TicketStatus.CONFIRMED).scalar() or 0
-
-
 def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
     unknown = set(values) - EVENT_FIELDS
     if unknown:
         raise TypeError(f"unknown event fields: {sorted(unknown)}")
-    errors = _Errors()
+    errors = FieldErrors()
     _clean_text(values, errors)
     category = _resolve_category(values.get("category"), errors,
                                  None if creating else event.category)
@@ -255,12 +248,12 @@ def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
         values["grades_min"] = values["grades_max"] = None
     _check_grades(values, errors)
     _check_times(values, errors)
-    _check_numbers(values, errors, 0 if creating else seats_taken(event.id))
+    _check_numbers(values, errors, 0 if creating else confirmed_count(event.id))
     roadmap = _resolve_roadmap(values.get("roadmap_item"), errors)
     organizer_id = _resolve_organizer(actor, values.get("organizer_id"), errors,
                                       None if creating else event.organizer_id)
     staff = _resolve_staff(actor, values.get("staff_ids"), organizer_id, errors)
-    errors.raise_if_any()
+    _raise_if_any(errors)
 
     early = values.get("early")
     if early is None:
@@ -294,7 +287,7 @@ def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
     return event
 
 
-def _resolve_staff(actor, staff_ids, organizer_id, errors: _Errors):
+def _resolve_staff(actor, staff_ids, organizer_id, errors: FieldErrors):
     if staff_ids is None:
         return None
     ids = sorted({int(i) for i in staff_ids})
@@ -503,7 +496,7 @@ def event_counts(event_ids) -> dict[int, tuple[int, int]]:
 def create_category(actor, code: str | None, name: str | None) -> Category:
     if actor is None or actor.role != Role.ADMIN:
         raise PermissionDenied("forbidden", "Категории добавляет администратор.")
-    errors = _Errors()
+    errors = FieldErrors()
     code = (code or "").strip().lower()
     name = " ".join((name or "").split())
     if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
@@ -517,7 +510,7 @@ def create_category(actor, code: str | None, name: str | None) -> Category:
         errors.add("name", "Название — не длиннее 200 символов.")
     elif Category.query.filter(sa.func.lower(Category.name) == name.lower()).first():
         errors.add("name", "Категория с таким названием уже есть.")
-    errors.raise_if_any()
+    _raise_if_any(errors)
     top = db.session.query(sa.func.max(Category.sort_order)).scalar() or 0
     category = Category(code=code, name=name, active=True, sort_order=max(top, 1000) + 10)
     db.session.add(category)
@@ -535,18 +528,20 @@ def update_profile(actor, organization: Organization, **fields) -> Organization:
     """An organizer's public profile («Карта ресурсов»): its own organization, or any (admin)."""
     if actor is None or (actor.role != Role.ADMIN and actor.organization_id != organization.id):
         raise PermissionDenied("forbidden", "Можно менять только профиль своей организации.")
-    errors = _Errors()
+    errors = FieldErrors()
     cleaned = {}
     for name in PROFILE_FIELDS:
         value = (fields.get(name) or "").strip()
         if len(value) > _PROFILE_LIMITS[name]:
             errors.add(name, f"Не длиннее {_PROFILE_LIMITS[name]} символов.")
         cleaned[name] = value or None
-    if cleaned["email"] and ("@" not in cleaned["email"] or " " in cleaned["email"]):
+    if cleaned["email"] and "email" not in errors and (
+            "@" not in cleaned["email"] or " " in cleaned["email"]):
         errors.add("email", "Укажите адрес электронной почты, например info@example.ru.")
-    if cleaned["website"] and not cleaned["website"].startswith(("http://", "https://")):
+    if cleaned["website"] and "website" not in errors and not cleaned["website"].startswith(
+            ("http://", "https://")):
         errors.add("website", "Адрес сайта начинается с http:// или https://.")
-    errors.raise_if_any()
+    _raise_if_any(errors)
     for name, value in cleaned.items():
         setattr(organization, name, value)
     db.session.flush()

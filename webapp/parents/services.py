@@ -17,10 +17,18 @@ import sqlalchemy as sa
 
 from checkin.capacity import lock_event
 from checkin.registration import allocate_ticket, cancel_ticket
-from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
+from errors import (
+    ConflictError,
+    FieldErrors,
+    NotFoundError,
+    PermissionDenied,
+    ServiceError,
+)
 from formats.phones import normalize_phone
+from formats.text import fold
 from formats.timefmt import format_datetime
 from models import (
+    LIVE_TICKET_STATUSES,
     Audience,
     Event,
     EventStatus,
@@ -36,15 +44,14 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.organization import EDUCATIONAL_KINDS, organization_name_key
+from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
+from models.organization import EDUCATIONAL_KINDS
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import is_valid_email, setting
 from webapp.parents import emails
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
 from webapp.parents.links import manage_url
 from webapp.services.personal_data import erase_parent_signup
-
-LIVE = (TicketStatus.CONFIRMED, TicketStatus.WAITLISTED)
 
 
 class RateLimited(ServiceError):
@@ -108,11 +115,11 @@ def _check_open(event: Event, audience: Audience) -> None:
             raise ServiceError("wrong_audience", "Это мероприятие не для родителей: на него "
                                "записывает школа.")
         raise ServiceError("wrong_audience", "Это мероприятие не для педагогов.")
-    now = now_utc()
-    if event.registration_opens_at and now < event.registration_opens_at:
+    phase = event.registration_phase()
+    if phase == REGISTRATION_NOT_YET:
         raise ConflictError("registration_closed", "Запись ещё не открыта: она начнётся "
                             f"{format_datetime(event.registration_opens_at)}.")
-    if now >= event.effective_registration_closes_at:
+    if phase == REGISTRATION_CLOSED:
         raise ConflictError("registration_closed", "Запись на это мероприятие закрыта.")
 
 
@@ -152,12 +159,12 @@ class ParentSignupResult:
 def parent_field_problems(*, name, phone, email, child_organization_id=None,
                           child_grade=None, consent=False):
     """Check a parent's form fields; returns (problems by field, phone, e-mail normalized)."""
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     name = (name or "").strip()
     if not name:
-        problems["name"] = "Введите фамилию и имя."
+        problems.add("name", "Введите фамилию и имя.")
     elif len(name) > 200:
-        problems["name"] = "Не длиннее 200 символов."
+        problems.add("name", "Не длиннее 200 символов.")
     norm_phone = norm_email = None
     try:
         norm_phone = normalize_phone(phone)
@@ -169,17 +176,17 @@ def parent_field_problems(*, name, phone, email, child_organization_id=None,
         problems.update(err.fields)
     if norm_phone is None and norm_email is None and "phone" not in problems \
             and "email" not in problems:
-        problems["email"] = "Укажите телефон или электронную почту (можно и то и другое)."
+        problems.add("email", "Укажите телефон или электронную почту (можно и то и другое).")
     if child_grade is not None and not (0 <= child_grade <= 11):
-        problems["child_grade"] = "Класс — число от 0 до 11 (0 — детский сад)."
+        problems.add("child_grade", "Класс — число от 0 до 11 (0 — детский сад).")
     if consent is not True:
-        problems["consent"] = ("Без согласия на обработку персональных данных записаться "
-                               "нельзя. Отметьте согласие.")
+        problems.add("consent", ("Без согласия на обработку персональных данных записаться "
+                               "нельзя. Отметьте согласие."))
     try:
         _school(child_organization_id, "child_organization_id", required=False)
     except ServiceError as err:
         problems.update(err.fields)
-    return problems, norm_phone, norm_email
+    return problems.fields, norm_phone, norm_email
 
 
 def sign_up_parent(event_id: int, *, name: str | None, phone: str | None, email: str | None,
@@ -228,7 +235,8 @@ def _refuse_duplicate_parent(event_id: int, phone: str | None, email: str | None
     existing = db.session.execute(
         sa.select(ParentSignup.phone, ParentSignup.email).join(
             Ticket, Ticket.parent_signup_id == ParentSignup.id)
-        .where(ParentSignup.event_id == event_id, Ticket.status.in_(LIVE), sa.or_(*matches))
+        .where(ParentSignup.event_id == event_id, Ticket.status.in_(LIVE_TICKET_STATUSES),
+               sa.or_(*matches))
     ).first()
     if existing is None:
         return
@@ -276,7 +284,8 @@ def withdraw_parent_consent(signup: ParentSignup) -> None:
     if signup.withdrawn_at is not None:
         raise ConflictError("already_withdrawn", "Согласие уже отозвано, данные удалены.")
     ticket = parent_ticket(signup)
-    if ticket is not None and ticket.status in LIVE and now_utc() < ticket.event.starts_at:
+    if (ticket is not None and ticket.status in LIVE_TICKET_STATUSES
+            and now_utc() < ticket.event.starts_at):
         cancel_ticket(None, ticket)
     signup = db.session.get(ParentSignup, signup_id)
     erase_parent_signup(signup)
@@ -303,23 +312,23 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
                     organization_id: int | None, consent: bool = False,
                     ip: str | None = None) -> TeacherSignupResult:
     """A teacher asks for a place; the school's coordinator confirms it against the roster."""
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     last_name = (last_name or "").strip()
     first_name = (first_name or "").strip()
     middle_name = (middle_name or "").strip() or None
     if not last_name:
-        problems["last_name"] = "Введите фамилию."
+        problems.add("last_name", "Введите фамилию.")
     if not first_name:
-        problems["first_name"] = "Введите имя."
+        problems.add("first_name", "Введите имя.")
     for key, value in (("last_name", last_name), ("first_name", first_name),
                        ("middle_name", middle_name)):
         if value and len(value) > 100:
-            problems[key] = "Не длиннее 100 символов."
+            problems.add(key, "Не длиннее 100 символов.")
     norm_email = norm_phone = None
     try:
         norm_email = normalize_email_address(email)
         if norm_email is None:
-            problems["email"] = "Введите адрес электронной почты: на него придёт билет."
+            problems.add("email", "Введите адрес электронной почты: на него придёт билет.")
     except ServiceError as err:
         problems.update(err.fields)
     try:
@@ -331,10 +340,9 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
     except ServiceError as err:
         problems.update(err.fields)
     if consent is not True:
-        problems["consent"] = ("Без согласия на обработку персональных данных записаться "
-                               "нельзя. Отметьте согласие.")
-    if problems:
-        raise ServiceError("validation_error", "Проверьте данные формы.", fields=problems)
+        problems.add("consent", ("Без согласия на обработку персональных данных записаться "
+                               "нельзя. Отметьте согласие."))
+    problems.raise_if_any("Проверьте данные формы.")
 
     event = lock_event(event_id)
     if event is None:
@@ -365,19 +373,15 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
     return TeacherSignupResult(signup, secret)
 
 
-def _name_key(value: str | None) -> str:
-    return organization_name_key(value)
-
-
 def roster_matches(signup: TeacherSignup) -> list[Teacher]:
     """Roster teachers of the chosen school who look like this person (e-mail or full name)."""
     teachers = Teacher.query.filter(Teacher.organization_id == signup.organization_id,
                                     Teacher.active.is_(True),
                                     Teacher.anonymized_at.is_(None)).all()
-    last, first = _name_key(signup.last_name), _name_key(signup.first_name)
+    last, first = fold(signup.last_name), fold(signup.first_name)
     by_email = [t for t in teachers if t.email and t.email.lower() == signup.email]
-    by_name = [t for t in teachers if _name_key(t.last_name) == last
-               and _name_key(t.first_name) == first and t not in by_email]
+    by_name = [t for t in teachers if fold(t.last_name) == last
+               and fold(t.first_name) == first and t not in by_email]
     return by_email + by_name
 
 
@@ -468,7 +472,7 @@ def cancel_teacher_signup(signup: TeacherSignup) -> TeacherSignup:
         raise ConflictError("registration_closed", "Мероприятие уже началось: отменить заявку "
                             "нельзя.")
     if signup.status == TeacherSignupStatus.CONFIRMED and signup.ticket is not None \
-            and signup.ticket.status in LIVE:
+            and signup.ticket.status in LIVE_TICKET_STATUSES:
         cancel_ticket(None, signup.ticket, enforce_window=False)
     signup = db.session.get(TeacherSignup, signup_id)
     signup.status = TeacherSignupStatus.CANCELLED

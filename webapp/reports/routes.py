@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from formats.text import natural_key
 from models import Event, Organization, OrgKind, Role, db, now_utc
 from models.academic_year import (
     Period,
@@ -25,7 +26,6 @@ from reports.indicators import (
     PRESCHOOL_SHORT,
     compute_indicators,
     monthly_trend,
-    name_key,
     percent_of,
 )
 from reports.params import (
@@ -72,11 +72,11 @@ def _previous_period(query: ReportQuery) -> Period | None:
 
 def _sorted_rows(rows, sort: str, descending: bool):
     if sort == "name":
-        return sorted(rows, key=lambda r: name_key(r.display_name), reverse=descending)
+        return sorted(rows, key=lambda r: natural_key(r.display_name), reverse=descending)
     with_data = [r for r in rows if r.indicators[sort].percent is not None]
     without = [r for r in rows if r.indicators[sort].percent is None]
     with_data.sort(key=lambda r: r.indicators[sort].percent, reverse=descending)
-    return with_data + sorted(without, key=lambda r: name_key(r.display_name))
+    return with_data + sorted(without, key=lambda r: natural_key(r.display_name))
 
 
 def _trend_chart(trend, b_students: int, title: str, chart_id: str):

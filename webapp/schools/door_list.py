@@ -14,18 +14,15 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 from sqlalchemy.orm import selectinload
 
-from checkin.registration import LIVE_STATUSES
-from checkin.tickets import full_name, ticket_organization_id
 from formats.class_names import class_sort_key
 from formats.spreadsheets import append_row, styled_cell
 from formats.timefmt import format_datetime
 from models import (
+    LIVE_TICKET_STATUSES,
     Event,
     Organization,
     Registration,
     RegistrationStatus,
-    Student,
-    Teacher,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -48,15 +45,11 @@ def registrations_by_school(event: Event) -> list[SchoolRow]:
 
     Aggregated in SQL: the organizer's page stays fast for a festival of thousands.
     """
-    school = sa.func.coalesce(Registration.organization_id, Student.organization_id,
-                              Teacher.organization_id)
+    school = Ticket.school_id_sql()
     counts = db.session.execute(
-        sa.select(school, Ticket.status, sa.func.count(Ticket.id))
-        .select_from(Ticket)
-        .outerjoin(Registration, Registration.id == Ticket.registration_id)
-        .outerjoin(Student, Student.id == Ticket.student_id)
-        .outerjoin(Teacher, Teacher.id == Ticket.teacher_id)
-        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES))
+        Ticket.join_school(sa.select(school, Ticket.status, sa.func.count(Ticket.id))
+                           .select_from(Ticket))
+        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES))
         .group_by(school, Ticket.status)).all()
     reg_counts = dict(db.session.execute(
         sa.select(Registration.organization_id, sa.func.count(Registration.id))
@@ -85,20 +78,20 @@ def needs_assistance(ticket: Ticket) -> bool:
 
 def door_rows(event: Event) -> list[list]:
     tickets = (Ticket.query.filter(Ticket.event_id == event.id,
-                                   Ticket.status.in_(LIVE_STATUSES))
+                                   Ticket.status.in_(LIVE_TICKET_STATUSES))
                .options(selectinload(Ticket.student), selectinload(Ticket.teacher),
                         selectinload(Ticket.registration), selectinload(Ticket.parent_signup))
                .all())
     org_names = {o.id: o.display_name for o in Organization.query.filter(
-        Organization.id.in_({ticket_organization_id(t) for t in tickets} - {None})).all()} \
+        Organization.id.in_({t.school_id for t in tickets} - {None})).all()} \
         if tickets else {}
     rows = []
     for t in tickets:
-        org_id = ticket_organization_id(t)
+        org_id = t.school_id
         class_name = t.student.class_name if t.student is not None else ""
         rows.append({
             "school": org_names.get(org_id, "") if org_id else "",
-            "name": full_name(t),
+            "name": t.holder_name,
             "class_name": class_name,
             "kind": t.kind.title if t.kind != TicketKind.STUDENT else "Ученик",
             "status": t.status.title,
@@ -106,7 +99,7 @@ def door_rows(event: Event) -> list[list]:
             "code": t.short_code,
             "sort": (t.status != TicketStatus.CONFIRMED, org_id is None,
                      org_names.get(org_id, ""), t.kind != TicketKind.TEACHER,
-                     class_sort_key(class_name), full_name(t)),
+                     class_sort_key(class_name), t.holder_name),
         })
     rows.sort(key=lambda r: r["sort"])
     return [[r["school"], r["name"], r["class_name"], r["kind"], r["status"], r["help"],

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from checkin.hooks import WAITLIST_PROMOTED_HOOKS, register_hook
 from checkin.registration import availability, grades_text, registration_window_problem
-from checkin.tickets import full_name, ticket_organization_id
 from formats.timefmt import format_datetime
 from models import (
     Audience,
@@ -75,13 +74,13 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
     """One message per school: who was moved up from the waiting list."""
     by_school: dict[int, list] = {}
     for ticket in tickets:
-        org_id = ticket_organization_id(ticket)
+        org_id = ticket.school_id
         if org_id is not None:
             by_school.setdefault(org_id, []).append(ticket)
     for org_id, school_tickets in by_school.items():
         coordinators = User.query.filter_by(organization_id=org_id, role=Role.COORDINATOR,
                                             active=True).all()
-        names = "\n".join(f"— {full_name(t)}" for t in school_tickets)
+        names = "\n".join(f"— {t.holder_name}" for t in school_tickets)
         link = current_app.config["PROFROUTE_BASE_URL"].rstrip("/") + "/school/registrations"
 
         text = (f"Здравствуйте!\n\nНа мероприятие «{event.title}» "

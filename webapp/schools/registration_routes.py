@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from checkin.printing import group_sheet_pdf, tickets_pdf
 from checkin.registration import (
-    LIVE_STATUSES,
     add_people,
     availability,
     cancel_registration,
@@ -24,6 +23,7 @@ from checkin.tickets import group_url, ticket_url
 from errors import ServiceError
 from formats.class_names import class_sort_key
 from models import (
+    LIVE_TICKET_STATUSES,
     Audience,
     Event,
     Organization,
@@ -70,7 +70,7 @@ def _get_registration(school: Organization, registration_id: int) -> Registratio
 def _taken_ids(event: Event, organization_id: int) -> tuple[set[int], set[int]]:
     rows = db.session.execute(
         sa.select(Ticket.student_id, Ticket.teacher_id)
-        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_STATUSES),
+        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES),
                Ticket.kind != TicketKind.PARENT)
     ).all()
     return ({s for s, _t in rows if s is not None}, {t for _s, t in rows if t is not None})
@@ -242,7 +242,7 @@ def notice_dismiss(notice_id: int):
 
 def _sorted_tickets(registration: Registration, live_only: bool = True) -> list[Ticket]:
     tickets = [t for t in registration.tickets
-               if not live_only or t.status in LIVE_STATUSES]
+               if not live_only or t.status in LIVE_TICKET_STATUSES]
 
     def key(t: Ticket):
         if t.kind == TicketKind.TEACHER:

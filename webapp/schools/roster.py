@@ -20,6 +20,7 @@ from formats.class_names import (
     normalize_group,
 )
 from formats.spreadsheets import Column, ProblemCollector, read_table
+from formats.text import fold
 from formats.timefmt import format_date
 from models import AuditLog, Organization, OrgKind, Student, Teacher, db, now_utc, record_audit
 
@@ -246,8 +247,7 @@ class ImportResult:
 
 
 def _name_key(last_name, first_name, middle_name) -> tuple:
-    return tuple((p or "").replace("ё", "е").replace("Ё", "Е").lower()
-                 for p in (last_name, first_name, middle_name))
+    return tuple(fold(p) for p in (last_name, first_name, middle_name))
 
 
 def upsert_students(actor, organization: Organization,

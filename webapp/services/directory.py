@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from errors import ConflictError, ServiceError
 from formats.spreadsheets import Column, ProblemCollector, read_table
+from formats.text import natural_key
 from models import Baseline, CityPlan, Organization, OrgKind, db, record_audit
 from models.organization import organization_name_key
 
@@ -175,15 +176,7 @@ def baseline_organizations(year: int) -> list[Organization]:
     )
     orgs = query.all()
     order = {kind: i for i, kind in enumerate(BASELINE_KINDS)}
-    return sorted(orgs, key=lambda o: (order[o.kind], _natural_key(o.name)))
-
-
-def _natural_key(name: str) -> list:
-    """«СОШ № 2» before «СОШ № 10»."""
-    import re
-
-    return [int(part) if part.isdigit() else part.lower()
-            for part in re.split(r"(\d+)", name)]
+    return sorted(orgs, key=lambda o: (order[o.kind], natural_key(o.name)))
 
 
 def baselines_by_organization(year: int) -> dict[int, Baseline]:

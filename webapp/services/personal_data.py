@@ -370,6 +370,19 @@ def check_past_year(year) -> int:
     return year
 
 
+def _people_of_events(condition):
+    """Selects of the students and the teachers (ticket holders and staff) of the events
+    matching ``condition``."""
+    events = sa.select(Event.id).where(condition)
+    students = sa.select(Ticket.student_id).where(Ticket.event_id.in_(events),
+                                                  Ticket.student_id.is_not(None))
+    teachers = sa.union(
+        sa.select(Ticket.teacher_id).where(Ticket.event_id.in_(events),
+                                           Ticket.teacher_id.is_not(None)),
+        sa.select(EventStaff.teacher_id).where(EventStaff.event_id.in_(events)))
+    return students, teachers
+
+
 def plan_year(year: int) -> YearPlan:
     """Who anonymizing ``year`` concerns (the rule is in docs/security.md, «Обезличивание»):
 
@@ -387,22 +400,10 @@ def plan_year(year: int) -> YearPlan:
     plan = YearPlan(year)
     plan.events = select_ids(Event.id, sa.and_(Event.starts_at >= period.starts_at,
                                                Event.starts_at < ends))
-    later_events = sa.select(Event.id).where(Event.starts_at >= ends)
-    later_students = sa.select(Ticket.student_id).where(Ticket.event_id.in_(later_events),
-                                                        Ticket.student_id.is_not(None))
-    later_teachers = sa.union(
-        sa.select(Ticket.teacher_id).where(Ticket.event_id.in_(later_events),
-                                           Ticket.teacher_id.is_not(None)),
-        sa.select(EventStaff.teacher_id).where(EventStaff.event_id.in_(later_events)))
+    later_students, later_teachers = _people_of_events(Event.starts_at >= ends)
     # Tied to the year or earlier: holds a ticket for an event before the year's end, or (no
     # ticket at all) was added to the roster before it.
-    until_events = sa.select(Event.id).where(Event.starts_at < ends)
-    until_students = sa.select(Ticket.student_id).where(Ticket.event_id.in_(until_events),
-                                                        Ticket.student_id.is_not(None))
-    until_teachers = sa.union(
-        sa.select(Ticket.teacher_id).where(Ticket.event_id.in_(until_events),
-                                           Ticket.teacher_id.is_not(None)),
-        sa.select(EventStaff.teacher_id).where(EventStaff.event_id.in_(until_events)))
+    until_students, until_teachers = _people_of_events(Event.starts_at < ends)
     plan.students = select_ids(Student.id, sa.and_(
         Student.active.is_(False), Student.anonymized_at.is_(None),
         sa.or_(Student.created_at < ends, Student.id.in_(until_students)),

@@ -14,11 +14,10 @@ from checkin.tickets import (
     holder_display,
     qr_png,
     qr_svg,
-    ticket_organization_id,
     ticket_url,
     viewer_sees_full_name,
 )
-from models import Registration, Role, Ticket
+from models import LIVE_TICKET_STATUSES, Registration, Role, Ticket
 from webapp.tickets import bp
 
 #: Tokens are ``secrets.token_urlsafe(24)`` (32 characters); anything longer is not ours.
@@ -70,13 +69,13 @@ def _is_school_or_admin(ticket: Ticket) -> bool:
         return False
     return current_user.role == Role.ADMIN or (
         current_user.role == Role.COORDINATOR
-        and current_user.organization_id == ticket_organization_id(ticket))
+        and current_user.organization_id == ticket.school_id)
 
 
 @bp.get("/g/<group_code>")
 def group_page(group_code: str):
     registration = _registration(group_code)
-    live = [t for t in registration.tickets if t.status.value != "cancelled"]
+    live = [t for t in registration.tickets if t.status in LIVE_TICKET_STATUSES]
     people = [(holder_display(t, current_user), t) for t in live]
     full = bool(live) and viewer_sees_full_name(live[0], current_user)
     response = Response(render_template(

@@ -1,0 +1,19 @@
+"""Low-level text helpers every part shares: how two spellings of a name compare and sort."""
+
+import re
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def fold(text: str | None) -> str:
+    """Lower-cased, ё→е, runs of spaces collapsed: the key two spellings of a name share."""
+    return " ".join(str(text or "").lower().replace("ё", "е").split())
+
+
+def natural_key(text: str | None) -> tuple:
+    """«СОШ № 2» before «СОШ № 10»: numbers inside a folded name compare as numbers.
+
+    Text and numbers alternate (text at even positions, possibly empty), so two keys always
+    compare without mixing types.
+    """
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(fold(text))))

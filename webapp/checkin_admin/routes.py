@@ -21,10 +21,11 @@ from checkin.links import (
 )
 from checkin.services import FLAG_LATE_REFUSED, FLAG_LATE_SYNC, FLAG_TITLES, undo_checkin
 from checkin.tickets import qr_png
-from checkin.walkins import confirm_walk_in, pending_walk_ins, reject_walk_in
+from checkin.walkins import pending_walk_ins
 from errors import ServiceError
 from formats.timefmt import TOMSK
 from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, WalkIn, db, now_utc
+from webapp import walk_in_pages
 from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
@@ -216,16 +217,5 @@ def decide_walk_in(event_id: int, walk_in_id: int, action: str):
     if walk_in is None or walk_in.event_id != event.id:
         flash("Такой записи нет: её уже подтвердили или отклонили.", "warning")
         return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
-    name = walk_in.full_name
-    with unit_of_work(catch=ServiceError) as uow:
-        if action == "confirm":
-            confirm_walk_in(current_user, walk_in)
-        else:
-            reject_walk_in(current_user, walk_in)
-    if uow.error is not None:
-        err = uow.error
-        flash(f"{name}: {err.message}", "danger")
-        return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
-    flash(f"{name}: подтверждён(а) и отмечен(а) как пришедший(ая)." if action == "confirm"
-          else f"{name}: запись отклонена, ничего не засчитано.", "success")
+    walk_in_pages.decide_walk_in(walk_in, action)
     return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)

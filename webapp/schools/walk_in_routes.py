@@ -5,16 +5,13 @@ the school's lists and counted."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template
-from flask_login import current_user
 
-from checkin.walkins import confirm_walk_in, reject_walk_in
-from errors import ServiceError
 from models import Role, WalkIn, db
+from webapp import walk_in_pages
 from webapp.access import roles_required
 from webapp.forms import EmptyForm
 from webapp.schools import bp
 from webapp.schools.context import current_school, school_url
-from webapp.transaction import unit_of_work
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
 
@@ -43,16 +40,5 @@ def decide_walk_in(walk_in_id: int, action: str):
         return redirect(back, 303)
     if walk_in.organization_id != school.id:
         abort(404)
-    name = walk_in.full_name
-    with unit_of_work(catch=ServiceError) as uow:
-        if action == "confirm":
-            confirm_walk_in(current_user, walk_in)
-        else:
-            reject_walk_in(current_user, walk_in)
-    if uow.error is not None:
-        err = uow.error
-        flash(f"{name}: {err.message}", "danger")
-        return redirect(back, 303)
-    flash(f"{name}: подтверждён(а) и отмечен(а) как пришедший(ая)." if action == "confirm"
-          else f"{name}: запись отклонена, ничего не засчитано.", "success")
+    walk_in_pages.decide_walk_in(walk_in, action)
     return redirect(back, 303)

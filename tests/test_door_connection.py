@@ -1,5 +1,6 @@
 """The door's hot path underneath the scan endpoint: statements run on the driver's cursor
-(checkin.door_sql) and the connections kept between scans (checkin.services.DoorConnection).
+(checkin.door.statements) and the connections kept between scans
+(checkin.door.scans.DoorConnection).
 Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import psycopg.sql
 import pytest
 import sqlalchemy as sa
 
-from checkin import services
-from checkin.door_sql import _Compiled
-from checkin.links import _link_and_ticket_query, create_scanner_link
+from checkin.door import scans as services
+from checkin.door.links import _link_and_ticket_query, create_scanner_link
+from checkin.door.statements import _Compiled
 from models import Role, Scan, ScanOutcome, TicketKind, TicketStatus, db, now_utc
 from models.user import hash_token
 from tests.conftest import is_postgres
@@ -63,7 +64,7 @@ def test_postgresql_finds_the_checkin_by_ticket_with_a_plan_made_on_an_empty_tab
     """The plan PostgreSQL caches for the door's read, made while the scans table had no
     statistics yet (a fresh database, or an event day's first minutes), looks the ticket's
     check-in up by index, rather than reading every check-in of the table and filtering them
-    (checkin.services._build_door_query)."""
+    (checkin.door.scans._build_door_query)."""
     for token in door["tokens"]:
         scan(client, door, token)
     statement = _link_and_ticket_query("token")

@@ -320,8 +320,8 @@ def test_audience_enum_accepted(db, organizer):
 
 
 def test_raising_capacity_promotes_the_waiting_list_in_order(app, db, factory):
-    from checkin.capacity import lock_event
-    from checkin.registration import allocate_ticket
+    from checkin.seats.capacity import lock_event
+    from checkin.seats.registration import allocate_ticket
     from models import Role, TicketKind, TicketStatus
     from webapp.events.services import update_event
 

@@ -1,4 +1,4 @@
-"""Seat allocation rules of checkin/registration.py, one rule per test."""
+"""Seat allocation rules of checkin/seats/registration.py, one rule per test."""
 
 import email
 import email.policy
@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
-from checkin.registration import (
+from checkin.seats.capacity import lock_event
+from checkin.seats.registration import (
     add_people,
     allocate_ticket,
     cancel_registration,

@@ -9,7 +9,7 @@ from flask import Flask, render_template, request
 from sqlalchemy import text
 
 import models  # noqa: F401  (register every model with the metadata)
-from checkin.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
+from checkin.seats.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
 from formats import timefmt
 from formats.log_redaction import install_log_filters
 from webapp import input_guard, security_headers

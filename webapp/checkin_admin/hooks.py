@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from checkin.door import live_summary
+from checkin.door.lookups import live_summary
 from models import Scan, ScannerLink, db, now_utc
 from webapp.events.hooks import EVENT_MANAGE_SECTIONS
 

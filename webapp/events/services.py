@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from checkin.capacity import lock_event
-from checkin.registration import confirmed_count, promote_waitlist
+from checkin.seats.capacity import lock_event
+from checkin.seats.registration import confirmed_count, promote_waitlist
 from errors import ConflictError, FieldErrors, PermissionDenied, ServiceError
 from formats.timefmt import TOMSK
 from models import (

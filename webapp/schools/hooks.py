@@ -8,7 +8,7 @@ from flask import current_app
 from flask_login import current_user
 
 from checkin.hooks import WAITLIST_PROMOTED_HOOKS, register_hook
-from checkin.registration import availability, grades_text, registration_window_problem
+from checkin.seats.registration import availability, grades_text, registration_window_problem
 from formats.timefmt import format_datetime
 from models import (
     Audience,
@@ -25,7 +25,7 @@ from models.organization import EDUCATIONAL_KINDS
 from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
 from webapp.mail import queue_mail
 from webapp.main.routes import DASHBOARD_SECTIONS
-from webapp.schools.door_list import registrations_by_school
+from webapp.schools.school_counts import registrations_by_school
 
 
 def event_page_actions(event: Event, user) -> list[tuple[str, dict]]:

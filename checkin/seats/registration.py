@@ -7,7 +7,7 @@ Rules (docs/domain.md, «Registration, tickets and the waiting list»):
 - Beyond them people are waitlisted, ordered by ``queued_at`` then id, and promoted in that
   order when seats free up; the school gets a notice (and an e-mail through the hooks).
 - Every function here that changes tickets takes the event's allocation lock first
-  (:func:`checkin.capacity.lock_event`), so capacity and quota hold under parallel requests.
+  (:func:`checkin.seats.capacity.lock_event`), so capacity and quota hold under parallel requests.
   :func:`allocate_ticket` and :func:`promote_waitlist` expect the caller to hold it.
 
 Services flush but never commit; they raise :class:`errors.ServiceError` with a code.
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from checkin.capacity import lock_event
 from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
+from checkin.seats.capacity import lock_event
 from errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from formats.timefmt import format_datetime
 from models import (

@@ -39,12 +39,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from checkin.capacity import (
+from checkin.door.statements import DoorStatement, run_door_statement
+from checkin.seats.capacity import (
     SQLITE_AUTOCOMMIT_OPTION,
     SQLITE_IMMEDIATE_OPTION,
     begin_write_transaction,
 )
-from checkin.door_sql import DoorStatement, run_door_statement
 from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models import (
     Event,
@@ -451,7 +451,7 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     its PostgreSQL form (see :func:`_build_door_query`).
 
     With ``source``, read together with its ``columns`` (the scanner link and its event,
-    ``checkin.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
+    ``checkin.door.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
     ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
     for the database to materialize (on PostgreSQL the current check-in is a LATERAL lookup)."""
     def build(lateral: bool) -> sa.Select:

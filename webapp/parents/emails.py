@@ -120,7 +120,7 @@ def parent_confirmation(signup: ParentSignup, ticket: Ticket, secret: str) -> No
 
 
 def ticket_promoted(ticket: Ticket) -> None:
-    """TICKET_PROMOTED_HOOKS: a parent or a self-signed-up teacher moved up from the list."""
+    """On `ticket_promoted`: a parent or a self-signed-up teacher moved up from the list."""
     to, name = _ticket_contact(ticket)
     if not to:
         return
@@ -156,7 +156,7 @@ def send_reminder(ticket: Ticket) -> bool:
 
 
 def event_cancelled(event: Event) -> None:
-    """EVENT_CANCELLED_HOOKS: tell parents, self-signed-up teachers and the coordinators of
+    """On `event_cancelled`: tell parents, self-signed-up teachers and the coordinators of
     registered schools."""
     if event.status != EventStatus.CANCELLED:
         return

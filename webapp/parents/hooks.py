@@ -1,16 +1,12 @@
-"""What this area adds to other areas' pages and events, registered once at import."""
+"""What the parents area adds to other areas' pages (listed in ``webapp/page_sections.py``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import url_for
 
-from checkin.hooks import TICKET_PROMOTED_HOOKS, register_hook
 from models import Audience, EventStatus, ParentSignup, Ticket, TicketKind, TicketStatus, db
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
-from webapp.events.hooks import EVENT_CANCELLED_HOOKS, EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
-from webapp.mail import deliver_mail_queued_in_request
-from webapp.parents import emails
 
 
 def event_page_actions(event, user) -> list[tuple[str, dict]]:
@@ -50,13 +46,3 @@ def event_manage_sections(event) -> list[tuple[str, dict]]:
         "teachers": counts.get(TicketKind.TEACHER, 0), "pending_teachers": pending,
         "withdrawn": withdrawn,
     })]
-
-
-def register_hooks(bp) -> None:
-    register_hook(TICKET_PROMOTED_HOOKS, emails.ticket_promoted)
-    for hooks, hook in ((EVENT_PAGE_ACTIONS, event_page_actions),
-                        (EVENT_MANAGE_SECTIONS, event_manage_sections),
-                        (EVENT_CANCELLED_HOOKS, emails.event_cancelled)):
-        if hook not in hooks:
-            hooks.append(hook)
-    bp.after_app_request(deliver_mail_queued_in_request)

@@ -9,7 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("teacher_signups", __name__)
 
-from webapp.teacher_signups import routes  # noqa: E402,F401
-from webapp.teacher_signups.hooks import register_hooks  # noqa: E402
-
-register_hooks()
+from webapp.teacher_signups import hooks, routes  # noqa: E402,F401

@@ -1,14 +1,11 @@
-"""What teachers' sign-up adds to other areas' pages, registered once at import."""
+"""What teachers' sign-up adds to other areas' pages (listed in ``webapp/page_sections.py``)."""
 
 from __future__ import annotations
 
 from flask import url_for
 from flask_login import current_user
 
-from checkin.hooks import register_hook
 from models import Audience, EventStatus, Role
-from webapp.events.hooks import EVENT_PAGE_ACTIONS
-from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.teacher_signups.services import pending_teacher_signups
 
 
@@ -35,8 +32,3 @@ def dashboard_section():
     if not pending:
         return []
     return [("teacher_signups/_dashboard_pending.html", {"pending": pending})]
-
-
-def register_hooks() -> None:
-    register_hook(EVENT_PAGE_ACTIONS, event_page_actions)
-    register_hook(DASHBOARD_SECTIONS, dashboard_section)

@@ -188,7 +188,7 @@ def bench(url: str, groups: int, runs: int) -> list[tuple[str, str, str]]:
                      "сопоставление по идентификатору"))
 
         # 3. PDFs of one 30-person group.
-        from checkin.printing import group_sheet_pdf, tickets_pdf
+        from checkin.seats.printing import group_sheet_pdf, tickets_pdf
 
         registration = Registration.query.filter_by(event_id=event_id).first()
         tickets = [t for t in registration.tickets][:30]
@@ -205,7 +205,8 @@ def bench(url: str, groups: int, runs: int) -> list[tuple[str, str, str]]:
 
         from models import TicketKind
         from models.registration import new_short_code, new_ticket_token
-        from webapp.schools.door_list import door_list_xlsx, registrations_by_school
+        from webapp.checkin_admin.door_list import door_list_xlsx
+        from webapp.schools.school_counts import registrations_by_school
 
         big = Event(organizer_id=festival_organizer_id(Event, event_id), title="Город профессий",
                     category_id=category_id(Event, event_id), audience=Audience.STUDENTS,

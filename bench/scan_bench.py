@@ -73,7 +73,7 @@ def migrate(url: str) -> None:
 
 def seed(url: str, ticket_count: int = TICKETS) -> dict:
     """One event with check-in open and ``ticket_count`` confirmed tickets; returns tokens."""
-    from checkin.links import create_scanner_link
+    from checkin.door.links import create_scanner_link
     from models import (
         Audience,
         Category,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
-from checkin.door_sql import DoorStatement
-from checkin.services import DoorConnection, prefetch_lookup, prepare_scan, scanner_fields
+from checkin.door.connection import DoorConnection
+from checkin.door.scans import prefetch_lookup, prepare_scan, scanner_fields
+from checkin.door.statements import DoorStatement
 from webapp import create_app
 from webapp.api.scans import _bearer, link_access
 from webapp.api.validation import json_body

@@ -30,7 +30,7 @@ GOAL_BYTES = 400 * 1024
 def main() -> None:
     from flask_migrate import upgrade
 
-    from checkin.scanner_data import build_scanner_data
+    from checkin.door.scanner_data import build_scanner_data
     from models import (
         Audience,
         Category,

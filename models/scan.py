@@ -143,7 +143,7 @@ def ticket_holder_facts(connection, ticket_id: int | None) -> dict:
 @sa.event.listens_for(Scan, "before_insert")
 def _copy_ticket_holder(_mapper, connection, scan: Scan) -> None:
     """Scans added through the ORM (demo data, tests, tools) get the holder copied like the
-    door's own INSERT (checkin.services.record_scan) does."""
+    door's own INSERT (checkin.door.scans.record_scan) does."""
     if scan.ticket_id is not None and scan.student_id is None and scan.teacher_id is None:
         facts = ticket_holder_facts(connection, scan.ticket_id)
         scan.student_id = facts["student_id"]

@@ -2,7 +2,7 @@
 
 import threading
 
-from checkin.capacity import lock_event
+from checkin.seats.capacity import lock_event
 from models import Event, db
 
 

@@ -1,5 +1,6 @@
 """The door's hot path underneath the scan endpoint: statements run on the driver's cursor
-(checkin.door_sql) and the connections kept between scans (checkin.services.DoorConnection).
+(checkin.door.statements) and the connections kept between scans
+(checkin.door.connection.DoorConnection).
 Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import psycopg.sql
 import pytest
 import sqlalchemy as sa
 
-from checkin import services
-from checkin.door_sql import _Compiled
-from checkin.links import _link_and_ticket_query, create_scanner_link
+from checkin.door import connection
+from checkin.door import scans as services
+from checkin.door.links import _link_and_ticket_query, create_scanner_link
+from checkin.door.statements import _Compiled
 from models import Role, Scan, ScanOutcome, TicketKind, TicketStatus, db, now_utc
 from models.user import hash_token
 from tests.conftest import is_postgres
@@ -63,7 +65,7 @@ def test_postgresql_finds_the_checkin_by_ticket_with_a_plan_made_on_an_empty_tab
     """The plan PostgreSQL caches for the door's read, made while the scans table had no
     statistics yet (a fresh database, or an event day's first minutes), looks the ticket's
     check-in up by index, rather than reading every check-in of the table and filtering them
-    (checkin.services._build_door_query)."""
+    (checkin.door.scans._build_door_query)."""
     for token in door["tokens"]:
         scan(client, door, token)
     statement = _link_and_ticket_query("token")
@@ -122,7 +124,7 @@ def test_scans_reuse_one_kept_connection(client, door):
 
 
 def _kept_connection():
-    conn = services._KEPT.take(db.engine)
+    conn = connection._KEPT.take(db.engine)
     assert conn is not None, "a scan keeps its connection for the next one"
     return conn
 
@@ -140,14 +142,14 @@ def test_scan_goes_on_when_the_kept_connection_was_dropped(client, door):
             admin.commit()
     else:
         conn.connection.dbapi_connection.close()
-    assert services._KEPT.keep(db.engine, conn)
+    assert connection._KEPT.keep(db.engine, conn)
 
     body = scan(client, door, door["tokens"][1])
     assert body["status"] == "ok" and body["attendee"]["name"].startswith("Сидоров")
     replacement = _kept_connection()
     assert replacement is not conn and not replacement.invalidated
     assert conn.invalidated or conn.closed
-    services._KEPT.keep(db.engine, replacement)
+    connection._KEPT.keep(db.engine, replacement)
     assert scan(client, door, door["tokens"][1])["status"] == "already_checked_in"
     assert Scan.query.filter_by(outcome=ScanOutcome.OK).count() == 2
 
@@ -155,20 +157,20 @@ def test_scan_goes_on_when_the_kept_connection_was_dropped(client, door):
 def test_disposing_the_engine_closes_kept_connections(client, door):
     scan(client, door, door["tokens"][0])
     conn = _kept_connection()
-    services._KEPT.keep(db.engine, conn)
+    connection._KEPT.keep(db.engine, conn)
     db.engine.dispose()
     assert conn.closed
-    assert services._KEPT.take(db.engine) is None
+    assert connection._KEPT.take(db.engine) is None
 
 
 def test_no_more_than_keep_connections_are_kept(app, door):
     """Threads scanning at once each use a connection; only KEEP of them stay afterwards."""
-    conns = [services.DoorConnection() for _ in range(services._KeptConnections.KEEP + 2)]
+    conns = [connection.DoorConnection() for _ in range(connection._KeptConnections.KEEP + 2)]
     for conn in conns:
         conn.execute(sa.text("SELECT 1"))
     kept = [c.conn for c in conns]
     for conn in conns:
         conn.close()
-    assert sum(not c.closed for c in kept) == services._KeptConnections.KEEP
-    idle = services._KEPT._idle[db.engine]
-    assert len(idle) == services._KeptConnections.KEEP
+    assert sum(not c.closed for c in kept) == connection._KeptConnections.KEEP
+    idle = connection._KEPT._idle[db.engine]
+    assert len(idle) == connection._KeptConnections.KEEP

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin.registration import registration_window_problem
+from checkin.seats.registration import registration_window_problem
 from errors import ServiceError
 from models import EventStatus, Role
 from models.event import (

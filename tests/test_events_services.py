@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from checkin.notifications import event_cancelled
 from errors import ConflictError, PermissionDenied, ServiceError
 from formats.timefmt import TOMSK
 from models import Audience, AuditLog, Event, EventStatus, OrgKind, Role, now_utc
-from webapp.events import hooks
 from webapp.events import services as svc
 
 
@@ -195,16 +195,15 @@ def test_publish_sets_time_and_cancelled_cannot_publish(db, factory, organizer):
         svc.publish_event(organizer, event)
 
 
-def test_cancel_requires_reason_and_calls_hooks(db, factory, organizer, monkeypatch):
+def test_cancel_requires_reason_and_sends_the_signal(db, factory, organizer):
     calls = []
-    monkeypatch.setattr(hooks, "EVENT_CANCELLED_HOOKS", [calls.append])
-    monkeypatch.setattr(svc, "EVENT_CANCELLED_HOOKS", hooks.EVENT_CANCELLED_HOOKS)
     event = factory.create_event(organizer.organization)
-    with pytest.raises(ServiceError) as info:
-        svc.cancel_event(organizer, event, "   ")
-    assert info.value.fields == {"reason": info.value.message}
-    assert event.status == EventStatus.PUBLISHED and calls == []
-    svc.cancel_event(organizer, event, "Площадка закрыта")
+    with event_cancelled.connected_to(calls.append):
+        with pytest.raises(ServiceError) as info:
+            svc.cancel_event(organizer, event, "   ")
+        assert info.value.fields == {"reason": info.value.message}
+        assert event.status == EventStatus.PUBLISHED and calls == []
+        svc.cancel_event(organizer, event, "Площадка закрыта")
     assert event.status == EventStatus.CANCELLED
     assert event.cancel_reason == "Площадка закрыта"
     assert calls == [event]
@@ -320,8 +319,8 @@ def test_audience_enum_accepted(db, organizer):
 
 
 def test_raising_capacity_promotes_the_waiting_list_in_order(app, db, factory):
-    from checkin.capacity import lock_event
-    from checkin.registration import allocate_ticket
+    from checkin.seats.capacity import lock_event
+    from checkin.seats.registration import allocate_ticket
     from models import Role, TicketKind, TicketStatus
     from webapp.events.services import update_event
 

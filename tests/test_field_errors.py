@@ -3,7 +3,7 @@ first code and status win) and the one client_scan_id conflict."""
 
 import pytest
 
-from checkin.services import check_client_scan_event
+from checkin.door.scans import check_client_scan_event
 from errors import ConflictError, FieldErrors, ServiceError
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.links import create_scanner_link
+from checkin.door.links import create_scanner_link
 from models import AuditLog, Role, now_utc
 from tests.factories import bearer
 

@@ -10,7 +10,7 @@ from email import policy
 
 import sqlalchemy as sa
 
-from checkin.services import replayed_attendee
+from checkin.door.scans import replayed_attendee
 from models import (
     Audience,
     ParentSignup,

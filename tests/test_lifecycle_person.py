@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.services import replayed_attendee
+from checkin.door.scans import replayed_attendee
 from models import (
     AuditLog,
     Role,

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin.services import replayed_attendee
+from checkin.door.scans import replayed_attendee
 from models import (
     Event,
     EventStatus,

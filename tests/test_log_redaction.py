@@ -20,7 +20,7 @@ import pytest
 from gunicorn.config import Config as GunicornConfig
 from werkzeug.serving import make_server
 
-from checkin.links import create_scanner_link
+from checkin.door.links import create_scanner_link
 from formats.log_redaction import REDACTED, redact
 from models import db
 from webapp.gunicorn_logging import RedactingGunicornLogger

@@ -2,7 +2,7 @@
 
 Real parallel requests: 24 threads, each with its own test client, app context and database
 connection, call the API at the same moment (a barrier). Runs on SQLite (BEGIN IMMEDIATE) and on
-PostgreSQL (row lock), see ``checkin/capacity.py``.
+PostgreSQL (row lock), see ``checkin/seats/capacity.py``.
 """
 
 import threading

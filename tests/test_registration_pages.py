@@ -141,7 +141,7 @@ def test_promotion_notice_on_the_schools_pages(client, auth, coordinator, school
     theirs = [factory.create_student(other, class_name="9А", grade=9) for _ in range(3)]
     mine = factory.create_student(school, last_name="Ожидающий", class_name="9Б", grade=9)
     db.session.commit()
-    from checkin.registration import cancel_registration, register_group
+    from checkin.seats.registration import cancel_registration, register_group
 
     their_reg = register_group(None, event, other, [s.id for s in theirs], [])
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Seat allocation rules of checkin/registration.py, one rule per test."""
+"""Seat allocation rules of checkin/seats/registration.py, one rule per test."""
 
 import email
 import email.policy
@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.capacity import lock_event
-from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
-from checkin.registration import (
+from checkin.notifications import ticket_promoted, waitlist_promoted
+from checkin.seats.capacity import lock_event
+from checkin.seats.registration import (
     add_people,
     allocate_ticket,
     cancel_registration,
@@ -310,18 +310,16 @@ def test_allocate_ticket_contract_for_other_areas(factory, school):
     db.session.rollback()
 
 
-def test_promotion_hooks_are_called(factory, school, coordinator):
+def test_promotion_signals_are_sent(factory, school, coordinator):
     calls = []
 
     def per_ticket(ticket):
         calls.append(("ticket", ticket.id))
 
-    def per_run(event, tickets):
+    def per_run(event, *, tickets):
         calls.append(("run", [t.id for t in tickets]))
 
-    TICKET_PROMOTED_HOOKS.append(per_ticket)
-    WAITLIST_PROMOTED_HOOKS.append(per_run)
-    try:
+    with ticket_promoted.connected_to(per_ticket), waitlist_promoted.connected_to(per_run):
         event = factory.create_event(capacity=1)
         a, b = students(factory, school, 2)
         db.session.commit()
@@ -329,9 +327,6 @@ def test_promotion_hooks_are_called(factory, school, coordinator):
         db.session.commit()
         cancel_ticket(coordinator, reg.tickets[0])
         db.session.commit()
-    finally:
-        TICKET_PROMOTED_HOOKS.remove(per_ticket)
-        WAITLIST_PROMOTED_HOOKS.remove(per_run)
     assert calls == [("ticket", reg.tickets[1].id), ("run", [reg.tickets[1].id])]
 
 

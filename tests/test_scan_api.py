@@ -333,7 +333,7 @@ def test_each_scan_records_who_the_ticket_is_for(client, door, factory, db):
     """Reports count check-ins from the scan rows alone: every scan of a ticket copies the
     ticket's student or teacher and their organization; parents and unknown codes get none.
     The door's INSERT fills them itself (no ORM hook on that path)."""
-    from checkin.links import create_scanner_link
+    from checkin.door.links import create_scanner_link
 
     teacher_school = factory.create_org(short_name="Гимназия № 1")
     teacher = factory.create_teacher(teacher_school)

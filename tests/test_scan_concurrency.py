@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.links import create_scanner_link
+from checkin.door.links import create_scanner_link
 from models import Role, Scan, ScanOutcome, db, now_utc
 from tests.factories import bearer
 

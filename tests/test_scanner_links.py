@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.links import create_scanner_link, default_expiry, resolve_usable_link
+from checkin.door.links import create_scanner_link, default_expiry, resolve_usable_link
 from models import AuditLog, Role, Scan, ScannerLink, now_utc
 from models.user import hash_token
 from tests.factories import bearer

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from checkin.links import create_scanner_link
+from checkin.door.links import create_scanner_link
 from models import OrgKind, Role, db, now_utc
 
 CONFIG = re.compile(r'<script type="application/json" id="scanner-config">(.*?)</script>', re.S)

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter
 
-from checkin.links import create_scanner_link
+from checkin.door.links import create_scanner_link
 from models import (
     Audience,
     EventStatus,

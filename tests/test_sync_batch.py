@@ -183,7 +183,7 @@ def test_hash_code_of_another_events_ticket_is_invalid(client, door, factory, db
 
 def test_batch_of_the_phones_size(client, door, factory, db):
     """The phone sends at most 200 scans a request (BATCH_SIZE in the scanner's app.js)."""
-    from checkin.sync import MAX_BATCH
+    from checkin.door.sync import MAX_BATCH
 
     app_js = (Path(__file__).parents[1] / "webapp/static/js/scanner/app.js").read_text()
     assert f"var BATCH_SIZE = {MAX_BATCH};" in app_js
@@ -267,7 +267,7 @@ def test_batch_level_device_and_gate(client, door):
 def test_late_offline_scan_on_the_single_endpoint_takes_over(client, door, db, caller):
     """The single-scan endpoint runs in autocommit; a scan made offline earlier than the
     recorded check-in rewrites both rows, so it is redone in a transaction."""
-    from checkin.links import create_scanner_link
+    from checkin.door.links import create_scanner_link
 
     headers = door["headers"]
     if caller == "scanner_link":
@@ -293,7 +293,7 @@ def test_late_offline_scan_on_the_single_endpoint_takes_over(client, door, db, c
 
 def test_take_over_on_the_single_endpoint_is_all_or_nothing(client, door, db, monkeypatch):
     """A failure after the take-over's UPDATE and INSERT leaves both rows as they were."""
-    import checkin.services as services
+    import checkin.door.scans as services
 
     code = door["tickets"][4].token
     url = f"/api/v1/events/{door['event'].id}/scans"

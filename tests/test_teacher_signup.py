@@ -253,8 +253,8 @@ def test_waitlisted_teacher_gets_mail_when_promoted(client, auth, factory, db, s
     self_sign_up(client, setup)
     signup = TeacherSignup.query.one()
     # The only seat goes to a teacher the school registered first.
-    from checkin.capacity import lock_event
-    from checkin.registration import allocate_ticket
+    from checkin.seats.capacity import lock_event
+    from checkin.seats.registration import allocate_ticket
 
     locked = lock_event(event.id)
     first = allocate_ticket(locked, TicketKind.TEACHER, teacher=other)
@@ -264,7 +264,7 @@ def test_waitlisted_teacher_gets_mail_when_promoted(client, auth, factory, db, s
                      {f"s{signup.id}-teacher": str(setup["teacher"].id)})
     db.session.rollback()
     assert db.session.get(TeacherSignup, signup.id).ticket.status == TicketStatus.WAITLISTED
-    from checkin.registration import cancel_ticket
+    from checkin.seats.registration import cancel_ticket
 
     cancel_ticket(setup["coordinator"], db.session.get(Ticket, first.id))
     db.session.commit()

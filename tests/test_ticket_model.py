@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from checkin.registration import register_group
+from checkin.seats.registration import register_group
 from models import ParentSignup, Role, Ticket, db, now_utc
 
 

@@ -6,8 +6,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from checkin.registration import register_group
-from checkin.tickets import group_url, qr_png, qr_svg, ticket_url
+from checkin.seats.registration import register_group
+from checkin.seats.tickets import group_url, qr_png, qr_svg, ticket_url
 from models import OrgKind, Role, db
 
 
@@ -103,7 +103,7 @@ def test_another_coordinator_sees_only_the_short_name(client, auth, factory, set
 
 
 def test_cancelled_ticket_page_says_so(client, setup):
-    from checkin.registration import cancel_registration
+    from checkin.seats.registration import cancel_registration
 
     cancel_registration(setup["coordinator"], setup["registration"])
     db.session.commit()

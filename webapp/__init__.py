@@ -9,7 +9,7 @@ from flask import Flask, render_template, request
 from sqlalchemy import text
 
 import models  # noqa: F401  (register every model with the metadata)
-from checkin.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
+from checkin.seats.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
 from formats import timefmt
 from formats.log_redaction import install_log_filters
 from webapp import input_guard, security_headers
@@ -24,6 +24,8 @@ from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.forms import EmptyForm
 from webapp.main import bp as main_bp
 from webapp.navigation import nav_items
+from webapp.notifications import connect_receivers
+from webapp.page_sections import install_page_sections
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     _configure_sqlite(app)
 
     _register_blueprints(app)
+    install_page_sections()
+    connect_receivers()
     _register_template_helpers(app)
     _register_error_pages(app)
     _register_cli(app)

@@ -7,6 +7,7 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.events",
     "webapp.scanner",
     "webapp.parents",
+    "webapp.teacher_signups",
     "webapp.schools",
     "webapp.tickets",
     "webapp.checkin_admin",

@@ -30,7 +30,7 @@ GROUPS = {
     "admin.organizations": MANAGE, "admin.users": MANAGE, "admin.baselines": MANAGE,
     "schools.students": None, "parents.outbox": MANAGE, "admin.audit": MANAGE,
     "admin.anonymize_year": MANAGE,
-    "reports.spravka": MANAGE, "main.own_baseline": MORE, "parents.teacher_signups": MORE,
+    "reports.spravka": MANAGE, "main.own_baseline": MORE, "teacher_signups.review": MORE,
     "admin.tokens": MORE,
 }
 
@@ -50,7 +50,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Педагоги", "schools.teachers", (Role.COORDINATOR,)),
     NavEntry("Заявки", "schools.registrations", (Role.COORDINATOR,)),
     NavEntry("Списки школ", "schools.students", (Role.ADMIN,)),
-    NavEntry("Заявки педагогов", "parents.teacher_signups", (Role.COORDINATOR,)),
+    NavEntry("Заявки педагогов", "teacher_signups.review", (Role.COORDINATOR,)),
     NavEntry("Почта", "parents.outbox", (Role.ADMIN,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
     NavEntry("Обезличивание", "admin.anonymize_year", (Role.ADMIN,)),

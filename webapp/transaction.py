@@ -27,8 +27,8 @@ The rules, both enforced:
   fails on a ``db.session.commit()`` written in a route module). Work that must persist apart
   from the request's own transaction (the login throttle's claim, an API token's last use)
   commits through ``commit_separately(reason)``. The door's scan path commits on its own Core
-  connection (``checkin.services.DoorConnection``), not the session; CLI commands and the demo
-  loader run outside requests and commit as they need.
+  connection (``checkin.door.connection.DoorConnection``), not the session; CLI commands and the
+  demo loader run outside requests and commit as they need.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """What the organizer's door review and the school's page share when a person decides on a
-walk-in a volunteer entered (``checkin.walkins``): one unit of work and one message."""
+walk-in a volunteer entered (``checkin.door.walkins``): one unit of work and one message."""
 
 from __future__ import annotations
 
 from flask import flash
 from flask_login import current_user
 
-from checkin.walkins import confirm_walk_in, reject_walk_in
+from checkin.door.walkins import confirm_walk_in, reject_walk_in
 from errors import ServiceError
 from models import WalkIn
 from webapp.transaction import unit_of_work

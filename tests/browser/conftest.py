@@ -247,7 +247,7 @@ def qr_image(text: str):
     """The QR the ticket carries, as a Pillow image (grey)."""
     from PIL import Image
 
-    from checkin.tickets import qr_png
+    from checkin.seats.tickets import qr_png
 
     return Image.open(io.BytesIO(qr_png(text))).convert("L")
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from checkin.links import create_scanner_link
-from checkin.tickets import ticket_url
+from checkin.door.links import create_scanner_link
+from checkin.seats.tickets import ticket_url
 from models import OrgKind, Role, Scan, ScanOutcome, db, now_utc
 
 pytestmark = pytest.mark.browser
@@ -179,7 +179,7 @@ def test_server_errors_leave_the_saved_scanner_working(browser, live_server, doo
 
 
 def test_group_list_search_offline_undo_and_walk_in(browser, live_server, factory, door):
-    from checkin.tickets import group_url
+    from checkin.seats.tickets import group_url
     from models import Registration, Ticket
 
     a, b, c, d = door["tickets"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from checkin.tickets import ticket_url
+from checkin.seats.tickets import ticket_url
 from errors import ServiceError
 from formats.input_checks import int_range_error
 from webapp.api import bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from checkin.registration import cancel_registration, register_group
+from checkin.seats.registration import cancel_registration, register_group
 from models import Event, Organization, Registration, Role, db
 from webapp.access import can_manage_roster
 from webapp.api import bp

@@ -13,23 +13,22 @@ import json
 
 from flask import Response, g, jsonify, request
 
-from checkin.door import group_tickets, live_summary, search_tickets
-from checkin.links import find_link_info
-from checkin.scanner_data import build_scanner_data
-from checkin.services import (
+from checkin.door.connection import DoorConnection, start_scan_transaction
+from checkin.door.links import find_link_info
+from checkin.door.lookups import group_tickets, live_summary, search_tickets
+from checkin.door.scanner_data import build_scanner_data
+from checkin.door.scans import (
     MAX_CLIENT_SCAN_ID,
     MAX_LABEL,
     NOT_READ,
-    DoorConnection,
     event_info,
     prefetch_lookup,
     scan_at_door,
     scanner_fields,
-    start_scan_transaction,
     undo_checkin,
 )
-from checkin.sync import MAX_BATCH, sync_batch
-from checkin.walkins import register_walk_in
+from checkin.door.sync import MAX_BATCH, sync_batch
+from checkin.door.walkins import register_walk_in
 from models import Event, Role, db, now_utc
 from webapp.access import can_manage_event
 from webapp.api import bp

@@ -28,7 +28,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from checkin.capacity import begin_write_transaction
+from checkin.seats.capacity import begin_write_transaction
 from models import LoginThrottle, db, now_utc
 from webapp.transaction import commit_separately
 

@@ -4,7 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("checkin_admin", __name__)
 
-from webapp.checkin_admin import routes  # noqa: E402,F401
-from webapp.checkin_admin.hooks import register_hooks  # noqa: E402
-
-register_hooks()
+from webapp.checkin_admin import hooks, routes  # noqa: E402,F401

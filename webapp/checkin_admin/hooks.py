@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from checkin.door import live_summary
+from checkin.door.lookups import live_summary
 from models import Scan, ScannerLink, db, now_utc
-from webapp.events.hooks import EVENT_MANAGE_SECTIONS
 
 
 def event_manage_section(event) -> list[tuple[str, dict]]:
@@ -21,8 +20,3 @@ def event_manage_section(event) -> list[tuple[str, dict]]:
              {"event": event, "registered": live["registered"],
               "checked_in": live["checked_in"], "flagged": flagged,
               "active_links": active_links, "checkin_open": event.checkin_open(now)})]
-
-
-def register_hooks() -> None:
-    if event_manage_section not in EVENT_MANAGE_SECTIONS:
-        EVENT_MANAGE_SECTIONS.append(event_manage_section)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 from datetime import UTC
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from checkin.door import holders_of, live_summary
-from checkin.links import (
+from checkin.door.links import (
     DEFAULT_VALIDITY_AFTER_END,
     create_scanner_link,
     default_expiry,
@@ -19,22 +19,26 @@ from checkin.links import (
     links_of_event,
     revoke_scanner_link,
 )
-from checkin.services import FLAG_LATE_REFUSED, FLAG_LATE_SYNC, FLAG_TITLES, undo_checkin
-from checkin.tickets import qr_png
-from checkin.walkins import pending_walk_ins
+from checkin.door.lookups import holders_of, live_summary
+from checkin.door.scans import FLAG_LATE_REFUSED, FLAG_LATE_SYNC, FLAG_TITLES, undo_checkin
+from checkin.door.walkins import pending_walk_ins
+from checkin.seats.tickets import qr_png
 from errors import ServiceError
 from formats.timefmt import TOMSK
 from models import Event, Role, Scan, ScannerLink, ScanOutcome, User, WalkIn, db, now_utc
 from webapp import walk_in_pages
 from webapp.access import can_manage_event, roles_required
 from webapp.checkin_admin import bp
+from webapp.checkin_admin.door_list import door_list_xlsx
 from webapp.checkin_admin.forms import ScanFilterForm, ScannerLinkForm, UndoForm
 from webapp.forms import EmptyForm
 from webapp.input_guard import safe_next_url
+from webapp.services.personal_data import record_personal_export
 from webapp.transaction import unit_of_work
 
 DOOR_STAFF = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 PAGE_SIZE = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def managed_event(event_id: int) -> Event:
@@ -219,3 +223,16 @@ def decide_walk_in(event_id: int, walk_in_id: int, action: str):
         return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
     walk_in_pages.decide_walk_in(walk_in, action)
     return redirect(url_for("checkin_admin.door_review", event_id=event.id), 303)
+
+
+# --------------------------------------------------------------------------- the door list
+
+@bp.get("/organizer/events/<int:event_id>/door-list.xlsx")
+@roles_required(*DOOR_STAFF)
+def door_list(event_id: int):
+    event = managed_event(event_id)
+    data = door_list_xlsx(event)
+    with unit_of_work():
+        record_personal_export(current_user, "door_list", event, format="xlsx")
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name=f"список-на-входе-{event.id}.xlsx")

@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from checkin.services import MESSAGES, iso, stored_response
+from checkin.door.scans import MESSAGES, iso, stored_response
 from models import Scan, ScanOutcome, Ticket, TicketStatus, db
 
 GATES = ["Главный вход", "Вход со двора"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from checkin.registration import allocate_ticket, student_grade_problem
+from checkin.seats.registration import allocate_ticket, student_grade_problem
 from models import (
     Audience,
     EventStatus,

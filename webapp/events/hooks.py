@@ -1,11 +1,12 @@
-"""Extension points of the events area: other areas append callables here.
+"""Page extension points of the events area: other areas add sections to the event pages.
 
-These are plain lists so a feature package can plug into the event pages without editing
-the events blueprint. Register at import time of your package, e.g. in
-``webapp/schools/__init__.py``::
+Plain lists, filled in display order by ``webapp/page_sections.py`` (one place lists every
+section of every shared page, the dashboard's ``webapp.main.routes.DASHBOARD_SECTIONS`` too);
+a feature package writes its section function and adds one line there.
 
-    from webapp.events.hooks import EVENT_PAGE_ACTIONS
-    EVENT_PAGE_ACTIONS.append(my_actions)
+What happens after a change (e-mails when a seat is freed or an event is cancelled) is not
+here: the domain sends the signals of ``checkin.notifications`` and
+``webapp/notifications.py`` connects who is told.
 
 Contracts:
 
@@ -15,8 +16,6 @@ Contracts:
 * ``EVENT_PAGE_ACTIONS``: ``(event, user) -> list[(template_name, context_dict)]``; rendered as
   calls to action on the public event page (``events.detail``). ``user`` is ``current_user``
   (may be anonymous).
-* ``EVENT_CANCELLED_HOOKS``: ``(event) -> None``; called by ``services.cancel_event`` after the
-  status change was flushed (same transaction; do not commit).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from collections.abc import Callable
 
 EVENT_MANAGE_SECTIONS: list[Callable] = []
 EVENT_PAGE_ACTIONS: list[Callable] = []
-EVENT_CANCELLED_HOOKS: list[Callable] = []
 
 
 def collect_sections(hooks: list[Callable], *args) -> list[tuple[str, dict]]:

@@ -51,7 +51,6 @@ from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, rende
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
-from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.transaction import unit_of_work
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
@@ -513,9 +512,5 @@ def dashboard_section():
         "drafts": drafts})]
 
 
-def _register_dashboard_section() -> None:
-    if dashboard_section not in DASHBOARD_SECTIONS:
-        DASHBOARD_SECTIONS.append(dashboard_section)
 
 
-_register_dashboard_section()

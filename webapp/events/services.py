@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from checkin.capacity import lock_event
-from checkin.registration import confirmed_count, promote_waitlist
+from checkin.notifications import event_cancelled
+from checkin.seats.capacity import lock_event
+from checkin.seats.registration import confirmed_count, promote_waitlist
 from errors import ConflictError, FieldErrors, PermissionDenied, ServiceError
 from formats.timefmt import TOMSK
 from models import (
@@ -40,7 +41,6 @@ from models.event import (
     effective_registration_closes,
     event_search_key,
 )
-from webapp.events.hooks import EVENT_CANCELLED_HOOKS
 
 #: Grades run from 0 (preschool / before first grade) to 11.
 GRADE_MIN, GRADE_MAX = 0, 11
@@ -402,8 +402,7 @@ def cancel_event(actor, event: Event, reason: str | None) -> Event:
     db.session.flush()
     record_audit(actor, "event.cancel", event, reason=reason)
     if was_published:
-        for hook in EVENT_CANCELLED_HOOKS:
-            hook(event)
+        event_cancelled.send(event)
     return event
 
 

@@ -49,7 +49,8 @@ def dashboard():
     return render_template("main/dashboard.html", **context)
 
 
-#: Feature packages append callables returning a list of ``(template, context)`` sections.
+#: Callables returning a list of ``(template, context)`` sections, in display order; filled
+#: by ``webapp/page_sections.py``.
 DASHBOARD_SECTIONS: list = []
 
 

@@ -1,7 +1,8 @@
 """Parents and teachers signing up without an account; e-mails; organizer contacts.
 
-Plugs into other areas through their hook lists (events pages, waiting-list promotion) and
-sends what routes queue right after the response (``webapp.mail``).
+Its page sections are listed in ``webapp/page_sections.py``, its e-mails on waiting-list
+promotion and cancellation connected in ``webapp/notifications.py``; it sends what routes
+queue right after the response (``webapp.mail``).
 """
 
 from flask import Blueprint
@@ -10,10 +11,10 @@ from formats.phones import format_phone
 
 bp = Blueprint("parents", __name__)
 
+from webapp.mail import deliver_mail_queued_in_request  # noqa: E402
 from webapp.parents import routes  # noqa: E402,F401
-from webapp.parents.hooks import register_hooks  # noqa: E402
 
-register_hooks(bp)
+bp.after_app_request(deliver_mail_queued_in_request)
 
 
 @bp.app_template_filter("phone")

@@ -12,8 +12,8 @@ from flask import current_app
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
-from checkin.capacity import begin_write_transaction
-from checkin.tickets import qr_png, ticket_url
+from checkin.seats.capacity import begin_write_transaction
+from checkin.seats.tickets import qr_png, ticket_url
 from formats.timefmt import to_local
 from models import (
     Event,
@@ -35,12 +35,12 @@ from webapp.mail import Attachment, queue_mail, render_mail
 from webapp.parents.links import manage_url
 
 
-def _base() -> str:
+def base_url() -> str:
     return current_app.config["PROFROUTE_BASE_URL"].rstrip("/")
 
 
 def event_url(event: Event) -> str:
-    return f"{_base()}/events/{event.id}"
+    return f"{base_url()}/events/{event.id}"
 
 
 def event_ics(event: Event, *, cancelled: bool = False) -> bytes:
@@ -50,7 +50,7 @@ def event_ics(event: Event, *, cancelled: bool = False) -> bytes:
     cal.add("version", "2.0")
     cal.add("method", "CANCEL" if cancelled else "PUBLISH")
     vevent = IcsEvent()
-    host = urlparse(_base()).hostname or "profroute.local"
+    host = urlparse(base_url()).hostname or "profroute.local"
     vevent.add("uid", f"event-{event.id}@{host}")
     vevent.add("dtstamp", now_utc())
     vevent.add("dtstart", event.starts_at)
@@ -82,23 +82,27 @@ def _qr_attachment(ticket: Ticket) -> Attachment:
                       content_id="ticket-qr")
 
 
-def _send(to: str, subject: str, template: str, *, attachments=None, dedupe_key=None, **ctx):
-    ctx.setdefault("base_url", _base())
-    text = render_mail(f"parents/email/{template}.txt", **ctx)
-    html = render_mail(f"parents/email/{template}.html", subject=subject, **ctx)
+def send_mail(to: str, subject: str, template: str, *, attachments=None, dedupe_key=None,
+              **ctx):
+    """``template``: a name in ``parents/email/``, or a path with its folder (another area's
+    letters in the same layout)."""
+    ctx.setdefault("base_url", base_url())
+    path = template if "/" in template else f"parents/email/{template}"
+    text = render_mail(f"{path}.txt", **ctx)
+    html = render_mail(f"{path}.html", subject=subject, **ctx)
     return queue_mail(to, subject, text, html, attachments, dedupe_key=dedupe_key)
 
 
-def _ticket_mail(to: str, subject: str, template: str, ticket: Ticket, *, manage_url=None,
-                 dedupe_key=None, **ctx):
+def ticket_mail(to: str, subject: str, template: str, ticket: Ticket, *, manage_url=None,
+                dedupe_key=None, **ctx):
     event = ticket.event
     attachments = [_ics_attachment(event)]
     if ticket.status == TicketStatus.CONFIRMED:
         attachments.insert(0, _qr_attachment(ticket))
-    return _send(to, subject, template, attachments=attachments, dedupe_key=dedupe_key,
-                 event=event, ticket=ticket, ticket_url=ticket_url(ticket.token),
-                 event_url=event_url(event), venue=venue_text(event), manage_url=manage_url,
-                 confirmed=ticket.status == TicketStatus.CONFIRMED, **ctx)
+    return send_mail(to, subject, template, attachments=attachments, dedupe_key=dedupe_key,
+                     event=event, ticket=ticket, ticket_url=ticket_url(ticket.token),
+                     event_url=event_url(event), venue=venue_text(event), manage_url=manage_url,
+                     confirmed=ticket.status == TicketStatus.CONFIRMED, **ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,17 +115,17 @@ def parent_confirmation(signup: ParentSignup, ticket: Ticket, secret: str) -> No
 
     subject = (f"Вы записаны: {ticket.event.title}" if ticket.status == TicketStatus.CONFIRMED
                else f"Лист ожидания: {ticket.event.title}")
-    _ticket_mail(signup.email, subject, "parent_confirmation", ticket,
-                 manage_url=manage_url(secret), name=signup.name)
+    ticket_mail(signup.email, subject, "parent_confirmation", ticket,
+                manage_url=manage_url(secret), name=signup.name)
 
 
 def ticket_promoted(ticket: Ticket) -> None:
-    """TICKET_PROMOTED_HOOKS: a parent or a self-signed-up teacher moved up from the list."""
+    """On `ticket_promoted`: a parent or a self-signed-up teacher moved up from the list."""
     to, name = _ticket_contact(ticket)
     if not to:
         return
-    _ticket_mail(to, f"Место подтверждено: {ticket.event.title}", "promoted", ticket,
-                 name=name, dedupe_key=f"promoted:ticket:{ticket.id}")
+    ticket_mail(to, f"Место подтверждено: {ticket.event.title}", "promoted", ticket,
+                name=name, dedupe_key=f"promoted:ticket:{ticket.id}")
 
 
 def _ticket_contact(ticket: Ticket) -> tuple[str | None, str | None]:
@@ -146,13 +150,13 @@ def send_reminder(ticket: Ticket) -> bool:
     key = f"reminder:ticket:{ticket.id}"
     if OutboxMessage.query.filter_by(dedupe_key=key).first() is not None:
         return False
-    _ticket_mail(to, f"Напоминание: завтра «{ticket.event.title}»", "reminder", ticket,
-                 name=name, dedupe_key=key)
+    ticket_mail(to, f"Напоминание: завтра «{ticket.event.title}»", "reminder", ticket,
+                name=name, dedupe_key=key)
     return True
 
 
 def event_cancelled(event: Event) -> None:
-    """EVENT_CANCELLED_HOOKS: tell parents, self-signed-up teachers and the coordinators of
+    """On `event_cancelled`: tell parents, self-signed-up teachers and the coordinators of
     registered schools."""
     if event.status != EventStatus.CANCELLED:
         return
@@ -171,17 +175,17 @@ def event_cancelled(event: Event) -> None:
         to, name = _ticket_contact(ticket)
         if to and to not in seen:
             seen.add(to)
-            _send(to, f"Мероприятие отменено: {event.title}", "cancelled",
-                  attachments=[_ics_attachment(event, cancelled=True)],
-                  dedupe_key=f"cancelled:event:{event.id}:{to}", name=name, **common)
+            send_mail(to, f"Мероприятие отменено: {event.title}", "cancelled",
+                      attachments=[_ics_attachment(event, cancelled=True)],
+                      dedupe_key=f"cancelled:event:{event.id}:{to}", name=name, **common)
     pending = TeacherSignup.query.filter_by(event_id=event.id,
                                             status=TeacherSignupStatus.PENDING).all()
     for signup in pending:
         if signup.email not in seen:
             seen.add(signup.email)
-            _send(signup.email, f"Мероприятие отменено: {event.title}", "cancelled",
-                  dedupe_key=f"cancelled:event:{event.id}:{signup.email}",
-                  name=signup.full_name, **common)
+            send_mail(signup.email, f"Мероприятие отменено: {event.title}", "cancelled",
+                      dedupe_key=f"cancelled:event:{event.id}:{signup.email}",
+                      name=signup.full_name, **common)
     org_ids = {r.organization_id for r in Registration.query.filter(
         Registration.event_id == event.id,
         Registration.status == RegistrationStatus.ACTIVE).all()}
@@ -194,38 +198,9 @@ def event_cancelled(event: Event) -> None:
         if user.email in seen:
             continue
         seen.add(user.email)
-        _send(user.email, f"Мероприятие отменено: {event.title}", "cancelled_coordinator",
-              dedupe_key=f"cancelled:event:{event.id}:{user.email}", name=user.full_name,
-              organization=user.organization, **common)
-
-
-# ---------------------------------------------------------------------------------------------
-# Teachers
-
-
-def teacher_signup_received(signup: TeacherSignup, secret: str) -> None:
-    _send(signup.email, f"Заявка получена: {signup.event.title}", "teacher_received",
-          signup=signup, event=signup.event, venue=venue_text(signup.event),
-          event_url=event_url(signup.event), manage_url=manage_url(secret))
-
-
-def coordinators_new_teacher_signup(signup: TeacherSignup) -> None:
-    coordinators = User.query.filter(User.role == Role.COORDINATOR, User.active.is_(True),
-                                     User.organization_id == signup.organization_id).all()
-    for user in coordinators:
-        _send(user.email, f"Педагог просит подтвердить запись: {signup.event.title}",
-              "teacher_to_coordinator", signup=signup, event=signup.event,
-              review_url=f"{_base()}/school/teacher-signups")
-
-
-def teacher_signup_confirmed(signup: TeacherSignup, ticket: Ticket) -> None:
-    _ticket_mail(signup.email, f"Школа подтвердила запись: {signup.event.title}",
-                 "teacher_confirmed", ticket, name=signup.full_name, signup=signup)
-
-
-def teacher_signup_rejected(signup: TeacherSignup) -> None:
-    _send(signup.email, f"Заявка отклонена: {signup.event.title}", "teacher_rejected",
-          signup=signup, event=signup.event, event_url=event_url(signup.event))
+        send_mail(user.email, f"Мероприятие отменено: {event.title}", "cancelled_coordinator",
+                  dedupe_key=f"cancelled:event:{event.id}:{user.email}", name=user.full_name,
+                  organization=user.organization, **common)
 
 
 # ---------------------------------------------------------------------------------------------

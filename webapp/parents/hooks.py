@@ -1,22 +1,16 @@
-"""What this area adds to other areas' pages and events, registered once at import."""
+"""What the parents area adds to other areas' pages (listed in ``webapp/page_sections.py``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import url_for
 
-from checkin.hooks import TICKET_PROMOTED_HOOKS, register_hook
-from models import Audience, EventStatus, ParentSignup, Role, Ticket, TicketKind, TicketStatus, db
+from models import Audience, EventStatus, ParentSignup, Ticket, TicketKind, TicketStatus, db
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
-from webapp.events.hooks import EVENT_CANCELLED_HOOKS, EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
-from webapp.mail import deliver_mail_queued_in_request
-from webapp.main.routes import DASHBOARD_SECTIONS
-from webapp.parents import emails
-from webapp.parents.services import pending_teacher_signups
 
 
 def event_page_actions(event, user) -> list[tuple[str, dict]]:
-    """«Записаться (родителям)» / «Записаться (педагогам)» on the public event page."""
+    """«Записаться (родителям)» on the public event page."""
     if event.status != EventStatus.PUBLISHED or event.school_internal:
         return []
     if event.audience == Audience.PARENTS:
@@ -25,14 +19,6 @@ def event_page_actions(event, user) -> list[tuple[str, dict]]:
             "action_label": "Записаться (родителям)",
             "open": event.registration_open(),
             "hint": "Без регистрации на сайте: билет с QR-кодом придёт на экран и на почту.",
-        })]
-    if event.audience == Audience.TEACHERS:
-        return [("parents/_event_action.html", {
-            "event": event, "action_url": url_for("parents.teacher_signup", event_id=event.id),
-            "action_label": "Записаться (педагогам)",
-            "open": event.registration_open(),
-            "hint": "Заявку подтвердит профкоординатор вашей школы. Координаторы могут "
-                    "записывать педагогов вместе с группой.",
         })]
     return []
 
@@ -60,29 +46,3 @@ def event_manage_sections(event) -> list[tuple[str, dict]]:
         "teachers": counts.get(TicketKind.TEACHER, 0), "pending_teachers": pending,
         "withdrawn": withdrawn,
     })]
-
-
-def dashboard_section():
-    """Coordinators see how many teachers wait for confirmation."""
-    from flask_login import current_user
-
-    if not current_user.is_authenticated or current_user.role != Role.COORDINATOR:
-        return []
-
-    pending = len(pending_teacher_signups(current_user.organization_id))
-    if not pending:
-        return []
-    return [("parents/_dashboard_pending.html", {"pending": pending})]
-
-
-def register_hooks(bp) -> None:
-    register_hook(TICKET_PROMOTED_HOOKS, emails.ticket_promoted)
-    for hooks, hook in ((EVENT_PAGE_ACTIONS, event_page_actions),
-                        (EVENT_MANAGE_SECTIONS, event_manage_sections),
-                        (EVENT_CANCELLED_HOOKS, emails.event_cancelled)):
-        if hook not in hooks:
-            hooks.append(hook)
-
-    if dashboard_section not in DASHBOARD_SECTIONS:
-        DASHBOARD_SECTIONS.append(dashboard_section)
-    bp.after_app_request(deliver_mail_queued_in_request)

@@ -1,5 +1,5 @@
-"""Pages: parent and teacher sign-up, the private /my/<secret> page, the coordinator's
-confirmation of teachers, and the organizer's contacts of an event (page and XLSX)."""
+"""Pages: parent sign-up, the private /my/<secret> page (parents and teachers), the
+organizer's contacts of an event (page and XLSX), and the mail outbox."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from checkin.tickets import qr_png, ticket_url
+from checkin.seats.tickets import qr_png, ticket_url
 from errors import ServiceError
 from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc, record_audit
 from models.outbox import OutboxMessage, OutboxStatus
-from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from models.teacher_signup import TeacherSignupStatus
 from webapp.access import can_manage_event, roles_required
 from webapp.forms import EmptyForm, apply_service_error
 from webapp.mail import deliver_outbox, outbox_counts
@@ -31,12 +31,8 @@ from webapp.parents import bp, services
 from webapp.parents.consent import CURRENT_CONSENT_VERSION, consent_text
 from webapp.parents.contacts import contacts_xlsx, event_contacts
 from webapp.parents.forms import (
-    ConfirmTeacherForm,
     ParentSignupForm,
-    RejectTeacherForm,
-    TeacherSignupForm,
     grade_or_none,
-    radio_choices,
     school_choices,
 )
 from webapp.transaction import unit_of_work
@@ -45,11 +41,11 @@ HONEYPOT_MESSAGE = ("Поле «Сайт» должно оставаться п�
                     "роботы. Если вы человек, очистите это поле и нажмите кнопку ещё раз.")
 
 
-def _client_ip() -> str | None:
+def client_ip() -> str | None:
     return request.remote_addr
 
 
-def _submit_signup(form, sign_up):
+def submit_signup(form, sign_up):
     """The honeypot, then the sign-up service: a redirect to the private page on success,
     else ``(None, status)`` with the form's errors filled in and nothing stored."""
     if form.website.data:
@@ -64,14 +60,14 @@ def _submit_signup(form, sign_up):
     return redirect(url_for("parents.manage", secret=result.secret, new=1)), 200
 
 
-def _merge_problems(form, problems: dict[str, str]) -> None:
+def merge_problems(form, problems: dict[str, str]) -> None:
     for name, message in problems.items():
         field = getattr(form, name, None)
         if field is not None and not field.errors:
             field.errors = [message]
 
 
-def _event_or_404(event_id: int) -> Event:
+def event_or_404(event_id: int) -> Event:
     event = db.session.get(Event, event_id)
     if event is None or event.school_internal or event.published_at is None:
         abort(404)
@@ -93,7 +89,7 @@ def _private(response):
 
 @bp.route("/events/<int:event_id>/signup", methods=["GET", "POST"])
 def signup(event_id: int):
-    event = _event_or_404(event_id)
+    event = event_or_404(event_id)
     if event.audience != Audience.PARENTS:
         abort(404)
     schools = services.signup_schools()
@@ -101,11 +97,11 @@ def signup(event_id: int):
     form.child_organization_id.choices = school_choices(schools)
     status = 200
     if form.validate_on_submit():
-        done, status = _submit_signup(form, lambda: services.sign_up_parent(
+        done, status = submit_signup(form, lambda: services.sign_up_parent(
             event.id, name=form.name.data, phone=form.phone.data, email=form.email.data,
             child_organization_id=form.child_organization_id.data or None,
             child_grade=grade_or_none(form.child_grade.data),
-            consent=bool(form.consent.data), ip=_client_ip(),
+            consent=bool(form.consent.data), ip=client_ip(),
         ))
         if done is not None:
             return done
@@ -116,7 +112,7 @@ def signup(event_id: int):
             name=form.name.data, phone=form.phone.data, email=form.email.data,
             child_organization_id=form.child_organization_id.data or None,
             child_grade=grade_or_none(form.child_grade.data), consent=bool(form.consent.data))
-        _merge_problems(form, problems)
+        merge_problems(form, problems)
     event = db.session.get(Event, event_id)
     return render_template("parents/signup.html", form=form, event=event,
                            consent=consent_text(), consent_version=CURRENT_CONSENT_VERSION,
@@ -144,7 +140,7 @@ def manage(secret: str):
             is_new=request.args.get("new") == "1", title="Моя запись"))
     ticket = record.ticket
     return _private(render_template(
-        "parents/manage_teacher.html", signup=record, ticket=ticket, event=record.event,
+        "teacher_signups/manage.html", signup=record, ticket=ticket, event=record.event,
         secret=secret, manage_url=services.manage_url(secret), Status=TeacherSignupStatus,
         qr=_qr_data_uri(ticket_url(ticket.token)) if ticket is not None
         and ticket.status == TicketStatus.CONFIRMED else None,
@@ -193,126 +189,6 @@ def withdraw(secret: str):
     return _private(render_template("parents/confirm_action.html", record=record,
                                     event=record.event, secret=secret, action="withdraw",
                                     now=now_utc(), title="Отозвать согласие"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Teachers
-
-
-@bp.route("/events/<int:event_id>/teacher-signup", methods=["GET", "POST"])
-def teacher_signup(event_id: int):
-    event = _event_or_404(event_id)
-    if event.audience != Audience.TEACHERS:
-        abort(404)
-    form = TeacherSignupForm()
-    form.organization_id.choices = school_choices(services.signup_schools(), "— выберите —")
-    status = 200
-    if form.validate_on_submit():
-        done, status = _submit_signup(form, lambda: services.sign_up_teacher(
-            event.id, last_name=form.last_name.data, first_name=form.first_name.data,
-            middle_name=form.middle_name.data, email=form.email.data,
-            phone=form.phone.data, organization_id=form.organization_id.data or None,
-            consent=bool(form.consent.data), ip=_client_ip(),
-        ))
-        if done is not None:
-            return done
-    elif request.method == "POST":
-        status = 422
-        problems = {}
-        if not form.organization_id.data:
-            problems["organization_id"] = "Выберите школу."
-        if not form.consent.data:
-            problems["consent"] = ("Без согласия на обработку персональных данных записаться "
-                                   "нельзя. Отметьте согласие.")
-        _merge_problems(form, problems)
-    event = db.session.get(Event, event_id)
-    return render_template("parents/teacher_signup.html", form=form, event=event,
-                           consent=consent_text(), consent_version=CURRENT_CONSENT_VERSION,
-                           open=event.registration_open(),
-                           title=f"Запись педагогов: {event.title}"), status
-
-
-@bp.get("/school/teacher-signups")
-@roles_required(Role.COORDINATOR, Role.ADMIN)
-def teacher_signups():
-    org_id = None if current_user.role == Role.ADMIN else current_user.organization_id
-    pending = services.pending_teacher_signups(org_id)
-    decided_query = TeacherSignup.query.filter(
-        TeacherSignup.status != TeacherSignupStatus.PENDING)
-    if org_id is not None:
-        decided_query = decided_query.filter(TeacherSignup.organization_id == org_id)
-    decided = decided_query.order_by(TeacherSignup.decided_at.desc().nullslast(),
-                                     TeacherSignup.id.desc()).limit(50).all()
-    rows = []
-    for signup_row in pending:
-        form = ConfirmTeacherForm(prefix=f"s{signup_row.id}")
-        matches = services.roster_matches(signup_row)
-        form.teacher.choices = radio_choices(
-            [(str(t.id), t.full_name + (f" ({t.email})" if t.email else "")) for t in matches]
-            + [("new", "Нет в списке — добавить в список педагогов школы")])
-        if matches:
-            form.teacher.data = str(matches[0].id)
-        rows.append({"signup": signup_row, "form": form,
-                     "reject_form": RejectTeacherForm(prefix=f"r{signup_row.id}"),
-                     "matches": matches})
-    return render_template("parents/teacher_signups.html", rows=rows, decided=decided,
-                           title="Заявки педагогов")
-
-
-@bp.post("/school/teacher-signups/<int:signup_id>/confirm")
-@roles_required(Role.COORDINATOR, Role.ADMIN)
-def confirm_teacher(signup_id: int):
-    form = ConfirmTeacherForm(prefix=f"s{signup_id}")
-    if not form.validate_on_submit():
-        flash("Выберите педагога из списка школы или «Добавить в список».", "error")
-        return redirect(url_for("parents.teacher_signups"))
-    choice = form.teacher.data
-    teacher_id = None
-    if choice != "new":
-        try:
-            teacher_id = int(choice)
-        except (TypeError, ValueError):
-            flash("Выберите педагога из списка школы или «Добавить в список».", "error")
-            return redirect(url_for("parents.teacher_signups"))
-    with unit_of_work(catch=ServiceError) as uow:
-        signup_row = services.confirm_teacher_signup(
-            current_user._get_current_object(), signup_id, teacher_id=teacher_id,
-            add_to_roster=choice == "new")
-    if uow.error is not None:
-        err = uow.error
-        if err.status == 403:
-            abort(403)
-        if err.status == 404:
-            abort(404)
-        flash(err.message, "error")
-        return redirect(url_for("parents.teacher_signups"))
-    status = signup_row.ticket.status
-    flash(f"Заявка подтверждена: {signup_row.full_name}. "
-          + ("Билет отправлен на почту." if status == TicketStatus.CONFIRMED
-             else "Мест нет — педагог в листе ожидания, письмо отправлено."), "success")
-    return redirect(url_for("parents.teacher_signups"))
-
-
-@bp.post("/school/teacher-signups/<int:signup_id>/reject")
-@roles_required(Role.COORDINATOR, Role.ADMIN)
-def reject_teacher(signup_id: int):
-    form = RejectTeacherForm(prefix=f"r{signup_id}")
-    if not form.validate_on_submit():
-        flash("Напишите причину отказа: её получит педагог.", "error")
-        return redirect(url_for("parents.teacher_signups"))
-    with unit_of_work(catch=ServiceError) as uow:
-        signup_row = services.reject_teacher_signup(current_user._get_current_object(),
-                                                    signup_id, form.reason.data)
-    if uow.error is not None:
-        err = uow.error
-        if err.status == 403:
-            abort(403)
-        if err.status == 404:
-            abort(404)
-        flash(err.message, "error")
-        return redirect(url_for("parents.teacher_signups"))
-    flash(f"Заявка отклонена: {signup_row.full_name}. Педагогу отправлено письмо.", "success")
-    return redirect(url_for("parents.teacher_signups"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from checkin.links import find_link
+from checkin.door.links import find_link
 from models import Event, Role, ScannerLink, db, now_utc
 from webapp.access import can_manage_event
 from webapp.scanner import bp

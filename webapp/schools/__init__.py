@@ -10,5 +10,3 @@ from webapp.schools import (  # noqa: E402,F401
     roster_routes,
     walk_in_routes,
 )
-
-hooks.register_all()

@@ -1,5 +1,6 @@
-"""How the schools area plugs into other pages: the event page, the organizer's event page,
-the dashboard, and the e-mail to coordinators when their people move up from the waiting list.
+"""What the schools area adds to other pages (the event page, the organizer's event page, the
+dashboard; listed in ``webapp/page_sections.py``) and the e-mail to coordinators when their
+people move up from the waiting list (connected in ``webapp/notifications.py``).
 """
 
 from __future__ import annotations
@@ -7,8 +8,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_login import current_user
 
-from checkin.hooks import WAITLIST_PROMOTED_HOOKS, register_hook
-from checkin.registration import availability, grades_text, registration_window_problem
+from checkin.seats.registration import availability, grades_text, registration_window_problem
 from formats.timefmt import format_datetime
 from models import (
     Audience,
@@ -22,10 +22,8 @@ from models import (
     now_utc,
 )
 from models.organization import EDUCATIONAL_KINDS
-from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
 from webapp.mail import queue_mail
-from webapp.main.routes import DASHBOARD_SECTIONS
-from webapp.schools.door_list import registrations_by_school
+from webapp.schools.school_counts import registrations_by_school
 
 
 def event_page_actions(event: Event, user) -> list[tuple[str, dict]]:
@@ -70,7 +68,7 @@ def dashboard_sections() -> list[tuple[str, dict]]:
                                          "school_upcoming": upcoming})]
 
 
-def email_coordinators_on_promotion(event: Event, tickets) -> None:
+def email_coordinators_on_promotion(event: Event, *, tickets) -> None:
     """One message per school: who was moved up from the waiting list."""
     by_school: dict[int, list] = {}
     for ticket in tickets:
@@ -90,10 +88,3 @@ def email_coordinators_on_promotion(event: Event, tickets) -> None:
         for user in coordinators:
             queue_mail(user.email, f"Подтверждены места: {event.title}", text)
     db.session.flush()
-
-
-def register_all() -> None:
-    register_hook(EVENT_PAGE_ACTIONS, event_page_actions)
-    register_hook(EVENT_MANAGE_SECTIONS, event_manage_sections)
-    register_hook(DASHBOARD_SECTIONS, dashboard_sections)
-    register_hook(WAITLIST_PROMOTED_HOOKS, email_coordinators_on_promotion)

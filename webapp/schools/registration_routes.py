@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from checkin.printing import group_sheet_pdf, tickets_pdf
-from checkin.registration import (
+from checkin.seats.printing import group_sheet_pdf, tickets_pdf
+from checkin.seats.registration import (
     add_people,
     availability,
     cancel_registration,
@@ -19,7 +19,7 @@ from checkin.registration import (
     registration_window_problem,
     student_grade_problem,
 )
-from checkin.tickets import group_url, ticket_url
+from checkin.seats.tickets import group_url, ticket_url
 from errors import ServiceError
 from formats.class_names import class_sort_key
 from models import (
@@ -39,14 +39,12 @@ from models import (
     db,
     now_utc,
 )
-from webapp.access import can_manage_event, roles_required
+from webapp.access import roles_required
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
 from webapp.schools import bp
 from webapp.schools.context import current_school, school_url
-from webapp.schools.door_list import door_list_xlsx
 from webapp.schools.forms import GroupForm
-from webapp.services.personal_data import record_personal_export
 from webapp.transaction import unit_of_work
 
 coordinator_pages = roles_required(Role.COORDINATOR, Role.ADMIN)
@@ -342,22 +340,3 @@ def registration_print(registration_id: int):
     return render_template("schools/print.html", school=school, registration=registration,
                            event=registration.event, tickets=tickets,
                            ticket_url=ticket_url, group_link=group_url(registration.group_code))
-
-
-# ---------------------------------------------------------------------------------------------
-# The organizer's door list
-
-
-@bp.get("/organizer/events/<int:event_id>/door-list.xlsx")
-@roles_required(Role.ORGANIZER, Role.ADMIN, Role.COORDINATOR)
-def door_list(event_id: int):
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    if not can_manage_event(current_user, event):
-        abort(403)
-    data = door_list_xlsx(event)
-    with unit_of_work():
-        record_personal_export(current_user, "door_list", event, format="xlsx")
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name=f"список-на-входе-{event.id}.xlsx")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template
 from flask_login import current_user
 
-from checkin.tickets import (
+from checkin.seats.tickets import (
     group_url,
     holder_display,
     qr_png,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from checkin.services import iso
+from checkin.door.scans import iso
 from models import (
     Event,
     Organization,

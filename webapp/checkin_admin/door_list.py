@@ -1,4 +1,4 @@
-"""What the organizer sees of registrations: counts by school and the XLSX list for the door.
+"""The organizer's XLSX list for the door: everyone with a live ticket, by school and class.
 
 The ОВЗ flag itself never leaves the school: the organizer sees only «нужна помощь».
 """
@@ -6,9 +6,7 @@ The ОВЗ flag itself never leaves the school: the organizer sees only «нуж
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
-import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
@@ -21,55 +19,12 @@ from models import (
     LIVE_TICKET_STATUSES,
     Event,
     Organization,
-    Registration,
-    RegistrationStatus,
     Ticket,
     TicketKind,
     TicketStatus,
-    db,
 )
 
 NEEDS_ASSISTANCE = "нужна помощь"
-
-
-@dataclass
-class SchoolRow:
-    organization: Organization | None
-    registrations: int
-    confirmed: int
-    waitlisted: int
-
-
-def registrations_by_school(event: Event) -> list[SchoolRow]:
-    """One row per school with live tickets; parents (no school) in a row of their own.
-
-    Aggregated in SQL: the organizer's page stays fast for a festival of thousands.
-    """
-    school = Ticket.school_id_sql()
-    counts = db.session.execute(
-        Ticket.join_school(sa.select(school, Ticket.status, sa.func.count(Ticket.id))
-                           .select_from(Ticket))
-        .where(Ticket.event_id == event.id, Ticket.status.in_(LIVE_TICKET_STATUSES))
-        .group_by(school, Ticket.status)).all()
-    reg_counts = dict(db.session.execute(
-        sa.select(Registration.organization_id, sa.func.count(Registration.id))
-        .where(Registration.event_id == event.id,
-               Registration.status == RegistrationStatus.ACTIVE)
-        .group_by(Registration.organization_id)).all())
-    org_ids = {org_id for org_id, _s, _n in counts if org_id is not None}
-    orgs = {o.id: o for o in Organization.query.filter(Organization.id.in_(org_ids))} \
-        if org_ids else {}
-    rows: dict[int | None, SchoolRow] = {}
-    for org_id, status, n in counts:
-        row = rows.setdefault(org_id, SchoolRow(orgs.get(org_id), reg_counts.get(org_id, 0),
-                                                0, 0))
-        if status == TicketStatus.CONFIRMED:
-            row.confirmed += n
-        else:
-            row.waitlisted += n
-    return sorted(rows.values(), key=lambda r: (r.organization is None,
-                                                r.organization.display_name
-                                                if r.organization else ""))
 
 
 def needs_assistance(ticket: Ticket) -> bool:

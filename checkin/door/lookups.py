@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from checkin.scanner_data import DoorTicket, code_hash, door_tickets
-from checkin.services import iso, parse_group_code
+from checkin.door.codes import parse_group_code
+from checkin.door.scanner_data import DoorTicket, code_hash, door_tickets
+from checkin.door.scans import iso
 from errors import NotFoundError, ServiceError
 from formats.timefmt import TOMSK
 from models import (

@@ -5,9 +5,10 @@ Rules (docs/domain.md, «Registration, tickets and the waiting list»):
 - Seats taken = confirmed tickets of the event (all kinds). The event's capacity is never
   exceeded; nor is the per-school quota (confirmed tickets of one school; parents excluded).
 - Beyond them people are waitlisted, ordered by ``queued_at`` then id, and promoted in that
-  order when seats free up; the school gets a notice (and an e-mail through the hooks).
+  order when seats free up; the school gets a notice (and the e-mails that
+  ``checkin.notifications``' signals trigger).
 - Every function here that changes tickets takes the event's allocation lock first
-  (:func:`checkin.capacity.lock_event`), so capacity and quota hold under parallel requests.
+  (:func:`checkin.seats.capacity.lock_event`), so capacity and quota hold under parallel requests.
   :func:`allocate_ticket` and :func:`promote_waitlist` expect the caller to hold it.
 
 Services flush but never commit; they raise :class:`errors.ServiceError` with a code.
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from checkin.capacity import lock_event
-from checkin.hooks import TICKET_PROMOTED_HOOKS, WAITLIST_PROMOTED_HOOKS
+from checkin.notifications import ticket_promoted, waitlist_promoted
+from checkin.seats.capacity import lock_event
 from errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from formats.timefmt import format_datetime
 from models import (
@@ -515,7 +516,7 @@ def promote_waitlist(event: Event) -> list[Ticket]:
     """Confirm waitlisted tickets in queue order while capacity and quotas allow.
 
     A ticket whose school is at its quota is skipped (later tickets of other schools may still
-    move up). Records a notice for each school concerned and calls the promotion hooks.
+    move up). Records a notice for each school concerned and sends the promotion signals.
     The caller must hold the event's lock.
     """
     seats = _Seats(event)
@@ -540,10 +541,8 @@ def promote_waitlist(event: Event) -> list[Ticket]:
     db.session.flush()
     _record_notices(event, promoted)
     for ticket in promoted:
-        for hook in list(TICKET_PROMOTED_HOOKS):
-            hook(ticket)
-    for hook in list(WAITLIST_PROMOTED_HOOKS):
-        hook(event, promoted)
+        ticket_promoted.send(ticket)
+    waitlist_promoted.send(event, tickets=promoted)
     return promoted
 
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from checkin.door_sql import DoorStatement, run_door_statement
-from checkin.services import NOT_READ, EventInfo, door_statement
+from checkin.door.scans import NOT_READ, EventInfo, door_statement
+from checkin.door.statements import DoorStatement, run_door_statement
 from errors import ConflictError, ServiceError
 from models import Event, EventStatus, ScannerLink, db, now_utc, record_audit
 from models.event import effective_checkin_closes, effective_checkin_opens
@@ -145,12 +145,12 @@ def _link_and_ticket_query(column: str) -> DoorStatement:
 
 def find_link_info(token: str, conn=None, *, ticket_lookup: tuple[str, object] | None = None):
     """(link, usable, event, ticket) for a plain token, the event as
-    ``checkin.services.EventInfo``; (None, False, None, None) when unknown. Read on ``conn``
+    ``checkin.door.scans.EventInfo``; (None, False, None, None) when unknown. Read on ``conn``
     when given, else the session.
 
-    With ``ticket_lookup`` (``checkin.services.prefetch_lookup``), the ticket row the door
+    With ``ticket_lookup`` (``checkin.door.scans.prefetch_lookup``), the ticket row the door
     judges is read in the same statement: ``ticket`` is that row, or None when no ticket has
-    that code. Without it, ``ticket`` is ``checkin.services.NOT_READ``."""
+    that code. Without it, ``ticket`` is ``checkin.door.scans.NOT_READ``."""
     if not token or len(token) > 200:
         return None, False, None, None
     params = {"hash": hash_token(token)}

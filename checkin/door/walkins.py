@@ -2,7 +2,7 @@
 
 Signed in, the organizer (or an admin) registers a student or teacher of a known school (found
 in its roster by name, else added to it) or a parent, and the check-in counts at once. The seat
-comes from :func:`checkin.registration.allocate_ticket` under the event lock, so capacity
+comes from :func:`checkin.seats.registration.allocate_ticket` under the event lock, so capacity
 holds; when the event is full nothing is written and the answer is ``event_full``.
 
 A scanner link (a volunteer without an account) never reads or writes a school's roster: a
@@ -18,15 +18,15 @@ import secrets
 
 import sqlalchemy as sa
 
-from checkin.capacity import lock_event
-from checkin.registration import allocate_ticket
-from checkin.services import (
+from checkin.door.scans import (
     MAX_CLIENT_SCAN_ID,
     MAX_LABEL,
     check_client_scan_event,
     perform_scan,
     replay_scan,
 )
+from checkin.seats.capacity import lock_event
+from checkin.seats.registration import allocate_ticket
 from errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from formats.class_names import ClassNameError, normalize_class, normalize_group
 from formats.phones import normalize_phone

@@ -10,7 +10,7 @@ import io
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from checkin.tickets import group_url, qr_png, ticket_url
+from checkin.seats.tickets import group_url, qr_png, ticket_url
 from formats.pdf_fonts import FAMILY, add_fonts
 from formats.timefmt import format_date, format_time
 from models import Registration, Ticket, TicketKind, TicketStatus

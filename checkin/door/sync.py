@@ -1,6 +1,6 @@
 """Offline sync: a phone's queue of scans arrives in one batch and is merged.
 
-Each item is judged by :func:`checkin.services.perform_scan` on its own, so one bad item fails
+Each item is judged by :func:`checkin.door.scans.perform_scan` on its own, so one bad item fails
 nothing else and a retried batch records nothing new (``client_scan_id``). Items are processed
 in the order they were scanned (``scanned_at``), not the order they arrive, and the scan
 service lets an earlier-made scan take over a later check-in from another phone: whichever
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError
 
-from checkin.services import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan
+from checkin.door.scans import MAX_CLIENT_SCAN_ID, MAX_LABEL, perform_scan
 from errors import ServiceError
 from models import Event
 
@@ -21,7 +21,7 @@ from models import Event
 #: webapp/static/js/scanner/app.js); a longer queue goes in several batches.
 MAX_BATCH = 200
 #: The longest ``code`` an item may carry (as the single-scan endpoint): more is junk, refused
-#: before any work; only the first ``checkin.services.MAX_RAW_CODE`` characters are stored.
+#: before any work; only the first ``checkin.door.scans.MAX_RAW_CODE`` characters are stored.
 MAX_ITEM_CODE = 10_000
 #: The longest ``scanned_at`` text looked at (an ISO 8601 time is about 32 characters).
 MAX_TIME_TEXT = 64

@@ -11,11 +11,11 @@ scan is recorded, failed ones included.
   won, the IntegrityError is caught (SAVEPOINT in :func:`perform_scan`; on the single-scan
   API path, :func:`scan_at_door`, the INSERT runs alone in autocommit) and the scan is judged
   again: ``already_checked_in``. No read-then-write race decides who is first.
-- The single-scan path (:class:`DoorConnection`) reads and writes on one Core connection in
-  autocommit: no transaction round trips, and on SQLite the write lock is held only by the
-  INSERT. Batches and groups write in one transaction, on SQLite in BEGIN IMMEDIATE
-  (:func:`start_scan_transaction`), so a writer never fails with "database is locked" after
-  reading.
+- The single-scan path (``checkin.door.connection.DoorConnection``) reads and writes on one
+  Core connection in autocommit: no transaction round trips, and on SQLite the write lock is
+  held only by the INSERT. Batches and groups write in one transaction, on SQLite in BEGIN
+  IMMEDIATE (``checkin.door.connection.start_scan_transaction``), so a writer never fails with
+  "database is locked" after reading.
 - Phone clocks are checked: a ``scanned_at`` in the future or long before the event is replaced
   by the server time and the scan is flagged ``clock_skew``.
 - The earliest scan wins: when a scan made offline arrives whose (believable) ``scanned_at`` is
@@ -23,28 +23,21 @@ scan is recorded, failed ones included.
   into a repeat (a conditional UPDATE in the same write). Online scans are judged in arrival
   order, so two scans at the same moment give one ``ok`` and one ``already_checked_in``.
 
-Services flush, never commit; the route commits once.
+Reading what a scanner read is ``checkin.door.codes``; the connection a scan runs on is
+``checkin.door.connection``. Services flush, never commit; the route commits once.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
-from checkin.capacity import (
-    SQLITE_AUTOCOMMIT_OPTION,
-    SQLITE_IMMEDIATE_OPTION,
-    begin_write_transaction,
-)
-from checkin.door_sql import DoorStatement, run_door_statement
+from checkin.door.codes import HASH_CODE, code_lookup, parse_group_code, parse_scanned_code
+from checkin.door.connection import DoorConnection
+from checkin.door.statements import DoorStatement, run_door_statement
 from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models import (
     Event,
@@ -67,7 +60,6 @@ from models import (
     record_audit,
 )
 from models.event import in_checkin_window
-from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from models.roster import parent_display_name, person_full_name
 
 #: A phone clock ahead of the server by more than this is not believed.
@@ -122,68 +114,6 @@ MESSAGES = {
     ScanOutcome.INVALID: "Неизвестный код.",
 }
 
-_TICKET_PATH = re.compile(r"/t/([^/?#\s]+)")
-_GROUP_PATH = re.compile(r"/g/([^/?#\s]+)")
-_SHORT_CODE = re.compile(rf"^[{SHORT_CODE_ALPHABET}]{{{SHORT_CODE_LENGTH}}}$")
-#: ``#`` + the 16-hex token hash of scanner-data: a person ticked offline in a list.
-_HASH_CODE = re.compile(r"^#([0-9a-f]{16})$")
-
-
-# --------------------------------------------------------------------------- parsing codes
-
-def normalize_short_code(text: str) -> str:
-    return re.sub(r"[\s\-]", "", text).upper()
-
-
-def parse_scanned_code(raw: str) -> str:
-    """The ticket token or short code inside what a scanner read.
-
-    Accepts the raw token, the ticket URL (anything ending in ``/t/<token>``, with or without
-    a query or a trailing slash), the 8-character short code typed by hand (spaces, dashes
-    and case ignored), or ``#<token hash>`` (a person ticked in a list while offline; valid for
-    the scanned event's tickets only). Returns the token, the upper-case short code or the
-    lower-case ``#hash``.
-    """
-    text = (raw or "").strip()
-    if _HASH_CODE.match(text.lower()):
-        return text.lower()
-    match = _TICKET_PATH.search(text)
-    if match:
-        return match.group(1)
-    short = normalize_short_code(text)
-    if _SHORT_CODE.match(short):
-        return short
-    return text
-
-
-def parse_group_code(raw: str) -> str | None:
-    """The group code in a group QR (``…/g/<group_code>``), or None."""
-    match = _GROUP_PATH.search((raw or "").strip())
-    return match.group(1) if match else None
-
-
-def _ticket_id_by_hash(event_id: int, digest: str, conn=None) -> int | None:
-    """Among this event's tickets only, the one whose token hashes to ``digest``."""
-    for ticket_id, token in (conn or db.session).execute(
-            sa.select(T.c.id, T.c.token).where(T.c.event_id == event_id)):
-        if hashlib.sha256(token.encode()).hexdigest()[:16] == digest:
-            return ticket_id
-    return None
-
-
-def _code_lookup(code: str, event_id: int | None, conn=None) -> tuple[str, object] | None:
-    """(column, value) that finds the ticket of a parsed code, or None."""
-    if not code or len(code) > 64:
-        return None
-    hashed = _HASH_CODE.match(code)
-    if hashed:
-        ticket_id = _ticket_id_by_hash(event_id, hashed.group(1), conn) if event_id else None
-        return None if ticket_id is None else ("id", ticket_id)
-    if _SHORT_CODE.match(code):
-        return "short_code", code
-    return "token", code
-
-
 # --------------------------------------------------------------------------- display
 
 def _who(user_name, user_email, link_label, link_gate, *, has_link, gate, device) -> str:
@@ -228,198 +158,6 @@ def event_info(event) -> EventInfo:
                      event.effective_checkin_opens_at, event.effective_checkin_closes_at)
 
 
-# --------------------------------------------------------------------------- helpers
-
-def start_scan_transaction() -> None:
-    """Start the write transaction of a scan (SQLite: BEGIN IMMEDIATE; PostgreSQL: nothing).
-
-    Call it first in a request that writes several scans (a batch, a group). A single scan
-    runs on a :class:`DoorConnection` instead."""
-    begin_write_transaction()
-
-
-def durable_commit() -> bool:
-    """Whether a scan is acknowledged only once it is on disk (the default: "nothing lost"
-    comes first).
-
-    An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency on
-    PostgreSQL (a :class:`DoorConnection` then commits without waiting for the WAL flush):
-    the database stays consistent, but a crash of the database server may lose the last
-    fraction of a second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by
-    default)."""
-    return os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false")
-
-
-_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
-
-
-class _KeptConnections:
-    """Idle door connections kept between scans, so that a scan starts without a pool
-    checkout and, on PostgreSQL, without the pool's "pre-ping" round trip: up to
-    :attr:`KEEP` autocommit Core connections per engine (a gunicorn sync worker needs one).
-
-    A connection the server dropped meanwhile is noticed by the scan's first statement, which
-    is then retried once on a new connection (:meth:`DoorConnection._run`). An engine's kept
-    connections are closed when it is disposed; a forked child never uses (nor closes) its
-    parent's. Only engines with a ``QueuePool`` keep connections (an in-memory SQLite
-    database's single connection belongs to its thread)."""
-
-    KEEP = 2
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._watched: weakref.WeakSet = weakref.WeakSet()
-
-    def take(self, engine):
-        """An idle kept connection of ``engine`` (now the caller's), or None."""
-        with self._lock:
-            idle = self._idle.get(engine)
-            return idle.pop() if idle else None
-
-    def keep(self, engine, conn) -> bool:
-        """Keep ``conn`` for a later scan; False when there are enough (close it then)."""
-        if not isinstance(engine.pool, sa.pool.QueuePool):
-            return False
-        with self._lock:
-            if engine not in self._watched:
-                self._watched.add(engine)
-                sa.event.listen(engine, "engine_disposed", self._close_all)
-            idle = self._idle.setdefault(engine, [])
-            if len(idle) >= self.KEEP:
-                return False
-            idle.append(conn)
-            return True
-
-    def _close_all(self, engine) -> None:
-        with self._lock:
-            idle = self._idle.pop(engine, [])
-        for conn in idle:
-            # The engine has a new pool by now: give the connection back to no pool.
-            conn.invalidate()
-            conn.close()
-
-    def forget_after_fork(self) -> None:
-        # The parent's connections share its sockets: never close them here, just drop them
-        # (kept referenced, so that no finalizer closes them either).
-        _FORKED_AWAY.append(self._idle)
-        self._idle = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
-
-
-_KEPT = _KeptConnections()
-#: What forked children dropped of their parent's kept connections (never closed by them).
-_FORKED_AWAY: list = []
-os.register_at_fork(after_in_child=lambda: _KEPT.forget_after_fork())
-
-
-class DoorConnection:
-    """The one database connection a single scan runs on, from the scanner check to the
-    answer: the door's hot path, in as few statements and round trips as each database allows
-    (bench/scan_bench.py). Statements go to a Core connection of the engine directly, with no
-    ORM session work around each one.
-
-    - Autocommit (the default): the reads need no transaction and a check-in is one INSERT,
-      atomic and durable by itself, guarded by the unique indexes (one check-in per ticket,
-      one row per ``client_scan_id``). So no BEGIN and COMMIT round trips on PostgreSQL, and
-      on SQLite the write lock is held only for the INSERT itself. This connection is kept
-      for a next scan (:class:`_KeptConnections`).
-    - ``transaction=True``: a scan that takes over an earlier check-in (an UPDATE and an
-      INSERT together; SQLite: BEGIN IMMEDIATE). PostgreSQL with
-      ``SCAN_SYNCHRONOUS_COMMIT=off`` always uses a transaction, committed asynchronously.
-      These come from the pool and go back to it.
-
-    The ORM session must not be used while a door connection is open (tests share one SQLite
-    connection between both): read-only work it did before is discarded, pending changes are
-    refused."""
-
-    def __init__(self, *, transaction: bool = False):
-        if db.session.registry.has():  # else the request has no session to look after
-            session = db.session()
-            if session.new or session.dirty or session.deleted:
-                raise RuntimeError("DoorConnection must come before any change in the session")
-            if session.in_transaction():
-                session.rollback()
-        self.engine = db.engine
-        self.conn = None
-        #: A kept connection not yet used in this scan: its first statement may find that the
-        #: server dropped it.
-        self._unchecked = False
-        self._connect(transaction)
-
-    def _connect(self, transaction: bool, *, reuse: bool = True) -> None:
-        dialect = self.engine.dialect.name
-        asynchronous = dialect == "postgresql" and not durable_commit()
-        #: Autocommit connections are kept between scans, transactions go back to the pool.
-        self.transaction = transaction or asynchronous
-        if not self.transaction and reuse:
-            conn = _KEPT.take(self.engine)
-            if conn is not None and not (conn.closed or conn.invalidated):
-                self.conn, self._unchecked = conn, True
-                return
-        conn = self.engine.connect()
-        if dialect == "sqlite":
-            option = SQLITE_IMMEDIATE_OPTION if self.transaction else SQLITE_AUTOCOMMIT_OPTION
-            conn = conn.execution_options(**{option: True})
-        elif not self.transaction:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        if asynchronous:
-            conn.execute(_ASYNC_COMMIT)
-        self.conn, self._unchecked = conn, False
-
-    def execute(self, statement, parameters=None):
-        """A Core statement, through SQLAlchemy."""
-        return self._run(lambda: self.conn.execute(statement, parameters))
-
-    def execute_door(self, statement: DoorStatement, parameters=None):
-        """One of the door's own statements: on the driver's cursor in autocommit, through
-        SQLAlchemy in a transaction (its begin and commit hooks stay in charge)."""
-        if self.transaction:
-            return self.execute(statement.statement_for(self.engine.dialect.name), parameters)
-        return self._run(lambda: statement.execute(self.conn, parameters))
-
-    def _run(self, call):
-        if self._unchecked:
-            self._unchecked = False
-            try:
-                return call()
-            except DBAPIError as err:
-                if not err.connection_invalidated:
-                    raise
-            # The server dropped the kept connection (a restart, an idle timeout) before this
-            # statement reached it: once more, on a new connection.
-            self._drop()
-            self._connect(self.transaction, reuse=False)
-        return call()
-
-    def restart(self, *, transaction: bool) -> None:
-        """Throw away what this connection did (a lost race aborts a PostgreSQL transaction)
-        and go on, in a transaction or not."""
-        self.close()
-        self._connect(transaction)
-
-    def commit(self) -> None:
-        self.conn.commit()
-
-    def _drop(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            conn.close()
-
-    def close(self) -> None:
-        conn = self.conn
-        if conn is None:
-            return
-        if self.transaction or conn.closed or conn.invalidated:
-            self._drop()  # rolls back anything not committed
-            return
-        self.conn = None
-        if conn.in_transaction():
-            conn.rollback()  # in autocommit: only ends SQLAlchemy's own bookkeeping
-        if not _KEPT.keep(self.engine, conn):
-            conn.close()
-
-
 def check_scan_time(event, scanned_at: datetime | None,
                     received_at: datetime) -> tuple[datetime, bool]:
     """The time to record and whether the phone's time was rejected."""
@@ -451,7 +189,7 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     its PostgreSQL form (see :func:`_build_door_query`).
 
     With ``source``, read together with its ``columns`` (the scanner link and its event,
-    ``checkin.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
+    ``checkin.door.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
     ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
     for the database to materialize (on PostgreSQL the current check-in is a LATERAL lookup)."""
     def build(lateral: bool) -> sa.Select:
@@ -475,9 +213,9 @@ def prefetch_lookup(code: str) -> tuple[str, object] | None:
     scanner link, or None when the code needs its event first (a ``#hash``) or cannot be a
     ticket's (then :func:`prepare_scan` reads, or finds nothing, by itself)."""
     parsed = parse_scanned_code((code or "")[:MAX_RAW_CODE])
-    if _HASH_CODE.match(parsed):
+    if HASH_CODE.match(parsed):
         return None
-    return _code_lookup(parsed, None)
+    return code_lookup(parsed, None)
 
 
 #: ``'ok'`` written into the door query's SQL: the check-in is found through the partial index
@@ -618,7 +356,7 @@ def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
     at, skewed = check_scan_time(event, scanned_at, received_at)
     raw = (code or "")[:MAX_RAW_CODE]
     if ticket is NOT_READ:
-        lookup = _code_lookup(parse_scanned_code(raw), event.id, conn)
+        lookup = code_lookup(parse_scanned_code(raw), event.id, conn)
         ticket = None
         if lookup is not None:
             ticket = run_door_statement(conn, _door_query(lookup[0]),

@@ -1,0 +1,211 @@
+"""The door's connection: a scan runs on one Core connection in autocommit, kept between
+scans (no pool checkout, no pre-ping), and replaced when the server dropped it
+(:class:`DoorConnection`); batches and groups write in one transaction instead
+(:func:`start_scan_transaction`)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from checkin.door.statements import DoorStatement
+from checkin.seats.capacity import (
+    SQLITE_AUTOCOMMIT_OPTION,
+    SQLITE_IMMEDIATE_OPTION,
+    begin_write_transaction,
+)
+from models import db
+
+
+def start_scan_transaction() -> None:
+    """Start the write transaction of a scan (SQLite: BEGIN IMMEDIATE; PostgreSQL: nothing).
+
+    Call it first in a request that writes several scans (a batch, a group). A single scan
+    runs on a :class:`DoorConnection` instead."""
+    begin_write_transaction()
+
+
+def durable_commit() -> bool:
+    """Whether a scan is acknowledged only once it is on disk (the default: "nothing lost"
+    comes first).
+
+    An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency on
+    PostgreSQL (a :class:`DoorConnection` then commits without waiting for the WAL flush):
+    the database stays consistent, but a crash of the database server may lose the last
+    fraction of a second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by
+    default)."""
+    return os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false")
+
+
+_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
+class _KeptConnections:
+    """Idle door connections kept between scans, so that a scan starts without a pool
+    checkout and, on PostgreSQL, without the pool's "pre-ping" round trip: up to
+    :attr:`KEEP` autocommit Core connections per engine (a gunicorn sync worker needs one).
+
+    A connection the server dropped meanwhile is noticed by the scan's first statement, which
+    is then retried once on a new connection (:meth:`DoorConnection._run`). An engine's kept
+    connections are closed when it is disposed; a forked child never uses (nor closes) its
+    parent's. Only engines with a ``QueuePool`` keep connections (an in-memory SQLite
+    database's single connection belongs to its thread)."""
+
+    KEEP = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._watched: weakref.WeakSet = weakref.WeakSet()
+
+    def take(self, engine):
+        """An idle kept connection of ``engine`` (now the caller's), or None."""
+        with self._lock:
+            idle = self._idle.get(engine)
+            return idle.pop() if idle else None
+
+    def keep(self, engine, conn) -> bool:
+        """Keep ``conn`` for a later scan; False when there are enough (close it then)."""
+        if not isinstance(engine.pool, sa.pool.QueuePool):
+            return False
+        with self._lock:
+            if engine not in self._watched:
+                self._watched.add(engine)
+                sa.event.listen(engine, "engine_disposed", self._close_all)
+            idle = self._idle.setdefault(engine, [])
+            if len(idle) >= self.KEEP:
+                return False
+            idle.append(conn)
+            return True
+
+    def _close_all(self, engine) -> None:
+        with self._lock:
+            idle = self._idle.pop(engine, [])
+        for conn in idle:
+            # The engine has a new pool by now: give the connection back to no pool.
+            conn.invalidate()
+            conn.close()
+
+    def forget_after_fork(self) -> None:
+        # The parent's connections share its sockets: never close them here, just drop them
+        # (kept referenced, so that no finalizer closes them either).
+        _FORKED_AWAY.append(self._idle)
+        self._idle = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+
+_KEPT = _KeptConnections()
+#: What forked children dropped of their parent's kept connections (never closed by them).
+_FORKED_AWAY: list = []
+os.register_at_fork(after_in_child=lambda: _KEPT.forget_after_fork())
+
+
+class DoorConnection:
+    """The one database connection a single scan runs on, from the scanner check to the
+    answer: the door's hot path, in as few statements and round trips as each database allows
+    (bench/scan_bench.py). Statements go to a Core connection of the engine directly, with no
+    ORM session work around each one.
+
+    - Autocommit (the default): the reads need no transaction and a check-in is one INSERT,
+      atomic and durable by itself, guarded by the unique indexes (one check-in per ticket,
+      one row per ``client_scan_id``). So no BEGIN and COMMIT round trips on PostgreSQL, and
+      on SQLite the write lock is held only for the INSERT itself. This connection is kept
+      for a next scan (:class:`_KeptConnections`).
+    - ``transaction=True``: a scan that takes over an earlier check-in (an UPDATE and an
+      INSERT together; SQLite: BEGIN IMMEDIATE). PostgreSQL with
+      ``SCAN_SYNCHRONOUS_COMMIT=off`` always uses a transaction, committed asynchronously.
+      These come from the pool and go back to it.
+
+    The ORM session must not be used while a door connection is open (tests share one SQLite
+    connection between both): read-only work it did before is discarded, pending changes are
+    refused."""
+
+    def __init__(self, *, transaction: bool = False):
+        if db.session.registry.has():  # else the request has no session to look after
+            session = db.session()
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("DoorConnection must come before any change in the session")
+            if session.in_transaction():
+                session.rollback()
+        self.engine = db.engine
+        self.conn = None
+        #: A kept connection not yet used in this scan: its first statement may find that the
+        #: server dropped it.
+        self._unchecked = False
+        self._connect(transaction)
+
+    def _connect(self, transaction: bool, *, reuse: bool = True) -> None:
+        dialect = self.engine.dialect.name
+        asynchronous = dialect == "postgresql" and not durable_commit()
+        #: Autocommit connections are kept between scans, transactions go back to the pool.
+        self.transaction = transaction or asynchronous
+        if not self.transaction and reuse:
+            conn = _KEPT.take(self.engine)
+            if conn is not None and not (conn.closed or conn.invalidated):
+                self.conn, self._unchecked = conn, True
+                return
+        conn = self.engine.connect()
+        if dialect == "sqlite":
+            option = SQLITE_IMMEDIATE_OPTION if self.transaction else SQLITE_AUTOCOMMIT_OPTION
+            conn = conn.execution_options(**{option: True})
+        elif not self.transaction:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if asynchronous:
+            conn.execute(_ASYNC_COMMIT)
+        self.conn, self._unchecked = conn, False
+
+    def execute(self, statement, parameters=None):
+        """A Core statement, through SQLAlchemy."""
+        return self._run(lambda: self.conn.execute(statement, parameters))
+
+    def execute_door(self, statement: DoorStatement, parameters=None):
+        """One of the door's own statements: on the driver's cursor in autocommit, through
+        SQLAlchemy in a transaction (its begin and commit hooks stay in charge)."""
+        if self.transaction:
+            return self.execute(statement.statement_for(self.engine.dialect.name), parameters)
+        return self._run(lambda: statement.execute(self.conn, parameters))
+
+    def _run(self, call):
+        if self._unchecked:
+            self._unchecked = False
+            try:
+                return call()
+            except DBAPIError as err:
+                if not err.connection_invalidated:
+                    raise
+            # The server dropped the kept connection (a restart, an idle timeout) before this
+            # statement reached it: once more, on a new connection.
+            self._drop()
+            self._connect(self.transaction, reuse=False)
+        return call()
+
+    def restart(self, *, transaction: bool) -> None:
+        """Throw away what this connection did (a lost race aborts a PostgreSQL transaction)
+        and go on, in a transaction or not."""
+        self.close()
+        self._connect(transaction)
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        conn = self.conn
+        if conn is None:
+            return
+        if self.transaction or conn.closed or conn.invalidated:
+            self._drop()  # rolls back anything not committed
+            return
+        self.conn = None
+        if conn.in_transaction():
+            conn.rollback()  # in autocommit: only ends SQLAlchemy's own bookkeeping
+        if not _KEPT.keep(self.engine, conn):
+            conn.close()

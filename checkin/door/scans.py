@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
 from checkin.door.codes import HASH_CODE, code_lookup, parse_group_code, parse_scanned_code
@@ -88,8 +89,6 @@ DEFAULT_LATE_SYNC_GRACE = timedelta(hours=24)
 
 def late_sync_grace() -> timedelta:
     """How long after check-in closes a scan made inside the window is still accepted."""
-    from flask import current_app, has_app_context
-
     if not has_app_context():
         return DEFAULT_LATE_SYNC_GRACE
     hours = current_app.config.get("SCAN_LATE_SYNC_GRACE_HOURS")

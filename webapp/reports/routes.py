@@ -169,14 +169,10 @@ def _school_access(org_id: int) -> Organization:
 def school(org_id: int):
     org = _school_access(org_id)
     form = YearForm(request.args)
-    form.fill_choices()
-    year = request.args.get("year", type=int)
+    year = _chosen_year(form)
     if year is None:
-        year = current_academic_year()
-    if request.args.get("year") and not form.validate():
         return render_template("reports/school.html", org=org, form=form, report=None,
                                title=org.display_name), 422
-    form.year.data = str(year)
     period = academic_year_period(year)
     report = compute_indicators(period, organization_id=org.id)
     row = report.row_for(org.id)
@@ -213,12 +209,10 @@ def school(org_id: int):
 def organizer():
     """Per own event: registered against checked in, no-show rate; by school."""
     form = YearForm(request.args)
-    form.fill_choices()
-    year = request.args.get("year", type=int) or current_academic_year()
-    if request.args.get("year") and not form.validate():
+    year = _chosen_year(form)
+    if year is None:
         return render_template("reports/organizer.html", form=form, events=None,
                                title="Отчёт организатора"), 422
-    form.year.data = str(year)
     organizer_id = current_user.organization_id
     organizers = []
     if current_user.role == Role.ADMIN:
@@ -260,12 +254,10 @@ def event(event_id: int):
 @roles_required(Role.ADMIN)
 def roadmap():
     form = YearForm(request.args)
-    form.fill_choices()
-    year = request.args.get("year", type=int) or current_academic_year()
-    if request.args.get("year") and not form.validate():
+    year = _chosen_year(form)
+    if year is None:
         return render_template("reports/roadmap.html", form=form, lines=None,
                                title="Исполнение дорожной карты"), 422
-    form.year.data = str(year)
     period = academic_year_period(year)
     lines = queries.roadmap_execution(period)
     sections: dict[int, list] = {}
@@ -277,7 +269,9 @@ def roadmap():
         year_title=academic_year_title(year), title="Исполнение дорожной карты")
 
 
-def _spravka_year(form) -> int | None:
+def _chosen_year(form) -> int | None:
+    """The academic year a report page's year form names (the current one when none is
+    chosen), or None when the choice is invalid (the page answers 422 with the form)."""
     form.fill_choices()
     year = request.args.get("year", type=int) or current_academic_year()
     if request.args.get("year") and not form.validate():
@@ -290,7 +284,7 @@ def _spravka_year(form) -> int | None:
 @roles_required(Role.ADMIN)
 def spravka():
     form = YearForm(request.args)
-    year = _spravka_year(form)
+    year = _chosen_year(form)
     if year is None:
         return render_template("reports/spravka.html", form=form, data=None,
                                title="Аналитическая справка"), 422
@@ -310,7 +304,7 @@ def spravka():
 @roles_required(Role.ADMIN)
 def spravka_pdf_view():
     form = YearForm(request.args)
-    year = _spravka_year(form)
+    year = _chosen_year(form)
     if year is None:
         abort(404)
     body = spravka_pdf(build_spravka(year))

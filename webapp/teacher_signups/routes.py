@@ -99,17 +99,20 @@ def confirm(signup_id: int):
             current_user._get_current_object(), signup_id, teacher_id=teacher_id,
             add_to_roster=choice == "new")
     if uow.error is not None:
-        err = uow.error
-        if err.status == 403:
-            abort(403)
-        if err.status == 404:
-            abort(404)
-        flash(err.message, "error")
-        return redirect(url_for("teacher_signups.review"))
+        return _refused(uow.error)
     status = signup_row.ticket.status
     flash(f"Заявка подтверждена: {signup_row.full_name}. "
           + ("Билет отправлен на почту." if status == TicketStatus.CONFIRMED
              else "Мест нет — педагог в листе ожидания, письмо отправлено."), "success")
+    return redirect(url_for("teacher_signups.review"))
+
+
+def _refused(err: ServiceError):
+    """A refused decision: not yours (403) or gone (404) as pages, anything else as a message
+    on the review page."""
+    if err.status in (403, 404):
+        abort(err.status)
+    flash(err.message, "error")
     return redirect(url_for("teacher_signups.review"))
 
 
@@ -124,12 +127,6 @@ def reject(signup_id: int):
         signup_row = services.reject_teacher_signup(current_user._get_current_object(),
                                                     signup_id, form.reason.data)
     if uow.error is not None:
-        err = uow.error
-        if err.status == 403:
-            abort(403)
-        if err.status == 404:
-            abort(404)
-        flash(err.message, "error")
-        return redirect(url_for("teacher_signups.review"))
+        return _refused(uow.error)
     flash(f"Заявка отклонена: {signup_row.full_name}. Педагогу отправлено письмо.", "success")
     return redirect(url_for("teacher_signups.review"))

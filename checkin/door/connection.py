@@ -1,10 +1,15 @@
-"""The door's connection: a scan runs on one Core connection in autocommit, kept between
-scans (no pool checkout, no pre-ping), and replaced when the server dropped it
-(:class:`DoorConnection`); batches and groups write in one transaction instead
-(:func:`start_scan_transaction`)."""
+"""The doors a scan runs on (``checkin.door.scans.scan``): a single scan on one Core
+connection in autocommit, kept between scans (no pool checkout, no pre-ping), and replaced
+when the server dropped it (:class:`DoorConnection`); batches, groups and walk-ins write in the
+request's transaction instead (:class:`SessionDoor`, after :func:`start_scan_transaction`).
+
+Both offer the same few operations: ``execute`` (a Core statement), ``execute_door`` (a
+:class:`~checkin.door.statements.DoorStatement`), ``attempt()`` (the write of one scan, undone
+alone when it fails), ``transaction`` and ``restart``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -104,6 +109,26 @@ _FORKED_AWAY: list = []
 os.register_at_fork(after_in_child=lambda: _KEPT.forget_after_fork())
 
 
+class SessionDoor:
+    """The request's session as a door: scans are written in its transaction, each in a
+    SAVEPOINT, and committed with the request's other work (``webapp.transaction``)."""
+
+    transaction = True
+
+    def execute(self, statement, parameters=None):
+        return db.session.execute(statement, parameters)
+
+    def execute_door(self, statement: DoorStatement, parameters=None):
+        dialect = db.session.get_bind().dialect.name
+        return db.session.execute(statement.statement_for(dialect), parameters)
+
+    def attempt(self):
+        return db.session.begin_nested()
+
+    def restart(self, *, transaction: bool) -> None:
+        raise AssertionError("a session is always in a transaction")  # pragma: no cover
+
+
 class DoorConnection:
     """The one database connection a single scan runs on, from the scanner check to the
     answer: the door's hot path, in as few statements and round trips as each database allows
@@ -189,13 +214,28 @@ class DoorConnection:
         self.close()
         self._connect(transaction)
 
-    def commit(self) -> None:
+    @contextlib.contextmanager
+    def attempt(self):
+        """The write of one scan: committed when the block ends (in autocommit, each statement
+        already is); when it fails, a transaction is thrown away and begun anew."""
+        try:
+            yield
+        except BaseException:
+            if self.transaction:
+                self.restart(transaction=True)
+            raise
         self.conn.commit()
 
     def _drop(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()
+
+    def __enter__(self) -> DoorConnection:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
     def close(self) -> None:
         conn = self.conn

@@ -188,8 +188,8 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     """The door's read of the ticket by ``column`` = :code, as a :class:`DoorStatement` with
     its PostgreSQL form (see :func:`_build_door_query`).
 
-    With ``source``, read together with its ``columns`` (the scanner link and its event,
-    ``checkin.door.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
+    With ``source``, read together with its ``columns`` (the caller and the event,
+    ``checkin.door.callers.identify_at_door``) and filtered by ``where``: the ticket is outer-joined to
     ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
     for the database to materialize (on PostgreSQL the current check-in is a LATERAL lookup)."""
     def build(lateral: bool) -> sa.Select:

@@ -34,21 +34,6 @@ def start_scan_transaction() -> None:
     begin_write_transaction()
 
 
-def durable_commit() -> bool:
-    """Whether a scan is acknowledged only once it is on disk (the default: "nothing lost"
-    comes first).
-
-    An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency on
-    PostgreSQL (a :class:`DoorConnection` then commits without waiting for the WAL flush):
-    the database stays consistent, but a crash of the database server may lose the last
-    fraction of a second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by
-    default)."""
-    return os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false")
-
-
-_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
-
-
 class _KeptConnections:
     """Idle door connections kept between scans, so that a scan starts without a pool
     checkout and, on PostgreSQL, without the pool's "pre-ping" round trip: up to
@@ -141,9 +126,8 @@ class DoorConnection:
       on SQLite the write lock is held only for the INSERT itself. This connection is kept
       for a next scan (:class:`_KeptConnections`).
     - ``transaction=True``: a scan that takes over an earlier check-in (an UPDATE and an
-      INSERT together; SQLite: BEGIN IMMEDIATE). PostgreSQL with
-      ``SCAN_SYNCHRONOUS_COMMIT=off`` always uses a transaction, committed asynchronously.
-      These come from the pool and go back to it.
+      INSERT together; SQLite: BEGIN IMMEDIATE), from the pool and back to it. Every commit
+      waits until the scan is on disk: nothing acknowledged is lost.
 
     The ORM session must not be used while a door connection is open (tests share one SQLite
     connection between both): read-only work it did before is discarded, pending changes are
@@ -165,9 +149,8 @@ class DoorConnection:
 
     def _connect(self, transaction: bool, *, reuse: bool = True) -> None:
         dialect = self.engine.dialect.name
-        asynchronous = dialect == "postgresql" and not durable_commit()
         #: Autocommit connections are kept between scans, transactions go back to the pool.
-        self.transaction = transaction or asynchronous
+        self.transaction = transaction
         if not self.transaction and reuse:
             conn = _KEPT.take(self.engine)
             if conn is not None and not (conn.closed or conn.invalidated):
@@ -179,8 +162,6 @@ class DoorConnection:
             conn = conn.execution_options(**{option: True})
         elif not self.transaction:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        if asynchronous:
-            conn.execute(_ASYNC_COMMIT)
         self.conn, self._unchecked = conn, False
 
     def execute(self, statement, parameters=None):

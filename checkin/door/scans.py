@@ -189,9 +189,10 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     its PostgreSQL form (see :func:`_build_door_query`).
 
     With ``source``, read together with its ``columns`` (the caller and the event,
-    ``checkin.door.callers.identify_at_door``) and filtered by ``where``: the ticket is outer-joined to
-    ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
-    for the database to materialize (on PostgreSQL the current check-in is a LATERAL lookup)."""
+    ``checkin.door.callers.identify_at_door``) and filtered by ``where``: the ticket is
+    outer-joined to ``source``, so the row comes even when no ticket has that code. One flat
+    join, no subquery for the database to materialize (on PostgreSQL the current check-in is
+    a LATERAL lookup)."""
     def build(lateral: bool) -> sa.Select:
         query = _build_door_query(column, source=source, columns=columns, lateral=lateral)
         return query if where is None else query.where(where)

@@ -125,7 +125,7 @@ def main() -> None:
             db.session.flush()
             for ticket in tickets[: TICKETS // 2]:
                 at = start + timedelta(seconds=rng.randint(0, 3 * 3600))
-                db.session.add(Scan(event_id=event.id, ticket_id=ticket.id,
+                db.session.add(Scan(event_id=event.id, ticket=ticket,
                                     raw_code=ticket.token, outcome=ScanOutcome.OK,
                                     scanned_at=at, received_at=at))
             db.session.commit()

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
 from models.registration import Ticket
-from models.roster import Student, Teacher
 
 
 class ScanOutcome(TitledEnum):
@@ -42,7 +41,12 @@ class ScannerLink(db.Model):
     event = relationship("Event")
 
     def usable(self, at=None) -> bool:
-        return self.revoked_at is None and (at or now_utc()) < self.expires_at
+        return link_usable(self.revoked_at, self.expires_at, at)
+
+
+def link_usable(revoked_at, expires_at, at=None) -> bool:
+    """A scanner link works until it is revoked or expires."""
+    return revoked_at is None and (at or now_utc()) < expires_at
 
 
 class Scan(db.Model):
@@ -79,12 +83,12 @@ class Scan(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tickets.id", ondelete="RESTRICT"), index=True
     )
-    #: Who the ticket is for, copied from it when the scan is recorded: the student or the
-    #: teacher, and the organization they belonged to at that moment (NULL for parents and
-    #: unknown codes). Reports count check-ins from these without joining tickets and people
-    #: (docs/reports.md). No foreign keys of their own: they copy the ticket's, which keep
-    #: them valid (a person holding tickets cannot be deleted), and the door's INSERT stays
-    #: cheap.
+    #: Who the ticket is for, copied from it when the scan is recorded (:func:`holder_facts`):
+    #: the student or the teacher, and the organization they belonged to at that moment (NULL
+    #: for parents and unknown codes). Reports count check-ins from these without joining
+    #: tickets and people (docs/reports.md). No foreign keys of their own: they copy the
+    #: ticket's, which keep them valid (a person holding tickets cannot be deleted), and the
+    #: door's INSERT stays cheap.
     student_id: Mapped[int | None] = mapped_column(sa.Integer)
     teacher_id: Mapped[int | None] = mapped_column(sa.Integer)
     organization_id: Mapped[int | None] = mapped_column(sa.Integer)
@@ -120,35 +124,31 @@ class Scan(db.Model):
     user = relationship("User", foreign_keys=[user_id])
     scanner_link = relationship("ScannerLink")
 
-
-def ticket_holder_facts(connection, ticket_id: int | None) -> dict:
-    """The ``student_id``, ``teacher_id`` and ``organization_id`` a scan of ``ticket_id``
-    records (all None without a ticket, or for a parent's ticket)."""
-    facts = {"student_id": None, "teacher_id": None, "organization_id": None}
-    if ticket_id is None:
-        return facts
-
-    t, st, te = Ticket.__table__, Student.__table__, Teacher.__table__
-    row = connection.execute(
-        sa.select(t.c.student_id, t.c.teacher_id,
-                  sa.func.coalesce(st.c.organization_id, te.c.organization_id))
-        .select_from(t.outerjoin(st, st.c.id == t.c.student_id)
-                     .outerjoin(te, te.c.id == t.c.teacher_id))
-        .where(t.c.id == ticket_id)).first()
-    if row is not None:
-        facts.update(student_id=row[0], teacher_id=row[1], organization_id=row[2])
-    return facts
+    def __init__(self, *, ticket: Ticket | None = None, **values):
+        """A scan made as an object (demo data, tests, tools); with ``ticket``, the holder's
+        facts are copied from it as the door's own INSERT copies them
+        (:func:`holder_facts`)."""
+        if ticket is not None:
+            values["ticket_id"] = ticket.id
+            student, teacher = ticket.student, ticket.teacher
+            values.update(holder_facts(
+                ticket.student_id, ticket.teacher_id,
+                student.organization_id if student is not None else None,
+                teacher.organization_id if teacher is not None else None))
+        super().__init__(**values)
 
 
-@sa.event.listens_for(Scan, "before_insert")
-def _copy_ticket_holder(_mapper, connection, scan: Scan) -> None:
-    """Scans added through the ORM (demo data, tests, tools) get the holder copied like the
-    door's own INSERT (checkin.door.scans.record_scan) does."""
-    if scan.ticket_id is not None and scan.student_id is None and scan.teacher_id is None:
-        facts = ticket_holder_facts(connection, scan.ticket_id)
-        scan.student_id = facts["student_id"]
-        scan.teacher_id = facts["teacher_id"]
-        scan.organization_id = facts["organization_id"]
+def holder_facts(student_id: int | None, teacher_id: int | None,
+                 student_organization_id: int | None,
+                 teacher_organization_id: int | None) -> dict:
+    """What a scan records of its ticket's holder (:attr:`Scan.student_id` and the rest): the
+    student or the teacher, and the organization they belong to at that moment; all None for
+    a parent's ticket or an unknown code. The one derivation, for the door's row and for a
+    scan made as an object (:meth:`Scan.__init__`)."""
+    organization_id = (student_organization_id if student_id is not None
+                       else teacher_organization_id if teacher_id is not None else None)
+    return {"student_id": student_id, "teacher_id": teacher_id,
+            "organization_id": organization_id}
 
 
 class WalkIn(db.Model):

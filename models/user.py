@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -22,6 +24,44 @@ class Role(TitledEnum):
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def manages_event(role: Role, organization_id: int | None, organizer_id: int) -> bool:
+    """Who may manage an event (and work its door): admins, and the organizers and
+    coordinators of the organizing organization."""
+    return role == Role.ADMIN or (organization_id is not None
+                                  and organization_id == organizer_id)
+
+
+def parse_login_id(value) -> tuple[int, str, int] | None:
+    """(user id, session token, login time) of a login id (``User.get_id``), or None."""
+    try:
+        user_id, token, started = str(value).split(":")
+        return int(user_id), token, int(started)
+    except (TypeError, ValueError):
+        return None  # also ids of the form before session tokens: sign in again
+
+
+def login_still_valid(active: bool, current_token: str | None, token: str | None,
+                      started: int | None, max_age_days: float) -> bool:
+    """Whether a login is still its user's: the account active, the session token the user's
+    current one (``User.end_sessions`` changes it), the login not older than
+    ``max_age_days``."""
+    if not active or current_token is None or token is None or started is None:
+        return False
+    if not hmac.compare_digest(current_token.encode(), token.encode()):
+        return False
+    age = now_utc().timestamp() - started
+    return -300 <= age <= max_age_days * 86400
+
+
+#: ``ApiToken.last_used_at`` is informational: written at most once a minute per token.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def token_use_due(last_used_at, now) -> bool:
+    """Whether a token's use should be recorded now (:data:`TOKEN_TOUCH_INTERVAL`)."""
+    return last_used_at is None or now - last_used_at >= TOKEN_TOUCH_INTERVAL
 
 
 def new_session_token() -> str:
@@ -111,6 +151,10 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role.value}>"
 
 
+#: How an API token begins (a scanner link's: ``checkin.door.links.LINK_TOKEN_PREFIX``).
+API_TOKEN_PREFIX = "pr_"
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -137,7 +181,7 @@ class ApiToken(db.Model):
     @classmethod
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
         """Create a token for ``user``; returns the row and the plain token (shown once)."""
-        plain = "pr_" + secrets.token_urlsafe(32)
+        plain = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = cls(user=user, name=name, token_hash=hash_token(plain), prefix=plain[:10])
         db.session.add(row)
         return row, plain

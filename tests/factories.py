@@ -147,7 +147,7 @@ def create_checkin(ticket, **overrides):
     from models import Scan, ScanOutcome
 
     at = overrides.pop("at", None) or ticket.event.starts_at
-    values = {"event_id": ticket.event_id, "ticket_id": ticket.id, "raw_code": ticket.token,
+    values = {"event_id": ticket.event_id, "ticket": ticket, "raw_code": ticket.token,
               "outcome": ScanOutcome.OK, "scanned_at": at, "received_at": at}
     values.update(overrides)
     scan = Scan(**values)

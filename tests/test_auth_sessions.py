@@ -178,11 +178,11 @@ def test_a_login_older_than_the_limit_is_refused_even_with_a_kept_cookie(app, co
     browser = _sign_in(app, "coord@test.local", remember=True)
     kept = _copy(app, browser, REMEMBER)  # a cookie kept past its expiry date
     later = now_utc() + timedelta(days=14, hours=1)
-    monkeypatch.setattr("webapp.auth.routes.now_utc", lambda: later)
+    monkeypatch.setattr("models.user.now_utc", lambda: later)
     assert not _signed_in(browser)
     assert not _signed_in(kept)
     earlier = now_utc() + timedelta(days=13)
-    monkeypatch.setattr("webapp.auth.routes.now_utc", lambda: earlier)
+    monkeypatch.setattr("models.user.now_utc", lambda: earlier)
     assert _signed_in(_copy(app, browser, REMEMBER))
 
 

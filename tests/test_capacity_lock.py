@@ -2,7 +2,9 @@
 
 import threading
 
-from checkin.seats.capacity import lock_event
+import pytest
+
+from checkin.seats.capacity import begin_write_transaction, lock_event
 from models import Event, db
 
 
@@ -50,4 +52,25 @@ def test_lock_event_refuses_to_run_after_changes(app, factory):
     db.session.flush()
     with pytest.raises(RuntimeError):  # flushed, not committed
         lock_event(event_id)
+    db.session.rollback()
+
+
+def test_write_transaction_refuses_to_drop_flushed_changes(app, db, factory):
+    """On SQLite BEGIN IMMEDIATE restarts the transaction: work already flushed in it would
+    be lost, so that is refused (also after a SAVEPOINT ended); after a commit it starts
+    cleanly."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL needs no restart (lock_event takes a row lock)")
+    org = factory.create_org(short_name="СОШ № 3")
+    db.session.flush()
+    with pytest.raises(RuntimeError):
+        begin_write_transaction()
+    db.session.commit()
+    begin_write_transaction()  # nothing flushed since the commit
+    org.short_name = "СОШ № 4"
+    db.session.flush()
+    with db.session.begin_nested():
+        pass
+    with pytest.raises(RuntimeError):
+        begin_write_transaction()
     db.session.rollback()

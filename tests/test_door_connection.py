@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from checkin.door import connection
 from checkin.door import scans as services
-from checkin.door.links import _link_and_ticket_query, create_scanner_link
+from checkin.door.callers import LINK, caller_statement
+from checkin.door.links import create_scanner_link
 from checkin.door.statements import _Compiled
 from models import Role, Scan, ScanOutcome, TicketKind, TicketStatus, db, now_utc
 from models.user import hash_token
@@ -46,8 +47,8 @@ def test_door_statement_reads_what_sqlalchemy_reads(client, door):
     """The cursor path converts every column as SQLAlchemy does: enums, aware UTC datetimes,
     booleans, and the joined check-in with who made it."""
     scan(client, door, door["tokens"][0])
-    statement = _link_and_ticket_query("token")
-    params = {"hash": hash_token(door["link_token"]), "code": door["tokens"][0]}
+    statement = caller_statement(LINK, "token")
+    params = {"who": hash_token(door["link_token"]), "code": door["tokens"][0]}
     # Through SQLAlchemy the plain join (on PostgreSQL the cursor runs its LATERAL form).
     expected = db.session.execute(statement.statement, params).one()
     db.session.rollback()
@@ -68,9 +69,9 @@ def test_postgresql_finds_the_checkin_by_ticket_with_a_plan_made_on_an_empty_tab
     (checkin.door.scans._build_door_query)."""
     for token in door["tokens"]:
         scan(client, door, token)
-    statement = _link_and_ticket_query("token")
+    statement = caller_statement(LINK, "token")
     compiled = _Compiled(statement.statement_for("postgresql"), db.engine.dialect)
-    values = compiled.parameters({"hash": hash_token(door["link_token"]),
+    values = compiled.parameters({"who": hash_token(door["link_token"]),
                                   "code": door["tokens"][1]})
     names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", compiled.sql)))
     sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", compiled.sql)

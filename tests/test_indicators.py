@@ -43,7 +43,7 @@ def at(month: int, day: int, year: int | None = None) -> datetime:
 
 def scan(ticket, outcome: ScanOutcome, *, event=None, **extra) -> Scan:
     event = event or ticket.event
-    row = Scan(event_id=event.id, ticket_id=ticket.id, raw_code=ticket.token, outcome=outcome,
+    row = Scan(event_id=event.id, ticket=ticket, raw_code=ticket.token, outcome=outcome,
                scanned_at=event.starts_at, received_at=event.starts_at, **extra)
     db.session.add(row)
     db.session.flush()

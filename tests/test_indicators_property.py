@@ -136,7 +136,7 @@ def build(city):
                     if not others:
                         continue
                     scan_event = others[0]
-                db.session.add(Scan(event_id=scan_event.id, ticket_id=ticket.id, raw_code="x",
+                db.session.add(Scan(event_id=scan_event.id, ticket=ticket, raw_code="x",
                                     outcome=outcome, scanned_at=NOW, received_at=NOW,
                                     undone_at=undone))
             db.session.flush()

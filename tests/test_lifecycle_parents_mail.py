@@ -45,7 +45,7 @@ def sign_up(client, event, address, name=NAME) -> str:
 
 def scan_with_stored_answer(ticket, outcome=ScanOutcome.OK) -> Scan:
     """A scan row as the door wrote it until now: the answer holds the attendee's name."""
-    scan = Scan(event_id=ticket.event_id, ticket_id=ticket.id, raw_code=ticket.token,
+    scan = Scan(event_id=ticket.event_id, ticket=ticket, raw_code=ticket.token,
                 outcome=outcome, scanned_at=ticket.event.starts_at,
                 received_at=ticket.event.starts_at,
                 response={"status": outcome.value, "message": "…",

@@ -12,6 +12,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from models import Event, Role, User
+from models.user import manages_event
 
 
 def roles_required(*roles: Role):
@@ -53,7 +54,7 @@ def can_manage_event(user: User, event: Event) -> bool:
     """Admins, and organizers/coordinators of the organizing organization."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.role == Role.ADMIN or user.organization_id == event.organizer_id
+    return manages_event(user.role, user.organization_id, event.organizer_id)
 
 
 def events_managed_by(user: User, query=None):

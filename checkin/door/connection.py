@@ -1,10 +1,15 @@
-"""The door's connection: a scan runs on one Core connection in autocommit, kept between
-scans (no pool checkout, no pre-ping), and replaced when the server dropped it
-(:class:`DoorConnection`); batches and groups write in one transaction instead
-(:func:`start_scan_transaction`)."""
+"""The doors a scan runs on (``checkin.door.scans.scan``): a single scan on one Core
+connection in autocommit, kept between scans (no pool checkout, no pre-ping), and replaced
+when the server dropped it (:class:`DoorConnection`); batches, groups and walk-ins write in the
+request's transaction instead (:class:`SessionDoor`, after :func:`start_scan_transaction`).
+
+Both offer the same few operations: ``execute`` (a Core statement), ``execute_door`` (a
+:class:`~checkin.door.statements.DoorStatement`), ``attempt()`` (the write of one scan, undone
+alone when it fails), ``transaction`` and ``restart``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -27,21 +32,6 @@ def start_scan_transaction() -> None:
     Call it first in a request that writes several scans (a batch, a group). A single scan
     runs on a :class:`DoorConnection` instead."""
     begin_write_transaction()
-
-
-def durable_commit() -> bool:
-    """Whether a scan is acknowledged only once it is on disk (the default: "nothing lost"
-    comes first).
-
-    An operator may set ``SCAN_SYNCHRONOUS_COMMIT=off`` to trade durability for latency on
-    PostgreSQL (a :class:`DoorConnection` then commits without waiting for the WAL flush):
-    the database stays consistent, but a crash of the database server may lose the last
-    fraction of a second of acknowledged scans (at most 3 × ``wal_writer_delay``, 0.6 s by
-    default)."""
-    return os.environ.get("SCAN_SYNCHRONOUS_COMMIT", "on").lower() not in ("off", "0", "false")
-
-
-_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
 
 
 class _KeptConnections:
@@ -104,6 +94,26 @@ _FORKED_AWAY: list = []
 os.register_at_fork(after_in_child=lambda: _KEPT.forget_after_fork())
 
 
+class SessionDoor:
+    """The request's session as a door: scans are written in its transaction, each in a
+    SAVEPOINT, and committed with the request's other work (``webapp.transaction``)."""
+
+    transaction = True
+
+    def execute(self, statement, parameters=None):
+        return db.session.execute(statement, parameters)
+
+    def execute_door(self, statement: DoorStatement, parameters=None):
+        dialect = db.session.get_bind().dialect.name
+        return db.session.execute(statement.statement_for(dialect), parameters)
+
+    def attempt(self):
+        return db.session.begin_nested()
+
+    def restart(self, *, transaction: bool) -> None:
+        raise AssertionError("a session is always in a transaction")  # pragma: no cover
+
+
 class DoorConnection:
     """The one database connection a single scan runs on, from the scanner check to the
     answer: the door's hot path, in as few statements and round trips as each database allows
@@ -116,9 +126,8 @@ class DoorConnection:
       on SQLite the write lock is held only for the INSERT itself. This connection is kept
       for a next scan (:class:`_KeptConnections`).
     - ``transaction=True``: a scan that takes over an earlier check-in (an UPDATE and an
-      INSERT together; SQLite: BEGIN IMMEDIATE). PostgreSQL with
-      ``SCAN_SYNCHRONOUS_COMMIT=off`` always uses a transaction, committed asynchronously.
-      These come from the pool and go back to it.
+      INSERT together; SQLite: BEGIN IMMEDIATE), from the pool and back to it. Every commit
+      waits until the scan is on disk: nothing acknowledged is lost.
 
     The ORM session must not be used while a door connection is open (tests share one SQLite
     connection between both): read-only work it did before is discarded, pending changes are
@@ -140,9 +149,8 @@ class DoorConnection:
 
     def _connect(self, transaction: bool, *, reuse: bool = True) -> None:
         dialect = self.engine.dialect.name
-        asynchronous = dialect == "postgresql" and not durable_commit()
         #: Autocommit connections are kept between scans, transactions go back to the pool.
-        self.transaction = transaction or asynchronous
+        self.transaction = transaction
         if not self.transaction and reuse:
             conn = _KEPT.take(self.engine)
             if conn is not None and not (conn.closed or conn.invalidated):
@@ -154,8 +162,6 @@ class DoorConnection:
             conn = conn.execution_options(**{option: True})
         elif not self.transaction:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        if asynchronous:
-            conn.execute(_ASYNC_COMMIT)
         self.conn, self._unchecked = conn, False
 
     def execute(self, statement, parameters=None):
@@ -189,13 +195,28 @@ class DoorConnection:
         self.close()
         self._connect(transaction)
 
-    def commit(self) -> None:
+    @contextlib.contextmanager
+    def attempt(self):
+        """The write of one scan: committed when the block ends (in autocommit, each statement
+        already is); when it fails, a transaction is thrown away and begun anew."""
+        try:
+            yield
+        except BaseException:
+            if self.transaction:
+                self.restart(transaction=True)
+            raise
         self.conn.commit()
 
     def _drop(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()
+
+    def __enter__(self) -> DoorConnection:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
     def close(self) -> None:
         conn = self.conn

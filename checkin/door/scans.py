@@ -6,16 +6,16 @@ scan is recorded, failed ones included.
 
 - Idempotent: ``client_scan_id`` is unique; a repeated id makes the INSERT fail and the first
   answer is returned (:func:`replay_scan`), recording nothing new.
+- One path for every caller: :func:`scan` judges and records, whoever scans (a volunteer's
+  link, an organizer's token or session, an offline batch, a walk-in) and whichever door it
+  runs on: a single scan on its own ``checkin.door.connection.DoorConnection`` (autocommit: no
+  transaction round trips, on SQLite the write lock held only by the INSERT), several in the
+  request's transaction (``checkin.door.connection.SessionDoor``, each in a SAVEPOINT; on
+  SQLite in BEGIN IMMEDIATE, so a writer never fails with "database is locked" after reading).
 - Safe under concurrency: the check-in is an INSERT guarded by the partial unique index
   ``uq_scans_ticket_checkin`` (one ``ok``, not undone scan per ticket). When a parallel scan
-  won, the IntegrityError is caught (SAVEPOINT in :func:`perform_scan`; on the single-scan
-  API path, :func:`scan_at_door`, the INSERT runs alone in autocommit) and the scan is judged
-  again: ``already_checked_in``. No read-then-write race decides who is first.
-- The single-scan path (``checkin.door.connection.DoorConnection``) reads and writes on one
-  Core connection in autocommit: no transaction round trips, and on SQLite the write lock is
-  held only by the INSERT. Batches and groups write in one transaction, on SQLite in BEGIN
-  IMMEDIATE (``checkin.door.connection.start_scan_transaction``), so a writer never fails with
-  "database is locked" after reading.
+  won, the IntegrityError is caught and the scan is judged again: ``already_checked_in``. No
+  read-then-write race decides who is first.
 - Phone clocks are checked: a ``scanned_at`` in the future or long before the event is replaced
   by the server time and the scan is flagged ``clock_skew``.
 - The earliest scan wins: when a scan made offline arrives whose (believable) ``scanned_at`` is
@@ -23,8 +23,8 @@ scan is recorded, failed ones included.
   into a repeat (a conditional UPDATE in the same write). Online scans are judged in arrival
   order, so two scans at the same moment give one ``ok`` and one ``already_checked_in``.
 
-Reading what a scanner read is ``checkin.door.codes``; the connection a scan runs on is
-``checkin.door.connection``. Services flush, never commit; the route commits once.
+Reading what a scanner read is ``checkin.door.codes``; who scans is read with the ticket by
+``checkin.door.callers``; the connection a scan runs on is ``checkin.door.connection``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
-from checkin.door.codes import HASH_CODE, code_lookup, parse_group_code, parse_scanned_code
-from checkin.door.connection import DoorConnection
+from checkin.door.codes import code_lookup, parse_group_code, parse_scanned_code
+from checkin.door.connection import SessionDoor
 from checkin.door.statements import DoorStatement, run_door_statement
 from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models import (
@@ -62,6 +62,7 @@ from models import (
 )
 from models.event import in_checkin_window
 from models.roster import parent_display_name, person_full_name
+from models.scan import holder_facts
 
 #: A phone clock ahead of the server by more than this is not believed.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -187,10 +188,11 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     """The door's read of the ticket by ``column`` = :code, as a :class:`DoorStatement` with
     its PostgreSQL form (see :func:`_build_door_query`).
 
-    With ``source``, read together with its ``columns`` (the scanner link and its event,
-    ``checkin.door.links.find_link_info``) and filtered by ``where``: the ticket is outer-joined to
-    ``source``, so the row comes even when no ticket has that code. One flat join, no subquery
-    for the database to materialize (on PostgreSQL the current check-in is a LATERAL lookup)."""
+    With ``source``, read together with its ``columns`` (the caller and the event,
+    ``checkin.door.callers.identify_at_door``) and filtered by ``where``: the ticket is
+    outer-joined to ``source``, so the row comes even when no ticket has that code. One flat
+    join, no subquery for the database to materialize (on PostgreSQL the current check-in is
+    a LATERAL lookup)."""
     def build(lateral: bool) -> sa.Select:
         query = _build_door_query(column, source=source, columns=columns, lateral=lateral)
         return query if where is None else query.where(where)
@@ -198,23 +200,20 @@ def door_statement(column: str, *, source=None, columns=(), where=None) -> DoorS
     return DoorStatement(build(False), dialects={"postgresql": build(True)})
 
 
-class _NotRead:
-    def __repr__(self) -> str:
-        return "NOT_READ"
+def ticket_lookup(code: str, event_id: int, conn=None) -> tuple[str, object]:
+    """(column, value) that reads the ticket of a scanned ``code`` at ``event_id`` (the value
+    None finds no ticket: a code that cannot be one, or a ``#hash`` of no ticket of this
+    event)."""
+    lookup = code_lookup(parse_scanned_code((code or "")[:MAX_RAW_CODE]), event_id, conn)
+    return lookup if lookup is not None else ("id", None)
 
 
-#: "The ticket was not read yet" (None means: read, and no such ticket).
-NOT_READ = _NotRead()
-
-
-def prefetch_lookup(code: str) -> tuple[str, object] | None:
-    """(column, value) to read the ticket of a scanned ``code`` in the same statement as the
-    scanner link, or None when the code needs its event first (a ``#hash``) or cannot be a
-    ticket's (then :func:`prepare_scan` reads, or finds nothing, by itself)."""
-    parsed = parse_scanned_code((code or "")[:MAX_RAW_CODE])
-    if HASH_CODE.match(parsed):
+def read_ticket(conn, event_id: int, code: str):
+    """The door's row of the ticket a scanned ``code`` names (None when no ticket)."""
+    column, value = ticket_lookup(code, event_id, conn)
+    if value is None:
         return None
-    return code_lookup(parsed, None)
+    return run_door_statement(conn, _door_query(column), {"code": value}).first()
 
 
 #: ``'ok'`` written into the door query's SQL: the check-in is found through the partial index
@@ -342,33 +341,22 @@ def scanner_fields(event, *, actor_user=None, scanner_link=None, client_scan_id=
             "link_gate": scanner_link.gate if scanner_link is not None else None}
 
 
-def prepare_scan(event: EventInfo, code: str, scanner: dict, *,
+def prepare_scan(event: EventInfo, code: str, scanner: dict, ticket, conn, *,
                  client_scan_id: str | None = None, scanned_at: datetime | None = None,
                  device_label: str | None = None, gate: str | None = None,
-                 force: bool = False, offline: bool = False, conn=None,
-                 ticket=NOT_READ) -> ScanDecision:
-    """Judge a scan by reading only (one query for the ticket and its check-in), on ``conn``
-    (a :class:`DoorConnection`) or the session; ``ticket`` is that query's row when already
-    read (with the scanner link)."""
-    conn = conn or db.session
+                 force: bool = False, offline: bool = False) -> ScanDecision:
+    """Judge a scan by reading only: ``ticket`` is the door's row of the scanned ticket (None
+    when no ticket has that code), read on ``conn`` with its current check-in."""
     received_at = now_utc()
     at, skewed = check_scan_time(event, scanned_at, received_at)
     raw = (code or "")[:MAX_RAW_CODE]
-    if ticket is NOT_READ:
-        lookup = code_lookup(parse_scanned_code(raw), event.id, conn)
-        ticket = None
-        if lookup is not None:
-            ticket = run_door_statement(conn, _door_query(lookup[0]),
-                                        {"code": lookup[1]}).first()
     offline = offline or (scanned_at is not None and not skewed
                           and received_at - at > OFFLINE_DELAY)
     gate = gate or scanner["link_gate"]
     row = {"event_id": event.id, "ticket_id": ticket.id if ticket else None, "raw_code": raw,
            # Who the ticket is for, copied onto the scan (models.scan.Scan.student_id).
-           "student_id": ticket.h_student if ticket else None,
-           "teacher_id": ticket.h_teacher if ticket else None,
-           "organization_id": (ticket.h_student_org if ticket.h_student is not None
-                               else ticket.h_teacher_org) if ticket else None,
+           **holder_facts(*((ticket.h_student, ticket.h_teacher, ticket.h_student_org,
+                             ticket.h_teacher_org) if ticket else (None,) * 4)),
            "client_scan_id": client_scan_id, "user_id": scanner["user_id"],
            "scanner_link_id": scanner["scanner_link_id"],
            "device_label": (device_label or None) and device_label[:MAX_LABEL],
@@ -533,28 +521,30 @@ def scan_conflict() -> ServiceError:
                         status=409)
 
 
-def scan_at_door(door: DoorConnection, event: EventInfo, code: str, scanner: dict, *,
-                 client_scan_id: str | None = None, ticket=NOT_READ, **kwargs) -> dict:
-    """Judge and record one scan on ``door`` and commit it: the single-scan API's path.
+def scan(door, event: EventInfo, code: str, scanner: dict, *, ticket=None,
+         client_scan_id: str | None = None, **kwargs) -> dict:
+    """Judge and record one scan on ``door`` (module docstring): the door's one path.
 
-    Judge by reading, then one INSERT; when a parallel scan won the INSERT (unique check-in or
-    client id), judge again against it; a take-over of an earlier check-in is redone in a
-    transaction. ``ticket``: the ticket's row when read with the scanner link (first round
-    only: a lost race is judged again on a fresh read)."""
+    Judge by reading, then one INSERT in ``door.attempt()`` (autocommit, or a SAVEPOINT in a
+    transaction); when a parallel scan won the INSERT (unique check-in or client id), judge
+    again against it. A take-over of an earlier check-in (an UPDATE with the INSERT) needs a
+    transaction: an autocommit door is restarted in one. ``ticket``: the ticket's row when
+    already read (``checkin.door.callers.identify_at_door``), for the first round only."""
     for _attempt in range(CHECKIN_ATTEMPTS):
-        decision = prepare_scan(event, code, scanner, client_scan_id=client_scan_id,
-                                conn=door, ticket=ticket, **kwargs)
-        ticket = NOT_READ
+        if ticket is None:
+            ticket = read_ticket(door, event.id, code)
+        decision = prepare_scan(event, code, scanner, ticket, door,
+                                client_scan_id=client_scan_id, **kwargs)
+        ticket = None
         if decision.demote_id is not None and not door.transaction:
             door.restart(transaction=True)
             continue
         try:
-            result = record_scan(decision, door)
-            door.commit()
-            return result
+            with door.attempt():
+                return record_scan(decision, door)
         except (IntegrityError, StaleCheckin):
-            if door.transaction:
-                door.restart(transaction=True)
+            pass
+        # A parallel scan won (its row is visible now), or this client id was recorded.
         replay = replay_scan(event.id, client_scan_id, door)
         if replay is not None:
             return replay
@@ -562,32 +552,15 @@ def scan_at_door(door: DoorConnection, event: EventInfo, code: str, scanner: dic
 
 
 def perform_scan(event, code: str, *, actor_user=None, scanner_link=None,
-                 client_scan_id: str | None = None, scanned_at: datetime | None = None,
-                 device_label: str | None = None, gate: str | None = None,
-                 force: bool = False, offline: bool = False) -> dict:
-    """Judge and record one scan of ``code`` at ``event``; returns the API answer (a dict).
-
-    Works inside the caller's transaction (each write in a SAVEPOINT); flushes, never commits.
-    ``force`` (organizers and admins only) checks in outside the check-in window.
-    ``offline`` marks a scan synced later from a phone's queue.
-    """
+                 client_scan_id: str | None = None, force: bool = False, **kwargs) -> dict:
+    """:func:`scan` inside the request's transaction (a batch item, a walk-in's check-in):
+    flushes, never commits. ``force`` (organizers and admins only) checks in outside the
+    check-in window; ``offline`` marks a scan synced later from a phone's queue."""
     event = event_info(event)
     scanner = scanner_fields(event, actor_user=actor_user, scanner_link=scanner_link,
                              client_scan_id=client_scan_id, force=force)
-    for _attempt in range(CHECKIN_ATTEMPTS):
-        decision = prepare_scan(event, code, scanner, client_scan_id=client_scan_id,
-                                scanned_at=scanned_at, device_label=device_label, gate=gate,
-                                force=force, offline=offline)
-        try:
-            with db.session.begin_nested():
-                return record_scan(decision)
-        except (IntegrityError, StaleCheckin):
-            pass
-        # A parallel scan won (its row is visible now), or this client id was recorded.
-        replay = replay_scan(event.id, client_scan_id)
-        if replay is not None:
-            return replay
-    raise scan_conflict()
+    return scan(SessionDoor(), event, code, scanner, client_scan_id=client_scan_id,
+                force=force, **kwargs)
 
 
 # --------------------------------------------------------------------------- undo

@@ -64,8 +64,8 @@ class DoorStatement:
 
 
 def run_door_statement(conn, statement: DoorStatement, parameters: dict | None = None):
-    """``statement`` on ``conn``: a ``checkin.door.connection.DoorConnection`` runs it on the
-    cursor, a session or connection through SQLAlchemy."""
+    """``statement`` on ``conn``: a door (``checkin.door.connection``) runs it its way, a
+    session or connection through SQLAlchemy."""
     execute_door = getattr(conn, "execute_door", None)
     if execute_door is not None:
         return execute_door(statement, parameters)

@@ -13,6 +13,7 @@ Every service that creates, confirms, cancels or promotes tickets of an event ca
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from models import Event, db
 
@@ -20,6 +21,21 @@ SQLITE_IMMEDIATE_OPTION = "profroute_sqlite_immediate"
 #: A connection without transactions on SQLite: each statement commits by itself (the
 #: engine's "begin" hook in webapp/__init__.py emits no BEGIN for it).
 SQLITE_AUTOCOMMIT_OPTION = "profroute_sqlite_autocommit"
+
+
+#: ``Session.info`` key: something was flushed in the session's current transaction.
+_FLUSHED = "profroute_flushed_in_transaction"
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _remember_flush(session, _flush_context) -> None:
+    session.info[_FLUSHED] = True
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended, not a SAVEPOINT
+        session.info.pop(_FLUSHED, None)
 
 
 def _dialect() -> str:
@@ -35,11 +51,8 @@ def begin_write_transaction() -> None:
     if _dialect() != "sqlite":
         return
     session = db.session()  # the real Session behind the scoped proxy
-    transaction = session.get_transaction()
     # Pending changes, or changes already flushed in this transaction, would be lost.
-    flushed = transaction is not None and (transaction._new or transaction._dirty
-                                           or transaction._deleted)
-    if session.new or session.dirty or session.deleted or flushed:
+    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
         raise RuntimeError("begin_write_transaction() must come before any change")
     if session.in_transaction():
         session.rollback()

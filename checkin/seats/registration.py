@@ -274,6 +274,34 @@ def _check_window(event: Event) -> None:
         raise ConflictError("registration_closed", problem)
 
 
+def _own_people(ids: list, by_id: dict, organization: Organization, problems: FieldErrors,
+                field: str, plural: str, singular: str, problem_of) -> list:
+    """The people of ``ids`` who may be registered by ``organization``: its own (others are
+    refused as unknown), still on its lists, and fitting the event (``problem_of`` gives the
+    reason when not)."""
+    foreign = [i for i in ids
+               if i not in by_id or by_id[i].organization_id != organization.id]
+    if foreign:
+        problems.add(field, f"В списке {plural} вашей школы нет {plural} с номерами: "
+                     + ", ".join(str(i) for i in foreign) + ".",
+                     code="unknown_student" if field == "student_ids" else "unknown_teacher")
+    people = []
+    for i in ids:
+        person = by_id.get(i)
+        if person is None or person.organization_id != organization.id:
+            continue
+        if not person.active or person.anonymized_at is not None:
+            problems.add(field, f"{_person_label(person)}: {singular} выбыл из списка школы.",
+                         code="inactive_person")
+            continue
+        reason = problem_of(person)
+        if reason:
+            problems.add(field, f"{_person_label(person)}: {reason}.", code="grade_not_allowed")
+            continue
+        people.append(person)
+    return people
+
+
 def _load_people(event: Event, organization: Organization, student_ids: Iterable,
                  teacher_ids: Iterable, problems: FieldErrors) -> tuple[list, list]:
     student_ids = list(student_ids or [])
@@ -297,42 +325,11 @@ def _load_people(event: Event, organization: Organization, student_ids: Iterable
         if student_ids else {}
     teachers_by_id = {t.id: t for t in Teacher.query.filter(Teacher.id.in_(teacher_ids))} \
         if teacher_ids else {}
-    students, teachers = [], []
-    foreign = [i for i in student_ids
-               if i not in students_by_id or students_by_id[i].organization_id != organization.id]
-    if foreign:
-        problems.add("student_ids", "В списке учеников вашей школы нет учеников с номерами: "
-                     + ", ".join(str(i) for i in foreign) + ".",
-                     code="unknown_student")
-    foreign_t = [i for i in teacher_ids
-                 if i not in teachers_by_id or teachers_by_id[i].organization_id != organization.id]
-    if foreign_t:
-        problems.add("teacher_ids", "В списке педагогов вашей школы нет педагогов с номерами: "
-                     + ", ".join(str(i) for i in foreign_t) + ".",
-                     code="unknown_teacher")
-    for i in student_ids:
-        student = students_by_id.get(i)
-        if student is None or student.organization_id != organization.id:
-            continue
-        if not student.active or student.anonymized_at is not None:
-            problems.add("student_ids", f"{_person_label(student)}: ученик выбыл из списка "
-                         "школы.", code="inactive_person")
-            continue
-        reason = student_grade_problem(event, student)
-        if reason:
-            problems.add("student_ids", f"{_person_label(student)}: {reason}.",
-                         code="grade_not_allowed")
-            continue
-        students.append(student)
-    for i in teacher_ids:
-        teacher = teachers_by_id.get(i)
-        if teacher is None or teacher.organization_id != organization.id:
-            continue
-        if not teacher.active or teacher.anonymized_at is not None:
-            problems.add("teacher_ids", f"{_person_label(teacher)}: педагог выбыл из списка "
-                         "школы.", code="inactive_person")
-            continue
-        teachers.append(teacher)
+    students = _own_people(student_ids, students_by_id, organization, problems,
+                           "student_ids", "учеников", "ученик",
+                           lambda student: student_grade_problem(event, student))
+    teachers = _own_people(teacher_ids, teachers_by_id, organization, problems,
+                           "teacher_ids", "педагогов", "педагог", lambda _teacher: None)
 
     # The same person cannot hold two live tickets for one event.
     taken_students = set()

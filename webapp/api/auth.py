@@ -7,15 +7,16 @@ in the ``X-CSRFToken`` header, as for forms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import wraps
 
-from flask import g, request
+from flask import g, request, session
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
+from checkin.door.callers import LINK, TOKEN, USER, Credential
+from checkin.door.links import LINK_TOKEN_PREFIX
 from models import ApiToken, Role, ScannerLink, User, db, now_utc
-from models.user import hash_token
+from models.user import API_TOKEN_PREFIX, hash_token, parse_login_id, token_use_due
 from webapp.api_errors import ApiError
 from webapp.extensions import csrf
 from webapp.transaction import commit_separately
@@ -38,16 +39,12 @@ def _bearer_token() -> str | None:
     return None
 
 
-#: ``last_used_at`` is informational: written at most once a minute per token.
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
 def _touch_token(api_token: ApiToken) -> None:
     """Record the token's use without ever failing the call: under parallel requests SQLite
     refuses to upgrade a read transaction to a write (database is locked), and on PostgreSQL
     every call would queue on the token's row."""
     now = now_utc()
-    if api_token.last_used_at is not None and now - api_token.last_used_at < TOKEN_TOUCH_INTERVAL:
+    if not token_use_due(api_token.last_used_at, now):
         return
     api_token.last_used_at = now
     try:
@@ -83,6 +80,33 @@ def resolve_caller() -> Caller | None:
         caller = Caller(user=current_user._get_current_object())
     g.api_caller = caller
     return caller
+
+
+#: Where Flask-Login keeps the signed-in user's id (``User.get_id``) in the session.
+SESSION_USER_KEY = "_user_id"
+
+
+def door_credential() -> Credential | None:
+    """What the request shows at the door (``checkin.door.callers``), without loading anyone:
+    a Bearer token (a scanner link's or an API token, told apart by the prefix each is made
+    with), else the signed-in session, whose writes need the CSRF token as for forms."""
+    token = _bearer_token()
+    if token is not None:
+        kind = (LINK if token.startswith(LINK_TOKEN_PREFIX)
+                else TOKEN if token.startswith(API_TOKEN_PREFIX) else None)
+        if kind is None or len(token) > 200:
+            return Credential(TOKEN, "")  # names no one: refused as an unknown token
+        return Credential(kind, hash_token(token))
+    login_id = session.get(SESSION_USER_KEY)
+    if login_id is None and current_user.is_authenticated:
+        login_id = current_user.get_id()  # signed in by the remember-me cookie
+    login = parse_login_id(login_id) if login_id is not None else None
+    if login is None:
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    user_id, session_token, started = login
+    return Credential(USER, user_id, session_token, started)
 
 
 def api_login_required(*roles: Role):

@@ -11,19 +11,16 @@ from __future__ import annotations
 import gzip
 import json
 
-from flask import Response, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 
-from checkin.door.connection import DoorConnection, start_scan_transaction
-from checkin.door.links import find_link_info
+from checkin.door.callers import DoorCall, identify_at_door
+from checkin.door.connection import DoorConnection, SessionDoor, start_scan_transaction
 from checkin.door.lookups import group_tickets, live_summary, search_tickets
 from checkin.door.scanner_data import build_scanner_data
 from checkin.door.scans import (
     MAX_CLIENT_SCAN_ID,
     MAX_LABEL,
-    NOT_READ,
-    event_info,
-    prefetch_lookup,
-    scan_at_door,
+    scan,
     scanner_fields,
     undo_checkin,
 )
@@ -32,7 +29,7 @@ from checkin.door.walkins import register_walk_in
 from models import Event, Role, db, now_utc
 from webapp.access import can_manage_event
 from webapp.api import bp
-from webapp.api.auth import Caller, resolve_caller
+from webapp.api.auth import Caller, door_credential, resolve_caller
 from webapp.api.openapi import documented
 from webapp.api.validation import Fields, json_body
 from webapp.api_errors import ApiError, forbidden, not_found
@@ -170,56 +167,24 @@ def _scan_kwargs(fields: Fields) -> dict:
             "ответ 200 со статусом; повтор с тем же client_scan_id возвращает первый ответ и "
             "ничего не записывает.")
 def post_scan(event_id: int):
-    token = _bearer()
     fields = Fields(json_body())
     kwargs = _scan_kwargs(fields)  # the errors are told after the caller check
     code = kwargs.pop("code")
-    door = None
-    ticket = NOT_READ
-    try:
-        if token is not None and token.startswith("sl_"):
-            # The volunteer's phone: the link, its event and the scanned ticket in one read,
-            # on the scan's own connection.
-            door = DoorConnection()
-            lookup = prefetch_lookup(code)
-            event, caller, ticket = link_access(token, event_id, door, lookup)
-        else:
-            orm_event, caller = event_access(event_id)
-            event = event_info(orm_event)
+    with DoorConnection() as door:
+        call = door_caller(door, event_id, code=code)
         fields.raise_if_any()
-        if kwargs["force"] and caller.user is None:
+        if kwargs["force"] and call.user is None:
             raise forbidden("Отметить вне времени входа может только организатор.")
-        scanner = scanner_fields(
-            event, actor_user=caller.user, scanner_link=caller.scanner_link,
-            client_scan_id=kwargs["client_scan_id"], force=kwargs["force"])
-        if door is None:
-            door = DoorConnection()  # after the session's work (the caller) is done
-        return jsonify(scan_at_door(door, event, code, scanner, ticket=ticket, **kwargs))
-    finally:
-        if door is not None:
-            door.close()
+        scanner = scanner_fields(call.event, actor_user=call.user, scanner_link=call.link,
+                                 client_scan_id=kwargs["client_scan_id"], force=kwargs["force"])
+        return jsonify(scan(door, call.event, code, scanner, ticket=call.ticket, **kwargs))
 
 
-def link_access(token: str, event_id: int, door, ticket_lookup=None):
-    """The caller check for a scanner link's token: the link and its event (and the ticket of
-    ``ticket_lookup``) in one Core read: the door's hot path."""
-    link, usable, event, ticket = find_link_info(token, door, ticket_lookup=ticket_lookup)
-    if link is None:
-        raise ApiError(401, "unauthorized", "Неизвестный токен.")
-    if not usable:
-        raise ApiError(401, "link_expired", "Ссылка сканера истекла или отозвана.")
-    if link.event_id != event_id:
-        raise forbidden("Ссылка сканера выдана для другого мероприятия.")
-    caller = Caller(scanner_link=link)
-    g.caller = g.api_caller = caller
-    return event, caller, ticket
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return None
+def door_caller(door, event_id: int, *, code: str | None = None) -> DoorCall:
+    """Who calls at ``event_id``'s door (a link, a token or the session), read on ``door``
+    with the event (and the ticket of ``code``): every scan's caller check."""
+    return identify_at_door(door, door_credential(), event_id, code=code,
+                            login_max_age_days=current_app.config["LOGIN_SESSION_MAX_DAYS"])
 
 
 @bp.post("/events/<int:event_id>/scans/batch")
@@ -238,7 +203,8 @@ def _bearer() -> str | None:
     "порядке; неверный элемент получает {\"status\": \"error\", \"error\": {...}} и не мешает "
     "остальным. Сканирования разбираются по scanned_at: самое раннее становится отметкой.")
 def post_scan_batch(event_id: int):
-    event, caller = event_access(event_id)
+    start_scan_transaction()
+    call = door_caller(SessionDoor(), event_id)
     data = json_body()
     items = data.get("scans")
     fields = Fields(data)
@@ -250,13 +216,11 @@ def post_scan_batch(event_id: int):
         raise ApiError(413, "batch_too_large",
                        f"В одном пакете — не больше {MAX_BATCH} сканирований.")
     fields.raise_if_any()
-    if caller.user is None and any(isinstance(i, dict) and i.get("force") for i in items):
+    if call.user is None and any(isinstance(i, dict) and i.get("force") for i in items):
         raise forbidden("Отметить вне времени входа может только организатор.")
-    start_scan_transaction()
-    event = db.session.get(Event, event_id)
     with unit_of_work():
-        results = sync_batch(event, items, actor_user=caller.user,
-                             scanner_link=caller.scanner_link, device_label=device_label, gate=gate)
+        results = sync_batch(call.event, items, actor_user=call.user, scanner_link=call.link,
+                             device_label=device_label, gate=gate)
     return jsonify({"results": results})
 
 

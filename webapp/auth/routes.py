@@ -1,10 +1,13 @@
-import hmac
-
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from models import User, db, now_utc, record_audit
-from models.user import check_dummy_password, normalize_email
+from models.user import (
+    check_dummy_password,
+    login_still_valid,
+    normalize_email,
+    parse_login_id,
+)
 from webapp.auth import bp
 from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.auth.throttle import claim_attempt, describe_wait, release_attempt
@@ -17,19 +20,14 @@ from webapp.transaction import unit_of_work
 @login_manager.user_loader
 def load_user(session_id: str):
     """The user named by a session or remember-me cookie (``User.get_id``), if that login is
-    still theirs: the session token must be the user's current one (``end_sessions`` changes
-    it), the account active, and the login not older than ``LOGIN_SESSION_MAX_DAYS``."""
-    try:
-        user_id, token, started = str(session_id).split(":")
-        user_id, started = int(user_id), int(started)
-    except (TypeError, ValueError):
-        return None  # also ids of the form before session tokens: sign in again
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or not hmac.compare_digest(
-            user.session_token.encode(), token.encode()):
+    still theirs (``models.user.login_still_valid``)."""
+    login = parse_login_id(session_id)
+    if login is None:
         return None
-    age = now_utc().timestamp() - started
-    if not -300 <= age <= current_app.config["LOGIN_SESSION_MAX_DAYS"] * 86400:
+    user_id, token, started = login
+    user = db.session.get(User, user_id)
+    if user is None or not login_still_valid(user.active, user.session_token, token, started,
+                                             current_app.config["LOGIN_SESSION_MAX_DAYS"]):
         return None
     user.session_started_at = started
     return user

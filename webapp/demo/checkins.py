@@ -57,7 +57,7 @@ def load(rng, size: str, ctx: dict) -> None:
                 continue
             at = arrivals + timedelta(seconds=rng.randint(0, 55 * 60))
             gate = rng.choice(GATES)
-            scan = Scan(event_id=event.id, ticket_id=ticket.id, raw_code=ticket.token,
+            scan = Scan(event_id=event.id, ticket=ticket, raw_code=ticket.token,
                         outcome=ScanOutcome.OK, user_id=user_id, device_label=rng.choice(DEVICES),
                         gate=gate, scanned_at=at, received_at=at + timedelta(seconds=1))
             db.session.add(scan)
@@ -69,7 +69,7 @@ def load(rng, size: str, ctx: dict) -> None:
             # Someone shows the same ticket twice.
             ticket, first = rng.choice(came)
             again_at = first.scanned_at + timedelta(minutes=rng.randint(2, 20))
-            repeat = Scan(event_id=event.id, ticket_id=ticket.id, raw_code=ticket.token,
+            repeat = Scan(event_id=event.id, ticket=ticket, raw_code=ticket.token,
                           outcome=ScanOutcome.ALREADY_CHECKED_IN, user_id=user_id,
                           device_label=first.device_label, gate=first.gate,
                           scanned_at=again_at, received_at=again_at)

@@ -69,6 +69,10 @@ class User(UserMixin, db.Model):
     #: user, on every device, name nobody.
     session_token: Mapped[str] = mapped_column(sa.String(64), nullable=False,
                                                default=new_session_token)
+    #: A coordinator's weekly digest of new events that fit the school; they switch it off on
+    #: the school's page («Письма»).
+    weekly_digest: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True,
+                                                server_default=sa.true())
 
     organization = relationship("Organization")
 

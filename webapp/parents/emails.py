@@ -1,11 +1,13 @@
 """The e-mails of the parents area, all in Russian: sign-up confirmation (QR inline + .ics),
-waiting-list promotion, event cancellation, the reminder the day before, and the teacher
-self-sign-up messages. Each function queues through ``webapp.mail.queue_mail``.
+waiting-list promotion, event cancellation, an event moved (date, time or venue), the
+reminder the day before, and the teacher self-sign-up messages. Each function queues through
+``webapp.mail.queue_mail``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 from flask import current_app
@@ -14,7 +16,7 @@ from icalendar import Event as IcsEvent
 
 from checkin.seats.capacity import begin_write_transaction
 from checkin.seats.tickets import qr_png, ticket_url
-from formats.timefmt import to_local
+from formats.timefmt import format_date, format_time, to_local
 from models import (
     Event,
     EventStatus,
@@ -22,6 +24,7 @@ from models import (
     Registration,
     RegistrationStatus,
     Role,
+    SchoolNotice,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -33,6 +36,7 @@ from models.outbox import OutboxMessage
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import Attachment, queue_mail, render_mail
 from webapp.parents.links import manage_url
+from webapp.parents.recipients import people_to_tell
 
 
 def base_url() -> str:
@@ -60,7 +64,9 @@ def event_ics(event: Event, *, cancelled: bool = False) -> bytes:
     vevent.add("url", event_url(event))
     vevent.add("description", f"Подробнее: {event_url(event)}")
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    vevent.add("sequence", 1 if cancelled else 0)
+    # Calendar apps replace an event they hold only by a higher SEQUENCE: minutes of the
+    # event's last change grow with every move and with the cancellation.
+    vevent.add("sequence", int(event.updated_at.timestamp()) // 60 if event.updated_at else 0)
     cal.add_component(vevent)
     return cal.to_ical()
 
@@ -201,6 +207,52 @@ def event_cancelled(event: Event) -> None:
         send_mail(user.email, f"Мероприятие отменено: {event.title}", "cancelled_coordinator",
                   dedupe_key=f"cancelled:event:{event.id}:{user.email}", name=user.full_name,
                   organization=user.organization, **common)
+
+
+def when_text(starts_at, ends_at) -> str:
+    """«12.12.2026, 10:00–12:00» (Asia/Tomsk)."""
+    return f"{format_date(starts_at)}, {format_time(starts_at)}–{format_time(ends_at)}"
+
+
+def move_changes(event: Event, before: dict) -> list[tuple[str, str, str]]:
+    """``(what, was, now)`` for the time and the venue, whichever changed."""
+    changes = []
+    was, now = (when_text(before["starts_at"], before["ends_at"]),
+                when_text(event.starts_at, event.ends_at))
+    if was != now:
+        changes.append(("Дата и время", was, now))
+    was, now = venue_text(SimpleNamespace(**before)), venue_text(event)
+    if was != now:
+        changes.append(("Место", was or "—", now or "—"))
+    return changes
+
+
+def event_moved(event: Event, *, before: dict) -> None:
+    """On `event_moved`: tell everyone registered (``webapp.parents.recipients``) what
+    changed — the schools on their pages, coordinators, parents and teachers by e-mail with
+    the updated calendar entry. Sent once per change: the signal fires only for a real one."""
+    changes = move_changes(event, before)
+    if not changes:  # e.g. a start moved by seconds: nothing a person would see
+        return
+    people = people_to_tell(event)
+    summary = "; ".join(f"{what}: было {was}, стало {now}" for what, was, now in changes)
+    for org_id in people.school_ids:
+        db.session.add(SchoolNotice(organization_id=org_id, event_id=event.id,
+                                    message=f"Мероприятие «{event.title}» изменено. {summary}."))
+    common = {"event": event, "changes": changes, "venue": venue_text(event),
+              "event_url": event_url(event)}
+    subject = f"Изменение: {event.title}"
+    for contact in people.parents + people.teachers:
+        send_mail(contact.email, subject, "moved", attachments=[_ics_attachment(event)],
+                  name=contact.name, **common)
+    told = {c.email for c in people.parents + people.teachers}
+    for user in people.coordinators:
+        if user.email in told:
+            continue
+        told.add(user.email)
+        send_mail(user.email, subject, "moved_coordinator", attachments=[_ics_attachment(event)],
+                  name=user.full_name, organization=user.organization, **common)
+    db.session.flush()
 
 
 # ---------------------------------------------------------------------------------------------

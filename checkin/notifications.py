@@ -10,8 +10,9 @@ inside the sender's transaction, after the change was flushed, and must not comm
   ``tickets``, every ticket the run confirmed.
 * ``event_cancelled``: sent with the event (``sender``) when a published event is cancelled.
 * ``event_moved``: sent with the event (``sender``) and ``before`` (its old ``starts_at``,
-  ``ends_at``, ``venue_name``, ``venue_address`` and ``venue_room``) when a published event's date, time or venue really changed:
-  once per change, never for a save that changed none of them.
+  ``ends_at``, ``venue_name``, ``venue_address`` and ``venue_room``) when a published
+  event's date, time or venue really changed: once per change, never for a save that
+  changed none of them.
 """
 
 from __future__ import annotations

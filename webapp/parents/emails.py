@@ -6,8 +6,6 @@ reminder the day before, and the teacher self-sign-up messages. Each function qu
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from types import SimpleNamespace
 from urllib.parse import urlparse
 
 from flask import current_app
@@ -16,7 +14,7 @@ from icalendar import Event as IcsEvent
 
 from checkin.seats.capacity import begin_write_transaction
 from checkin.seats.tickets import qr_png, ticket_url
-from formats.timefmt import format_date, format_time, to_local
+from formats.timefmt import format_date, format_time, tomorrow_bounds
 from models import (
     Event,
     EventStatus,
@@ -32,6 +30,7 @@ from models import (
     db,
     now_utc,
 )
+from models.event import venue_line
 from models.outbox import OutboxMessage
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import Attachment, queue_mail, render_mail
@@ -72,8 +71,7 @@ def event_ics(event: Event, *, cancelled: bool = False) -> bytes:
 
 
 def venue_text(event: Event) -> str:
-    parts = [event.venue_name, event.venue_address, event.venue_room]
-    return ", ".join(p for p in parts if p)
+    return event.venue_text
 
 
 def _ics_attachment(event: Event, cancelled: bool = False) -> Attachment:
@@ -221,7 +219,8 @@ def move_changes(event: Event, before: dict) -> list[tuple[str, str, str]]:
                 when_text(event.starts_at, event.ends_at))
     if was != now:
         changes.append(("Дата и время", was, now))
-    was, now = venue_text(SimpleNamespace(**before)), venue_text(event)
+    was = venue_line(before["venue_name"], before["venue_address"], before["venue_room"])
+    now = event.venue_text
     if was != now:
         changes.append(("Место", was or "—", now or "—"))
     return changes
@@ -264,11 +263,7 @@ def queue_reminders(at=None) -> int:
     (Asia/Tomsk). Safe to run repeatedly: a ticket's reminder is queued at most once."""
     # SQLite: take the write lock first, so parallel runs wait instead of failing.
     begin_write_transaction()
-    now = at or now_utc()
-    tomorrow = to_local(now).date() + timedelta(days=1)
-    tz = to_local(now).tzinfo
-    start = datetime.combine(tomorrow, time.min, tzinfo=tz)
-    end = start + timedelta(days=1)
+    start, end = tomorrow_bounds(at or now_utc())
     tickets = (Ticket.query.join(Event, Ticket.event_id == Event.id)
                .filter(Event.status == EventStatus.PUBLISHED, Event.starts_at >= start,
                        Event.starts_at < end,

@@ -40,8 +40,8 @@ from models import (
     record_audit,
 )
 from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
-from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from models.organization import EDUCATIONAL_KINDS
+from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.auth.throttle import count_public_attempt
 from webapp.mail import is_valid_email, setting

@@ -186,7 +186,7 @@ def test_moving_into_the_past_asks_first(client, auth, db, world):
     response = client.post_form(url, data)
     assert response.status_code == 200  # the form again, with the question
     page = text(response)
-    assert "это уже прошло" in page
+    assert "— в прошлом. Проверьте дату и год" in page
     assert 'name="confirm_past"' in page  # the second step appears
     db.session.expire_all()
     assert db.session.get(Event, event.id).starts_at == local(10)  # nothing saved
@@ -223,7 +223,7 @@ def test_creating_or_repeating_in_the_past_asks_first(client, auth, db, world):
                      starts_at=past.strftime("%Y-%m-%dT%H:%M"),
                      ends_at=(past + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     response = client.post_form("/organizer/events/new", data)
-    assert response.status_code == 200 and "это уже прошло" in text(response)
+    assert response.status_code == 200 and "— в прошлом. Проверьте дату и год" in text(response)
     assert Event.query.filter_by(title="Прошедшая профпроба").count() == 0
     assert client.post_form("/organizer/events/new",
                             {**data, "confirm_past": "y"}).status_code == 303
@@ -232,7 +232,7 @@ def test_creating_or_repeating_in_the_past_asks_first(client, auth, db, world):
     url = f"/organizer/events/{world['event'].id}/repeat"
     form = {"mode": "dates", "dates": f"{past:%d.%m.%Y}", "count": ""}
     response = client.post_form(url, form)
-    assert response.status_code == 200 and "Копия начнётся" in text(response)
+    assert response.status_code == 200 and "Начало копии (" in text(response)
     before = Event.query.count()
     assert client.post_form(url, {**form, "confirm_past": "y"}).status_code == 303
     assert Event.query.count() == before + 1
@@ -261,3 +261,21 @@ def test_parents_audience_events_tell_parents_too(client, auth, db, factory):
     auth.login("o2@uni.ru")
     client.post_form(f"/organizer/events/{event.id}/edit", edit_form(event, venue_name="ДК"))
     assert [r.to_address for r in change_mail()] == ["p@mail.ru"]
+
+
+def test_cancelling_tells_the_schools_on_their_pages_and_group_teachers(client, auth, db,
+                                                                        world):
+    auth.login("org@uni.ru")
+    event = world["event"]
+    response = client.post_form(f"/organizer/events/{event.id}/cancel",
+                                {"reason": "Площадка закрыта на ремонт"})
+    assert response.status_code == 303
+    notices = {n.organization_id: n.message for n in SchoolNotice.query.all()}
+    assert notices[world["school_a"].id] == (f"Отменено мероприятие: {event.title}. Причина: "
+                                             "Площадка закрыта на ремонт.")
+    told = {r.to_address for r in OutboxMessage.query.filter(
+        OutboxMessage.subject.like("Мероприятие отменено%"))}
+    assert {"a@school.ru", "mama@mail.ru", "teacher@school.ru"} <= told
+    auth.logout()
+    auth.login("a@school.ru")
+    assert "Площадка закрыта на ремонт" in text(client.get("/school/registrations"))

@@ -9,8 +9,9 @@
   (``webapp.schools.hooks.email_coordinators_on_promotion``); the school's notice on the
   dashboard is recorded by the allocation itself (``checkin.seats.registration``).
 - A published event is cancelled (``event_cancelled``): parents, self-signed-up teachers
-  (confirmed or still pending) and the coordinators of registered schools get one e-mail each
-  (``webapp.parents.emails.event_cancelled``).
+  (confirmed or still pending), teachers of a school's group with a roster e-mail and the
+  coordinators of registered schools get one e-mail each, and each registered school a
+  notice on its pages (``webapp.parents.emails.event_cancelled``).
 - A published event's date, time or venue changed (``event_moved``, once per change): every
   school holding a live ticket gets a notice on its pages and its coordinators an e-mail;
   parents and teachers with an e-mail get one too, with the updated calendar entry

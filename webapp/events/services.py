@@ -331,7 +331,7 @@ def _refuse_unconfirmed_past(starts: list[datetime], what: str) -> None:
         return
     raise ServiceError(
         "past_date_unconfirmed",
-        f"{what} {format_datetime(past[0])} — это уже прошло. Проверьте дату и год. Если вы "
+        f"{what} ({format_datetime(past[0])}) — в прошлом. Проверьте дату и год. Если вы "
         "записываете прошедшее мероприятие намеренно, отметьте «Да, дата в прошлом — так и "
         "задумано» и сохраните ещё раз.", field=CONFIRM_PAST_FIELD)
 
@@ -363,7 +363,7 @@ def create_event(actor, *, confirm_past: bool = True, **fields) -> Event:
     event = Event(status=EventStatus.DRAFT, created_by_id=actor.id)
     _apply(actor, event, values, creating=True)
     if not confirm_past:
-        _refuse_unconfirmed_past([event.starts_at], "Начало мероприятия —")
+        _refuse_unconfirmed_past([event.starts_at], "Начало мероприятия")
     db.session.add(event)
     db.session.flush()
     record_audit(actor, "event.create", event, title=event.title)
@@ -404,7 +404,7 @@ def update_event(actor, event: Event, *, confirm_past: bool = True, **fields) ->
     moved = _when_and_where(event) != before
     if (not confirm_past and event.status == EventStatus.PUBLISHED
             and event.starts_at != before["starts_at"] and _has_people(event.id)):
-        _refuse_unconfirmed_past([event.starts_at], "Новое начало —")
+        _refuse_unconfirmed_past([event.starts_at], "Новое начало")
     db.session.flush()
     if (event.capacity, event.per_school_quota) != seats_before:
         # More seats or a larger quota: the waiting list moves up, in order, at once.
@@ -501,7 +501,7 @@ def repeat_event(actor, event: Event, dates: list[date], *, publish: bool = Fals
                            field="dates")
     if not confirm_past:
         _refuse_unconfirmed_past([datetime.combine(day, local_start.timetz())
-                                  for day in wanted], "Копия начнётся")
+                                  for day in wanted], "Начало копии")
     copies = []
     for day in wanted:
         new_start = datetime.combine(day, local_start.timetz())

@@ -160,8 +160,9 @@ def send_reminder(ticket: Ticket) -> bool:
 
 
 def event_cancelled(event: Event) -> None:
-    """On `event_cancelled`: tell parents, self-signed-up teachers and the coordinators of
-    registered schools."""
+    """On `event_cancelled`: tell parents, teachers with an e-mail (self-signed-up, or in a
+    school's group with the roster's address), the coordinators of registered schools, and
+    the schools on their pages (a notice, once)."""
     if event.status != EventStatus.CANCELLED:
         return
     tickets = Ticket.query.filter(Ticket.event_id == event.id,
@@ -177,6 +178,9 @@ def event_cancelled(event: Event) -> None:
               "event_url": event_url(event)}
     for ticket in tickets:
         to, name = _ticket_contact(ticket)
+        if to is None and ticket.kind == TicketKind.TEACHER and ticket.teacher is not None \
+                and ticket.teacher.anonymized_at is None:
+            to, name = ticket.teacher.email, ticket.teacher.full_name
         if to and to not in seen:
             seen.add(to)
             send_mail(to, f"Мероприятие отменено: {event.title}", "cancelled",
@@ -196,6 +200,13 @@ def event_cancelled(event: Event) -> None:
     org_ids |= {t.registration.organization_id for t in tickets if t.registration is not None}
     if not org_ids:
         return
+    notice = f"Отменено мероприятие: {event.title}. Причина: {event.cancel_reason}."
+    for org_id in sorted(org_ids):
+        if SchoolNotice.query.filter_by(organization_id=org_id, event_id=event.id,
+                                        message=notice).first() is None:
+            db.session.add(SchoolNotice(organization_id=org_id, event_id=event.id,
+                                        message=notice))
+    db.session.flush()
     coordinators = User.query.filter(User.role == Role.COORDINATOR, User.active.is_(True),
                                      User.organization_id.in_(org_ids)).all()
     for user in coordinators:
@@ -237,7 +248,7 @@ def event_moved(event: Event, *, before: dict) -> None:
     summary = "; ".join(f"{what}: было {was}, стало {now}" for what, was, now in changes)
     for org_id in people.school_ids:
         db.session.add(SchoolNotice(organization_id=org_id, event_id=event.id,
-                                    message=f"Мероприятие «{event.title}» изменено. {summary}."))
+                                    message=f"Изменено мероприятие: {event.title}. {summary}."))
     common = {"event": event, "changes": changes, "venue": venue_text(event),
               "event_url": event_url(event)}
     subject = f"Изменение: {event.title}"

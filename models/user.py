@@ -154,7 +154,9 @@ class ApiToken(db.Model):
 class LoginThrottle(db.Model):
     """Login attempts counted per account (``account:<e-mail>``) or per address
     (``ip:<address>``); see ``webapp/auth/throttle.py``. A row is forgotten once its key has
-    had no attempt for the window (``LOGIN_FAILURE_WINDOW_MINUTES``)."""
+    had no attempt for the window (``LOGIN_FAILURE_WINDOW_MINUTES``). The parent's link
+    recovery counts its tries here too (``recover:ip:<address>``, ``recover:code:<code>``;
+    ``count_public_attempt``)."""
 
     __tablename__ = "login_throttles"
     __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)

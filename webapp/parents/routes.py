@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from checkin.seats.registration import availability
+from checkin.seats.registration import confirmed_count
 from checkin.seats.tickets import qr_png, ticket_url
 from errors import ServiceError
 from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc, record_audit
@@ -117,7 +117,7 @@ def signup(event_id: int):
         merge_problems(form, problems)
     event = db.session.get(Event, event_id)
     # Said before the form, not after it: a full event takes sign-ups onto the waiting list.
-    full = availability(event, None).seats_left == 0
+    full = confirmed_count(event.id) >= event.capacity
     return render_template("parents/signup.html", form=form, event=event, full=full,
                            consent=consent_text(), consent_version=CURRENT_CONSENT_VERSION,
                            open=event.registration_open(),

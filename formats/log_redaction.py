@@ -22,8 +22,9 @@ REDACTED = "[redacted]"
 
 #: Path segments after which the next segment is a credential.
 SECRET_PREFIXES = ("s", "t", "g", "tickets", "groups", "my")
-#: ``/my/baseline`` is a coordinator's page, not a private link.
-NOT_SECRET = {"my": ("baseline",)}
+#: ``/my/baseline`` is a coordinator's page and ``/my/recover`` the public form that finds a
+#: lost link: neither is a private link.
+NOT_SECRET = {"my": ("baseline", "recover")}
 #: Query parameters whose value is a credential wherever they appear.
 SECRET_PARAMS = ("token", "secret", "access_token", "code", "group_code", "key", "password")
 #: Request and response headers logged only as ``[redacted]`` (gunicorn's ``%({name}i)s``).

@@ -17,3 +17,17 @@ def natural_key(text: str | None) -> tuple:
     compare without mixing types.
     """
     return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(fold(text))))
+
+
+def plural(number: int, forms: tuple[str, str, str]) -> str:
+    """The Russian form for ``number``: ``("школа", "школы", "школ")`` → 1 школа, 3 школы,
+    5 школ, 11 школ, 21 школа."""
+    n = abs(number) % 100
+    if 11 <= n <= 19:
+        return forms[2]
+    n %= 10
+    if n == 1:
+        return forms[0]
+    if 2 <= n <= 4:
+        return forms[1]
+    return forms[2]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,13 @@ def local_to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=TOMSK)
     return value.astimezone(UTC)
+
+
+def tomorrow_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """Tomorrow in Tomsk as ``[start, end)``: what «the day before» reminders look at."""
+    tomorrow = to_local(now).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time.min, tzinfo=TOMSK)
+    return start, start + timedelta(days=1)
 
 
 def format_date(value: date | datetime | None) -> str:

@@ -32,6 +32,11 @@ def effective_checkin_closes(ends_at, closes_at=None):
     return closes_at or ends_at
 
 
+def venue_line(name: str | None, address: str | None, room: str | None) -> str:
+    """«Главный корпус ТГУ, пр. Ленина, 36, ауд. 101»: the venue's parts that are given."""
+    return ", ".join(p for p in (name, address, room) if p)
+
+
 def in_checkin_window(at, opens_at, closes_at) -> bool:
     return opens_at <= at < closes_at
 
@@ -165,6 +170,10 @@ class Event(db.Model):
     category = relationship("Category")
     roadmap_item = relationship("RoadmapItem")
     staff = relationship("EventStaff", back_populates="event", cascade="all, delete-orphan")
+
+    @property
+    def venue_text(self) -> str:
+        return venue_line(self.venue_name, self.venue_address, self.venue_room)
 
     @property
     def effective_registration_closes_at(self):

@@ -109,6 +109,10 @@ class User(UserMixin, db.Model):
     #: user, on every device, name nobody.
     session_token: Mapped[str] = mapped_column(sa.String(64), nullable=False,
                                                default=new_session_token)
+    #: A coordinator's weekly digest of new events that fit the school; they switch it off on
+    #: the school's page («Письма»).
+    weekly_digest: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True,
+                                                server_default=sa.true())
 
     organization = relationship("Organization")
 
@@ -194,7 +198,9 @@ class ApiToken(db.Model):
 class LoginThrottle(db.Model):
     """Login attempts counted per account (``account:<e-mail>``) or per address
     (``ip:<address>``); see ``webapp/auth/throttle.py``. A row is forgotten once its key has
-    had no attempt for the window (``LOGIN_FAILURE_WINDOW_MINUTES``)."""
+    had no attempt for the window (``LOGIN_FAILURE_WINDOW_MINUTES``). The parent's link
+    recovery counts its tries here too (``recover:ip:<address>``, ``recover:code:<code>``;
+    ``count_public_attempt``)."""
 
     __tablename__ = "login_throttles"
     __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from formats.text import plural
 from models import Audience, Event
 from reports.indicators import INDICATOR_SHORT, Figure, IndicatorReport, OrgIndicators
 
@@ -44,18 +45,6 @@ ADVICE = {
     "events": "Запланируйте участие в большем числе мероприятий или уточните план школы.",
     "events_early": "Включите в план школы мероприятия ранней профориентации.",
 }
-
-
-def plural(number: int, forms: tuple[str, str, str]) -> str:
-    n = abs(number) % 100
-    if 11 <= n <= 19:
-        return forms[2]
-    n %= 10
-    if n == 1:
-        return forms[0]
-    if 2 <= n <= 4:
-        return forms[1]
-    return forms[2]
 
 
 @dataclass

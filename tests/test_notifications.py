@@ -4,7 +4,12 @@ times the app is built."""
 
 from __future__ import annotations
 
-from checkin.notifications import event_cancelled, ticket_promoted, waitlist_promoted
+from checkin.notifications import (
+    event_cancelled,
+    event_moved,
+    ticket_promoted,
+    waitlist_promoted,
+)
 from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
 from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.notifications import RECEIVERS, connect_receivers
@@ -22,8 +27,9 @@ def test_each_signal_reaches_its_receivers_once_even_if_connected_again(app):
     assert _receivers(ticket_promoted) == [parent_emails.ticket_promoted]
     assert _receivers(waitlist_promoted) == [email_coordinators_on_promotion]
     assert _receivers(event_cancelled) == [parent_emails.event_cancelled]
+    assert _receivers(event_moved) == [parent_emails.event_moved]
     assert {signal for signal, _receiver in RECEIVERS} == {
-        ticket_promoted, waitlist_promoted, event_cancelled}
+        ticket_promoted, waitlist_promoted, event_cancelled, event_moved}
 
 
 def test_page_sections_are_listed_once_in_display_order(app):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from formats.text import plural
 from models import Audience, Event, EventStatus, OrgKind, now_utc
 from reports.indicators import INDICATOR_KEYS, Figure, OrgIndicators
-from reports.recommendations import needed_to_reach, plural, school_gaps, strongest_and_weakest
+from reports.recommendations import needed_to_reach, school_gaps, strongest_and_weakest
 
 
 def school(org_id=1, name="СОШ", **figures):

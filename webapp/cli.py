@@ -1,5 +1,5 @@
-"""CLI commands of docs/api.md: ``demo``, ``users create``, ``tokens create`` (``db`` comes from
-Flask-Migrate)."""
+"""CLI commands of docs/api.md: ``demo``, ``users create``, ``tokens create``, the letters cron
+sends (``send-reminders``, ``send-digest``; ``db`` comes from Flask-Migrate)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from models import ApiToken, Organization, Role, User, db, record_audit
 from models.user import normalize_email
 from webapp.demo import DEMO_LOGINS, database_is_empty, load_demo
 from webapp.demo.directory import DEMO_PASSWORD
+from webapp.mail import deliver_outbox
 from webapp.parents.cli import register_parents_commands  # parents area: send-mail, reminders
+from webapp.parents.emails import queue_reminders
+from webapp.schools.mailings import queue_coordinator_reminders, queue_digests
 from webapp.services import personal_data
 
 
@@ -98,6 +101,34 @@ def register_commands(app: Flask) -> None:
         plan = personal_data.anonymize_year(None, year, via="cli")
         db.session.commit()
         click.echo(f"Учебный год {plan.title} обезличен.")
+
+    @app.cli.command("send-reminders")
+    @click.option("--no-send", is_flag=True, help="Только поставить в очередь, не отправлять.")
+    def send_reminders(no_send):
+        """Queue (and send) the reminders the day before: parents and teachers with a ticket,
+        and the coordinators of schools with a group registered; nobody gets two."""
+        queued = queue_reminders()
+        coordinators = queue_coordinator_reminders()
+        db.session.commit()
+        click.echo(f"Напоминаний поставлено в очередь: {queued}; координаторам школ: "
+                   f"{coordinators}.")
+        if not no_send:
+            report = deliver_outbox()
+            click.echo(f"Отправлено писем: {report.sent}; в очереди: {report.deferred}.")
+
+    @app.cli.command("send-digest")
+    @click.option("--no-send", is_flag=True, help="Только поставить в очередь, не отправлять.")
+    def send_digest(no_send):
+        """Queue (and send) the weekly digest of new events to school coordinators; one per
+        coordinator per week however often it runs (cron: once a week, e.g. Monday 8:00)."""
+        report = queue_digests()
+        db.session.commit()
+        click.echo(f"Подборок поставлено в очередь: {report.queued}; уже отправлены на этой "
+                   f"неделе: {report.already}; отключены координатором: "
+                   f"{report.switched_off}.")
+        if not no_send:
+            sent = deliver_outbox()
+            click.echo(f"Отправлено писем: {sent.sent}; в очереди: {sent.deferred}.")
 
     app.cli.add_command(users)
     app.cli.add_command(tokens)

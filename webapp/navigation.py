@@ -31,7 +31,7 @@ GROUPS = {
     "schools.students": None, "parents.outbox": MANAGE, "admin.audit": MANAGE,
     "admin.anonymize_year": MANAGE,
     "reports.spravka": MANAGE, "main.own_baseline": MORE, "teacher_signups.review": MORE,
-    "admin.tokens": MORE,
+    "admin.tokens": MORE, "schools.mail_settings": MORE,
 }
 
 
@@ -51,6 +51,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Заявки", "schools.registrations", (Role.COORDINATOR,)),
     NavEntry("Списки школ", "schools.students", (Role.ADMIN,)),
     NavEntry("Заявки педагогов", "teacher_signups.review", (Role.COORDINATOR,)),
+    NavEntry("Письма", "schools.mail_settings", (Role.COORDINATOR,)),
     NavEntry("Почта", "parents.outbox", (Role.ADMIN,)),
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
     NavEntry("Обезличивание", "admin.anonymize_year", (Role.ADMIN,)),

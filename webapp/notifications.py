@@ -9,15 +9,26 @@
   (``webapp.schools.hooks.email_coordinators_on_promotion``); the school's notice on the
   dashboard is recorded by the allocation itself (``checkin.seats.registration``).
 - A published event is cancelled (``event_cancelled``): parents, self-signed-up teachers
-  (confirmed or still pending) and the coordinators of registered schools get one e-mail each
-  (``webapp.parents.emails.event_cancelled``).
+  (confirmed or still pending), teachers of a school's group with a roster e-mail and the
+  coordinators of registered schools get one e-mail each, and each registered school a
+  notice on its pages (``webapp.parents.emails.event_cancelled``).
+- A published event's date, time or venue changed (``event_moved``, once per change): every
+  school holding a live ticket gets a notice on its pages and its coordinators an e-mail;
+  parents and teachers with an e-mail get one too, with the updated calendar entry
+  (``webapp.parents.emails.event_moved``; who exactly: ``webapp.parents.recipients``, which
+  also counts them for the organizer's edit form).
 
 Receivers run in the sender's transaction and only queue mail (sent after the response).
 """
 
 from __future__ import annotations
 
-from checkin.notifications import event_cancelled, ticket_promoted, waitlist_promoted
+from checkin.notifications import (
+    event_cancelled,
+    event_moved,
+    ticket_promoted,
+    waitlist_promoted,
+)
 from webapp.parents import emails as parent_emails
 from webapp.schools.hooks import email_coordinators_on_promotion
 
@@ -25,6 +36,7 @@ RECEIVERS = (
     (ticket_promoted, parent_emails.ticket_promoted),
     (waitlist_promoted, email_coordinators_on_promotion),
     (event_cancelled, parent_emails.event_cancelled),
+    (event_moved, parent_emails.event_moved),
 )
 
 

@@ -41,8 +41,7 @@ def _when(ticket_or_event) -> str:
 
 
 def _venue(event) -> str:
-    parts = [event.venue_name, event.venue_address, event.venue_room]
-    return ", ".join(p for p in parts if p)
+    return event.venue_text
 
 
 def _lines(pdf: FPDF, width: float, text: str, max_lines: int) -> list[str]:

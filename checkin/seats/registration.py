@@ -242,14 +242,19 @@ def grades_text(event: Event) -> str:
     return f"для {low}–{high} классов"
 
 
+def fits_grade(event: Event, grade: int) -> bool:
+    """Whether a child of ``grade`` (0: preschool) may go to ``event`` as a student."""
+    if event.audience == Audience.PRESCHOOL:
+        return grade == 0
+    if event.audience != Audience.STUDENTS:
+        return False
+    low, high = event.grades_min or 1, event.grades_max or 11
+    return low <= grade <= high
+
+
 def student_grade_problem(event: Event, student: Student) -> str | None:
     """Why this student may not go to this event, or None."""
-    if event.audience == Audience.PRESCHOOL:
-        return None if student.grade == 0 else f"мероприятие {grades_text(event)}"
-    if event.audience != Audience.STUDENTS:
-        return f"мероприятие {grades_text(event)}"
-    low, high = event.grades_min or 1, event.grades_max or 11
-    if not low <= student.grade <= high:
+    if not fits_grade(event, student.grade):
         return f"мероприятие {grades_text(event)}"
     return None
 

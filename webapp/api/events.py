@@ -109,8 +109,7 @@ def event_json(event: Event, seats_taken: int | None = None) -> dict:
         "grades_max": event.grades_max,
         "starts_at": _iso(event.starts_at),
         "ends_at": _iso(event.ends_at),
-        "venue": ", ".join(p for p in (event.venue_name, event.venue_address, event.venue_room)
-                           if p),
+        "venue": event.venue_text,
         "venue_name": event.venue_name,
         "venue_address": event.venue_address,
         "venue_room": event.venue_room,

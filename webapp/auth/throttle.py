@@ -1,4 +1,5 @@
-"""Limits on guessing passwords, per account and per address, kept in the database.
+"""Limits on guessing passwords, per account and per address, kept in the database (and the
+same counters for a public form that checks a secret: ``count_public_attempt``).
 
 Every login attempt is counted *before* its password is checked, in a short transaction of its
 own that locks the two counters it touches (``login_throttles`` rows ``account:<e-mail>`` and
@@ -157,3 +158,30 @@ def _plural(n: int, one: str, few: str, many: str) -> str:
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
         return few
     return many
+
+
+def count_public_attempt(limits: dict[str, int], window: timedelta) -> bool:
+    """One attempt at a public form without an account (the parent's link recovery), counted
+    on every key of ``limits`` (``{key: most attempts per window}``) in the request's own
+    transaction (it flushes; the route's unit of work commits). False, counting nothing, when
+    any key is at its limit; a key forgets its attempts after ``window`` without one. Rows
+    are locked like the login's, so parallel attempts cannot slip past the limit."""
+    now = now_utc()
+    begin_write_transaction()
+    keys = sorted(limits)
+    _lock_rows(keys, now)
+    rows = db.session.execute(
+        sa.select(LoginThrottle).where(LoginThrottle.key.in_(keys))
+        .execution_options(populate_existing=True)).scalars().all()
+    for row in rows:
+        if row.last_attempt_at < now - window:
+            row.attempts = 0
+    if any(row.attempts >= limits[row.key] for row in rows):
+        db.session.flush()
+        return False
+    for row in rows:
+        row.attempts += 1
+        row.last_attempt_at = now
+        row.next_check_at = now
+    db.session.flush()
+    return True

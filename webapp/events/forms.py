@@ -78,6 +78,8 @@ class EventForm(RussianForm):
     organizer_id = SelectField("Организатор", coerce=int, validators=[Optional()])
     school_internal = BooleanField("Внутришкольное (видно только организующей школе)")
     staff_ids = SelectMultipleField("Ведущие педагоги", coerce=int, validators=[Optional()])
+    #: Shown only when the service asks (a start in the past): the second step.
+    confirm_past = BooleanField("Да, дата в прошлом — так и задумано")
 
     def fill_from(self, event) -> None:
         """Show an event's values (times in Asia/Tomsk) in the form."""
@@ -163,6 +165,8 @@ class RepeatForm(RussianForm):
     dates = TextAreaField("Даты", render_kw={"rows": 3,
                                             "placeholder": "07.10.2025, 14.10.2025"})
     publish = BooleanField("Сразу опубликовать копии")
+    #: Shown only when the service asks (a start in the past): the second step.
+    confirm_past = BooleanField("Да, дата в прошлом — так и задумано")
 
     def validate_count(self, field):
         if self.mode.data == "weekly" and field.data is None:

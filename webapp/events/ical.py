@@ -23,7 +23,7 @@ def event_url(event) -> str:
 
 
 def _location(event) -> str:
-    return ", ".join(p for p in (event.venue_name, event.venue_address, event.venue_room) if p)
+    return event.venue_text
 
 
 def _vevent(event, stamp) -> VEvent:

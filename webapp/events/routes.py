@@ -51,6 +51,7 @@ from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, rende
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
+from webapp.parents.recipients import people_to_tell
 from webapp.transaction import unit_of_work
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
@@ -313,7 +314,8 @@ def new_event():
         form.category.data = "school_internal"
     if form.validate_on_submit():
         with unit_of_work(form) as uow:
-            event = svc.create_event(current_user, **form.service_values())
+            event = svc.create_event(current_user, confirm_past=form.confirm_past.data,
+                                     **form.service_values())
         if uow.ok:
             flash("Черновик мероприятия сохранён. Проверьте его и опубликуйте.", "success")
             return redirect(url_for("events.manage", event_id=event.id), 303)
@@ -343,11 +345,13 @@ def edit_event(event_id: int):
         form.fill_from(event)
     if form.validate_on_submit():
         with unit_of_work(form) as uow:
-            event = svc.update_event(current_user, event, **form.service_values())
+            event = svc.update_event(current_user, event, confirm_past=form.confirm_past.data,
+                                     **form.service_values())
         if uow.ok:
             flash("Изменения сохранены.", "success")
             return redirect(url_for("events.manage", event_id=event.id), 303)
-    return render_template("events/event_form.html", form=form, event=event,
+    told = people_to_tell(event) if event.status == EventStatus.PUBLISHED else None
+    return render_template("events/event_form.html", form=form, event=event, told=told,
                            title="Изменить мероприятие")
 
 
@@ -374,7 +378,8 @@ def repeat(event_id: int):
         else:
             dates = parse_dates(form.dates.data)
         with unit_of_work(form) as uow:
-            copies = svc.repeat_event(current_user, event, dates, publish=form.publish.data)
+            copies = svc.repeat_event(current_user, event, dates, publish=form.publish.data,
+                                      confirm_past=form.confirm_past.data)
         if uow.ok:
             state = "опубликованы" if form.publish.data else "сохранены как черновики"
             flash(f"Создано копий: {len(copies)} ({state}): "

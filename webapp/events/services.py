@@ -11,12 +11,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from checkin.notifications import event_cancelled
+from checkin.notifications import event_cancelled, event_moved
 from checkin.seats.capacity import lock_event
 from checkin.seats.registration import confirmed_count, promote_waitlist
 from errors import ConflictError, FieldErrors, PermissionDenied, ServiceError
-from formats.timefmt import TOMSK
+from formats.timefmt import TOMSK, format_datetime
 from models import (
+    LIVE_TICKET_STATUSES,
     Audience,
     Category,
     Event,
@@ -316,16 +317,53 @@ def _school_internal(actor, requested, organizer_id, event: Event | None) -> boo
     return event.school_internal if event is not None else False
 
 
+# --- dates in the past --------------------------------------------------------------------
+
+#: The form's field that carries the organizer's «yes, in the past on purpose».
+CONFIRM_PAST_FIELD = "confirm_past"
+
+
+def _refuse_unconfirmed_past(starts: list[datetime], what: str) -> None:
+    """An event starting in the past is almost always a typo (the year, AM/PM): ask first.
+    An organizer recording a past event on purpose confirms and saves again."""
+    past = sorted(s for s in starts if s is not None and s < now_utc())
+    if not past:
+        return
+    raise ServiceError(
+        "past_date_unconfirmed",
+        f"{what} ({format_datetime(past[0])}) — в прошлом. Проверьте дату и год. Если вы "
+        "записываете прошедшее мероприятие намеренно, отметьте «Да, дата в прошлом — так и "
+        "задумано» и сохраните ещё раз.", field=CONFIRM_PAST_FIELD)
+
+
+def _has_people(event_id: int) -> bool:
+    return db.session.execute(sa.select(sa.exists().where(
+        Ticket.event_id == event_id, Ticket.status.in_(LIVE_TICKET_STATUSES)))).scalar()
+
+
 # --- the services -------------------------------------------------------------------------
 
-def create_event(actor, **fields) -> Event:
-    """A new draft event of the actor's organization (an admin may pass ``organizer_id``)."""
+#: What people are told about when it changes (``checkin.notifications.event_moved``).
+WHEN_AND_WHERE = ("starts_at", "ends_at", "venue_name", "venue_address", "venue_room")
+
+
+def _when_and_where(event: Event) -> dict:
+    return {name: getattr(event, name) for name in WHEN_AND_WHERE}
+
+
+def create_event(actor, *, confirm_past: bool = True, **fields) -> Event:
+    """A new draft event of the actor's organization (an admin may pass ``organizer_id``).
+
+    ``confirm_past``: pages pass the organizer's answer and refuse a start in the past until
+    it is confirmed; the API and scripts record past events on purpose (default)."""
     _require_creator(actor)
     values = dict(fields)
     if actor.role == Role.COORDINATOR and not values.get("category"):
         values["category"] = "school_internal"
     event = Event(status=EventStatus.DRAFT, created_by_id=actor.id)
     _apply(actor, event, values, creating=True)
+    if not confirm_past:
+        _refuse_unconfirmed_past([event.starts_at], "Начало мероприятия")
     db.session.add(event)
     db.session.flush()
     record_audit(actor, "event.create", event, title=event.title)
@@ -346,9 +384,13 @@ def event_values(event: Event) -> dict:
     }
 
 
-def update_event(actor, event: Event, **fields) -> Event:
+def update_event(actor, event: Event, *, confirm_past: bool = True, **fields) -> Event:
     """Change an event. Unnamed fields keep their values. Capacity never drops below the
-    seats already taken (checked under the event's allocation lock)."""
+    seats already taken (checked under the event's allocation lock).
+
+    A published event whose date, time or venue changed sends ``event_moved`` (who is told:
+    ``webapp/notifications.py``). Moving a published event with people registered into the
+    past needs ``confirm_past`` (pages ask; see ``create_event``)."""
     _require_manager(actor, event)
     event_id = event.id
     event = lock_event(event_id)
@@ -357,13 +399,20 @@ def update_event(actor, event: Event, **fields) -> Event:
     values = event_values(event)
     values.update(fields)
     seats_before = (event.capacity, event.per_school_quota)
+    before = _when_and_where(event)
     _apply(actor, event, values, creating=False)
+    moved = _when_and_where(event) != before
+    if (not confirm_past and event.status == EventStatus.PUBLISHED
+            and event.starts_at != before["starts_at"] and _has_people(event.id)):
+        _refuse_unconfirmed_past([event.starts_at], "Новое начало")
     db.session.flush()
     if (event.capacity, event.per_school_quota) != seats_before:
         # More seats or a larger quota: the waiting list moves up, in order, at once.
 
         promote_waitlist(event)
     record_audit(actor, "event.update", event, fields=sorted(fields))
+    if moved and event.status == EventStatus.PUBLISHED:
+        event_moved.send(event, before=before)
     return event
 
 
@@ -432,8 +481,10 @@ def repeat_dates_weekly(event: Event, count: int) -> list[date]:
     return [first + timedelta(weeks=n) for n in range(1, count + 1)]
 
 
-def repeat_event(actor, event: Event, dates: list[date], *, publish: bool = False) -> list[Event]:
-    """Copies of ``event`` on other local dates, same local times; drafts unless ``publish``."""
+def repeat_event(actor, event: Event, dates: list[date], *, publish: bool = False,
+                 confirm_past: bool = True) -> list[Event]:
+    """Copies of ``event`` on other local dates, same local times; drafts unless ``publish``.
+    A copy starting in the past needs ``confirm_past`` (see ``create_event``)."""
     _require_manager(actor, event)
     if event.status == EventStatus.CANCELLED:
         raise ConflictError("event_cancelled", "Отменённое мероприятие повторить нельзя.")
@@ -448,6 +499,9 @@ def repeat_event(actor, event: Event, dates: list[date], *, publish: bool = Fals
         raise ServiceError("validation_error", "Дата "
                            f"{local_start:%d.%m.%Y} — это дата самого мероприятия.",
                            field="dates")
+    if not confirm_past:
+        _refuse_unconfirmed_past([datetime.combine(day, local_start.timetz())
+                                  for day in wanted], "Начало копии")
     copies = []
     for day in wanted:
         new_start = datetime.combine(day, local_start.timetz())

@@ -1,4 +1,5 @@
-"""``flask --app wsgi send-mail`` and ``send-reminders`` (both safe to run from cron)."""
+"""``flask --app wsgi send-mail`` and ``erase-parent-data`` (both safe to run from cron);
+``send-reminders`` lives in ``webapp/cli.py``: it reminds coordinators too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from flask import Flask
 
 from models import db, now_utc
 from webapp.mail import deliver_outbox, outbox_counts, prune_outbox
-from webapp.parents.emails import queue_reminders
 from webapp.parents.services import erase_past_parent_data
 
 
@@ -31,18 +31,6 @@ def register_parents_commands(app: Flask) -> None:
                        f"недоставленные письма — {pruned.unsent}.")
         for error in report.errors[:20]:
             click.echo(f"  {error}", err=True)
-
-    @app.cli.command("send-reminders")
-    @click.option("--no-send", is_flag=True, help="Только поставить в очередь, не отправлять.")
-    def send_reminders(no_send):
-        """Queue (and send) the reminder the day before; nobody gets two."""
-
-        queued = queue_reminders()
-        db.session.commit()
-        click.echo(f"Напоминаний поставлено в очередь: {queued}.")
-        if not no_send:
-            report = deliver_outbox()
-            click.echo(f"Отправлено писем: {report.sent}; в очереди: {report.deferred}.")
 
     @app.cli.command("erase-parent-data")
     @click.option("--days", type=int, default=365, show_default=True,

@@ -1,11 +1,11 @@
 """The e-mails of the parents area, all in Russian: sign-up confirmation (QR inline + .ics),
-waiting-list promotion, event cancellation, the reminder the day before, and the teacher
-self-sign-up messages. Each function queues through ``webapp.mail.queue_mail``.
+waiting-list promotion, event cancellation, an event moved (date, time or venue), the
+reminder the day before, and the teacher self-sign-up messages. Each function queues through
+``webapp.mail.queue_mail``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from urllib.parse import urlparse
 
 from flask import current_app
@@ -14,7 +14,7 @@ from icalendar import Event as IcsEvent
 
 from checkin.seats.capacity import begin_write_transaction
 from checkin.seats.tickets import qr_png, ticket_url
-from formats.timefmt import to_local
+from formats.timefmt import format_date, format_time, tomorrow_bounds
 from models import (
     Event,
     EventStatus,
@@ -22,6 +22,7 @@ from models import (
     Registration,
     RegistrationStatus,
     Role,
+    SchoolNotice,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -29,10 +30,12 @@ from models import (
     db,
     now_utc,
 )
+from models.event import venue_line
 from models.outbox import OutboxMessage
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.mail import Attachment, queue_mail, render_mail
 from webapp.parents.links import manage_url
+from webapp.parents.recipients import people_to_tell
 
 
 def base_url() -> str:
@@ -60,14 +63,15 @@ def event_ics(event: Event, *, cancelled: bool = False) -> bytes:
     vevent.add("url", event_url(event))
     vevent.add("description", f"Подробнее: {event_url(event)}")
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    vevent.add("sequence", 1 if cancelled else 0)
+    # Calendar apps replace an event they hold only by a higher SEQUENCE: minutes of the
+    # event's last change grow with every move and with the cancellation.
+    vevent.add("sequence", int(event.updated_at.timestamp()) // 60 if event.updated_at else 0)
     cal.add_component(vevent)
     return cal.to_ical()
 
 
 def venue_text(event: Event) -> str:
-    parts = [event.venue_name, event.venue_address, event.venue_room]
-    return ", ".join(p for p in parts if p)
+    return event.venue_text
 
 
 def _ics_attachment(event: Event, cancelled: bool = False) -> Attachment:
@@ -156,8 +160,9 @@ def send_reminder(ticket: Ticket) -> bool:
 
 
 def event_cancelled(event: Event) -> None:
-    """On `event_cancelled`: tell parents, self-signed-up teachers and the coordinators of
-    registered schools."""
+    """On `event_cancelled`: tell parents, teachers with an e-mail (self-signed-up, or in a
+    school's group with the roster's address), the coordinators of registered schools, and
+    the schools on their pages (a notice, once)."""
     if event.status != EventStatus.CANCELLED:
         return
     tickets = Ticket.query.filter(Ticket.event_id == event.id,
@@ -173,6 +178,9 @@ def event_cancelled(event: Event) -> None:
               "event_url": event_url(event)}
     for ticket in tickets:
         to, name = _ticket_contact(ticket)
+        if to is None and ticket.kind == TicketKind.TEACHER and ticket.teacher is not None \
+                and ticket.teacher.anonymized_at is None:
+            to, name = ticket.teacher.email, ticket.teacher.full_name
         if to and to not in seen:
             seen.add(to)
             send_mail(to, f"Мероприятие отменено: {event.title}", "cancelled",
@@ -192,6 +200,13 @@ def event_cancelled(event: Event) -> None:
     org_ids |= {t.registration.organization_id for t in tickets if t.registration is not None}
     if not org_ids:
         return
+    notice = f"Отменено мероприятие: {event.title}. Причина: {event.cancel_reason}."
+    for org_id in sorted(org_ids):
+        if SchoolNotice.query.filter_by(organization_id=org_id, event_id=event.id,
+                                        message=notice).first() is None:
+            db.session.add(SchoolNotice(organization_id=org_id, event_id=event.id,
+                                        message=notice))
+    db.session.flush()
     coordinators = User.query.filter(User.role == Role.COORDINATOR, User.active.is_(True),
                                      User.organization_id.in_(org_ids)).all()
     for user in coordinators:
@@ -203,6 +218,53 @@ def event_cancelled(event: Event) -> None:
                   organization=user.organization, **common)
 
 
+def when_text(starts_at, ends_at) -> str:
+    """«12.12.2026, 10:00–12:00» (Asia/Tomsk)."""
+    return f"{format_date(starts_at)}, {format_time(starts_at)}–{format_time(ends_at)}"
+
+
+def move_changes(event: Event, before: dict) -> list[tuple[str, str, str]]:
+    """``(what, was, now)`` for the time and the venue, whichever changed."""
+    changes = []
+    was, now = (when_text(before["starts_at"], before["ends_at"]),
+                when_text(event.starts_at, event.ends_at))
+    if was != now:
+        changes.append(("Дата и время", was, now))
+    was = venue_line(before["venue_name"], before["venue_address"], before["venue_room"])
+    now = event.venue_text
+    if was != now:
+        changes.append(("Место", was or "—", now or "—"))
+    return changes
+
+
+def event_moved(event: Event, *, before: dict) -> None:
+    """On `event_moved`: tell everyone registered (``webapp.parents.recipients``) what
+    changed — the schools on their pages, coordinators, parents and teachers by e-mail with
+    the updated calendar entry. Sent once per change: the signal fires only for a real one."""
+    changes = move_changes(event, before)
+    if not changes:  # e.g. a start moved by seconds: nothing a person would see
+        return
+    people = people_to_tell(event)
+    summary = "; ".join(f"{what}: было {was}, стало {now}" for what, was, now in changes)
+    for org_id in people.school_ids:
+        db.session.add(SchoolNotice(organization_id=org_id, event_id=event.id,
+                                    message=f"Изменено мероприятие: {event.title}. {summary}."))
+    common = {"event": event, "changes": changes, "venue": venue_text(event),
+              "event_url": event_url(event)}
+    subject = f"Изменение: {event.title}"
+    for contact in people.parents + people.teachers:
+        send_mail(contact.email, subject, "moved", attachments=[_ics_attachment(event)],
+                  name=contact.name, **common)
+    told = {c.email for c in people.parents + people.teachers}
+    for user in people.coordinators:
+        if user.email in told:
+            continue
+        told.add(user.email)
+        send_mail(user.email, subject, "moved_coordinator", attachments=[_ics_attachment(event)],
+                  name=user.full_name, organization=user.organization, **common)
+    db.session.flush()
+
+
 # ---------------------------------------------------------------------------------------------
 # Reminders
 
@@ -212,11 +274,7 @@ def queue_reminders(at=None) -> int:
     (Asia/Tomsk). Safe to run repeatedly: a ticket's reminder is queued at most once."""
     # SQLite: take the write lock first, so parallel runs wait instead of failing.
     begin_write_transaction()
-    now = at or now_utc()
-    tomorrow = to_local(now).date() + timedelta(days=1)
-    tz = to_local(now).tzinfo
-    start = datetime.combine(tomorrow, time.min, tzinfo=tz)
-    end = start + timedelta(days=1)
+    start, end = tomorrow_bounds(at or now_utc())
     tickets = (Ticket.query.join(Event, Ticket.event_id == Event.id)
                .filter(Event.status == EventStatus.PUBLISHED, Event.starts_at >= start,
                        Event.starts_at < end,

@@ -68,3 +68,11 @@ class ParentSignupForm(HoneypotMixin, FlaskForm):
                               default="", validate_choice=False)
     consent = BooleanField("Я даю согласие на обработку моих персональных данных "
                            "на условиях, изложенных выше", default=False)
+
+
+class RecoverLinkForm(HoneypotMixin, FlaskForm):
+    code = StringField("Код билета", validators=[max_length(40)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters",
+                                  "spellcheck": "false"})
+    phone = TelField("Телефон, указанный при записи", validators=[max_length(40)],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})

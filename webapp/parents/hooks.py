@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import url_for
 
+from checkin.seats.registration import confirmed_count
 from models import Audience, EventStatus, ParentSignup, Ticket, TicketKind, TicketStatus, db
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 
@@ -14,11 +15,15 @@ def event_page_actions(event, user) -> list[tuple[str, dict]]:
     if event.status != EventStatus.PUBLISHED or event.school_internal:
         return []
     if event.audience == Audience.PARENTS:
+        full = confirmed_count(event.id) >= event.capacity
         return [("parents/_event_action.html", {
             "event": event, "action_url": url_for("parents.signup", event_id=event.id),
-            "action_label": "Записаться (родителям)",
+            "action_label": ("Записаться в лист ожидания (родителям)" if full
+                             else "Записаться (родителям)"),
             "open": event.registration_open(),
-            "hint": "Без регистрации на сайте: билет с QR-кодом придёт на экран и на почту.",
+            "hint": ("Мест нет, запись в лист ожидания: если место освободится, запись "
+                     "подтвердится сама." if full else
+                     "Без регистрации на сайте: билет с QR-кодом придёт на экран и на почту."),
         })]
     return []
 

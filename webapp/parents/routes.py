@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from checkin.seats.registration import confirmed_count
 from checkin.seats.tickets import qr_png, ticket_url
 from errors import ServiceError
 from models import Audience, Event, ParentSignup, Role, TicketStatus, db, now_utc, record_audit
@@ -32,6 +33,7 @@ from webapp.parents.consent import CURRENT_CONSENT_VERSION, consent_text
 from webapp.parents.contacts import contacts_xlsx, event_contacts
 from webapp.parents.forms import (
     ParentSignupForm,
+    RecoverLinkForm,
     grade_or_none,
     school_choices,
 )
@@ -114,7 +116,9 @@ def signup(event_id: int):
             child_grade=grade_or_none(form.child_grade.data), consent=bool(form.consent.data))
         merge_problems(form, problems)
     event = db.session.get(Event, event_id)
-    return render_template("parents/signup.html", form=form, event=event,
+    # Said before the form, not after it: a full event takes sign-ups onto the waiting list.
+    full = confirmed_count(event.id) >= event.capacity
+    return render_template("parents/signup.html", form=form, event=event, full=full,
                            consent=consent_text(), consent_version=CURRENT_CONSENT_VERSION,
                            open=event.registration_open(),
                            title=f"Запись родителей: {event.title}"), status
@@ -122,6 +126,38 @@ def signup(event_id: int):
 
 def _qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(qr_png(text, box_size=8)).decode()
+
+
+@bp.route("/my/recover", methods=["GET", "POST"])
+def recover():
+    """A parent who lost the private link opens the sign-up again by the ticket's code and
+    the phone (``services.recover_parent_link``): a new link, or one neutral answer."""
+    form = RecoverLinkForm()
+    status = 200
+    if form.validate_on_submit():
+        if form.website.data:
+            form.website.errors = [HONEYPOT_MESSAGE]
+            status = 422
+        else:
+            with unit_of_work(catch=ServiceError) as uow:
+                secret = services.recover_parent_link(form.code.data, form.phone.data,
+                                                      client_ip())
+            if uow.error is not None:
+                apply_service_error(form, uow.error)
+                status = uow.error.status if uow.error.status == 429 else 422
+            elif secret is None:
+                form.form_errors.append(services.RECOVERY_NEUTRAL)
+                status = 422
+            else:
+                flash("Вот ваша запись. Ссылка на эту страницу теперь новая — сохраните её; "
+                      "прежняя ссылка больше не открывается.", "success")
+                return _private(redirect(url_for("parents.manage", secret=secret), 303))
+    elif request.method == "POST":
+        status = 422
+        problems, _code, _phone = services.recovery_problems(form.code.data, form.phone.data)
+        merge_problems(form, problems)
+    return _private(render_template(
+        "parents/recover.html", form=form, title="Найти мою запись")), status
 
 
 @bp.get("/my/<secret>")

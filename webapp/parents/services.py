@@ -41,7 +41,9 @@ from models import (
 )
 from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
 from models.organization import EDUCATIONAL_KINDS
+from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
+from webapp.auth.throttle import count_public_attempt
 from webapp.mail import is_valid_email, setting
 from webapp.parents import emails
 from webapp.parents.consent import CURRENT_CONSENT_VERSION
@@ -251,6 +253,66 @@ def find_by_secret(secret: str | None):
     if signup is not None:
         return signup
     return TeacherSignup.query.filter_by(manage_secret_hash=digest).first()
+
+
+#: Wrong tries on one ticket code per window, from any address: a phone number cannot be
+#: guessed for a code someone saw on a screen.
+RECOVERY_MAX_PER_CODE = 5
+RECOVERY_NEUTRAL = ("Не удалось найти запись с таким кодом и телефоном. Проверьте код билета "
+                    "(8 знаков, на странице записи и в билете) и номер, указанный при записи.")
+
+
+def recovery_problems(code: str | None, phone: str | None) -> tuple[dict, str, str | None]:
+    """Check the recovery form's fields by their shape only (never against the records):
+    ``(problems by field, code normalized, phone normalized)``."""
+    problems = FieldErrors()
+    code = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    if not code:
+        problems.add("code", "Введите код билета: 8 латинских букв и цифр.")
+    elif len(code) != SHORT_CODE_LENGTH or any(ch not in SHORT_CODE_ALPHABET for ch in code):
+        problems.add("code", "Код билета — 8 латинских букв и цифр, например K7M2QX9P "
+                             "(без букв O, I, L и цифр 0, 1).")
+    norm_phone = None
+    try:
+        norm_phone = normalize_phone(phone)
+    except ServiceError as err:
+        problems.update(err.fields)
+    if norm_phone is None and "phone" not in problems:
+        problems.add("phone", "Введите номер телефона, указанный при записи.")
+    return problems.fields, code, norm_phone
+
+
+def recover_parent_link(code: str | None, phone: str | None, ip: str | None) -> str | None:
+    """A parent who lost the private link gets a new one by the ticket's 8-character code
+    and the phone given at sign-up (no SMS). Returns the new secret, or None — the same None
+    whether the code exists or not, so the form tells nothing about other people's codes.
+
+    Every try is counted per address (``SIGNUP_MAX_PER_IP`` per ``SIGNUP_WINDOW_MINUTES``,
+    like the sign-up forms) and per code (``RECOVERY_MAX_PER_CODE``); over either →
+    ``RateLimited``. Only the link is replaced: the old one stops working, the ticket and its
+    QR stay the same. The caller commits even when None is returned (the count must stay)."""
+    problems, code, norm_phone = recovery_problems(code, phone)
+    if problems:
+        raise ServiceError("validation_error", "Проверьте данные формы.", fields=problems)
+    window = timedelta(minutes=setting("SIGNUP_WINDOW_MINUTES", 10))
+    limits = {f"recover:code:{code}": RECOVERY_MAX_PER_CODE}
+    if ip:
+        limits[f"recover:ip:{ip}"] = setting("SIGNUP_MAX_PER_IP", 20)
+    if not count_public_attempt(limits, window):
+        minutes = int(window.total_seconds() // 60)
+        raise RateLimited("rate_limited", "Слишком много попыток. Подождите "
+                          f"{minutes} минут и попробуйте снова.")
+    signup = db.session.execute(
+        sa.select(ParentSignup).join(Ticket, Ticket.parent_signup_id == ParentSignup.id)
+        .where(Ticket.short_code == code, Ticket.kind == TicketKind.PARENT,
+               ParentSignup.phone == norm_phone, ParentSignup.withdrawn_at.is_(None))
+    ).scalar_one_or_none()
+    if signup is None:
+        return None
+    secret, signup.manage_secret_hash = new_manage_secret()
+    db.session.flush()
+    record_audit(None, "parent_signup.recover_link", signup, event_id=signup.event_id)
+    return secret
 
 
 def parent_ticket(signup: ParentSignup) -> Ticket | None:

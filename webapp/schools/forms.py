@@ -74,3 +74,8 @@ class AnonymizePersonForm(FlaskForm):
                            "показателях без имени",
                            validators=[DataRequired("Подтвердите обезличивание, отметив "
                                                     "галочку.")])
+
+
+class MailSettingsForm(FlaskForm):
+    weekly_digest = BooleanField("Присылать раз в неделю подборку новых мероприятий для моей "
+                                 "школы")

@@ -23,10 +23,10 @@ def setup(factory, db):
     for student in students:
         factory.create_ticket(event, student)
     link, link_token = create_scanner_link(organizer, event, gate="Вход А")
+    token = factory.create_token(coordinator)
     db.session.commit()
     return {"school": school, "coordinator": coordinator, "organizer": organizer,
-            "event": event, "link": link, "link_headers": bearer(link_token),
-            "token": factory.create_token(coordinator)}
+            "event": event, "link": link, "link_headers": bearer(link_token), "token": token}
 
 
 def exports():

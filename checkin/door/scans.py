@@ -167,7 +167,12 @@ def check_scan_time(event, scanned_at: datetime | None,
                            field="scanned_at")
     if scanned_at > received_at + FUTURE_TOLERANCE:
         return received_at, True
-    if scanned_at < event.effective_checkin_opens_at - PAST_TOLERANCE:
+    # Long before the window is unbelievable only when the server itself is not: a phone
+    # whose clock agrees with the server's, or a scan received long before the window too,
+    # is simply early (``not_open``), not a wrong clock.
+    earliest = event.effective_checkin_opens_at - PAST_TOLERANCE
+    agrees = received_at - scanned_at <= FUTURE_TOLERANCE
+    if scanned_at < earliest and not agrees and received_at >= earliest:
         return received_at, True
     return scanned_at, False
 

@@ -121,7 +121,7 @@ def seed(url: str, ticket_count: int = TICKETS) -> dict:
                           status=TicketStatus.CONFIRMED) for s in students]
         db.session.add_all(tickets)
         db.session.flush()
-        _link, link_token = create_scanner_link(user, event, gate="Главный вход")
+        _link, link_token = create_scanner_link(user, event, label="Волонтёр", gate="Главный вход")
         db.session.commit()
         result = {"event_id": event.id, "tokens": [t.token for t in tickets],
                   "link_token": link_token}

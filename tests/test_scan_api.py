@@ -361,7 +361,7 @@ def test_each_scan_records_who_the_ticket_is_for(client, door, factory, db):
                                        starts_at=now_utc() + timedelta(hours=1))
     stranger = factory.create_student(teacher_school)
     wrong_ticket = factory.create_ticket(other_event, stranger)
-    _link, link_token = create_scanner_link(door["organizer"], door["event"])
+    _link, link_token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     db.session.commit()
     scan(client, door, door["ticket"].token)
     client.post(f"/api/v1/events/{door['event'].id}/scans", json={"code": teacher_ticket.token},

@@ -54,7 +54,7 @@ def door(factory, db):
                                 class_name="10А", grade=10)
     t4 = factory.create_ticket(event, s3, status=TicketStatus.WAITLISTED)
     token = factory.create_token(organizer)
-    link, link_token = create_scanner_link(organizer, event, gate="Вход А")
+    link, link_token = create_scanner_link(organizer, event, label="Волонтёр", gate="Вход А")
     db.session.commit()
     return {"organizer": organizer, "event": event, "school": school,
             "other_school": other_school, "registration": registration,

@@ -210,7 +210,7 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "tickets": lambda v: (f"Билеты № {spell(v)}." if isinstance(v, list)
                           else f"Билетов: {v}."),
     "revoked_token_ids": lambda v: f"Отозваны API-токены № {spell(v)}.",
-    "ovz": lambda v: "Данные об ОВЗ." if v else "",
+    "ovz": lambda v: "В выгрузке есть сведения об ОВЗ («нужна помощь»)." if v else "",
     "format": lambda v: f"Формат: {spell(v).upper()}.",
     "walk_in_undone": lambda v: ("Билет пришедшего без записи отменён вместе с отметкой: "
                                  "место освободилось.") if v else "",

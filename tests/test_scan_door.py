@@ -257,6 +257,16 @@ def test_walk_in_parent_without_phone(client, door):
     assert missing.get_json()["error"]["fields"] == {"name": "Укажите фамилию и имя родителя."}
 
 
+def test_walk_in_messages_match_the_scanner_form(client, door):
+    """Issue #20 item 3: the API says what the form's labels and its own checks say."""
+    student = api(client, door, "post", "walk-ins", json={"kind": "student"}).get_json()
+    assert student["error"]["fields"] == {
+        "organization_id": "Выберите школу.", "last_name": "Укажите фамилию.",
+        "first_name": "Укажите имя.", "class_name": "Укажите класс, например 7Б."}
+    parent = api(client, door, "post", "walk-ins", json={"kind": "parent"}).get_json()
+    assert parent["error"]["fields"] == {"name": "Укажите фамилию и имя родителя."}
+
+
 def test_walk_in_when_full_writes_nothing(client, door, db):
     door["event"].capacity = 3  # three confirmed tickets already
     db.session.commit()

@@ -165,8 +165,8 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
         middle = _text(data, "middle_name", problems, required=False, label="отчество")
         klass = None
         if kind == TicketKind.STUDENT:
-            raw_class = _text(data, "class_name", problems, required=True, label="класс",
-                              max_length=40)
+            raw_class = _text(data, "class_name", problems, required=True,
+                              label="класс, например 7Б", max_length=40)
             if org is not None and raw_class:
                 klass = _class_name(org, raw_class, problems)
         holder = {"org": org, "last": last, "first": first, "middle": middle, "klass": klass}

@@ -103,14 +103,37 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch operations rebuild an SQLite table; while foreign keys are enforced a table
+            # other rows point at cannot be dropped (alembic's batch docs, "Dealing with
+            # Referencing Foreign Keys"). The pragma works only outside a transaction: it is
+            # set on the fresh connection, and checked and restored after the migrations.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                if connection.in_transaction():
+                    connection.commit()
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.rollback()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+
+
+def _sqlite_pragma(connection, sql):
+    """Run a pragma on the DBAPI connection itself, outside SQLAlchemy's transaction."""
+    connection.connection.dbapi_connection.execute(sql)
 
 
 if context.is_offline_mode():

@@ -85,8 +85,10 @@ class ParentSignup(db.Model):
     __tablename__ = "parent_signups"
     __table_args__ = (
         sa.CheckConstraint(
+            # A parent registered by staff at the door (consent «door») is there in person:
+            # the phone is optional on that form.
             "withdrawn_at IS NOT NULL OR (name IS NOT NULL AND "
-            "(phone IS NOT NULL OR email IS NOT NULL))",
+            "(phone IS NOT NULL OR email IS NOT NULL OR consent_version = 'door'))",
             name="contact_or_withdrawn",
         ),
         sa.CheckConstraint(
@@ -179,6 +181,10 @@ class Ticket(db.Model):
     queued_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     created_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: Registered on the spot at the door (``checkin.door.walkins``): undoing its check-in
+    #: also releases the seat, since the person never was registered before they came.
+    walk_in: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                          server_default=sa.false())
 
     event = relationship("Event")
     registration = relationship("Registration", back_populates="tickets")

@@ -41,3 +41,46 @@ def test_admin_actions_land_in_the_log(client, auth, db, factory):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "организация добавлена" in page and "admin@test.local" in page
     assert AuditLog.query.filter_by(action="organization.create").count() == 1
+
+
+def test_audit_details_read_as_russian_sentences(client, auth, db, factory):
+    """Issue #20 item 13: no ``None``, no dict or list dumps, no English keys on the page."""
+    import re
+    from datetime import UTC, datetime
+
+    from webapp.admin.audit_text import describe_details
+
+    admin = factory.create_user(Role.ADMIN, email="admin@test.local")
+    school = factory.create_org(name="МАОУ СОШ № 4")
+    record_audit(admin, "scanner_link.create", object_type="scanner_links", object_id=3,
+                 event_id=12, label="Волонтёр Маша", gate=None,
+                 expires_at=datetime(2026, 12, 3, 11, 0, tzinfo=UTC).isoformat())
+    record_audit(admin, "baseline.save", object_type="baselines", object_id=5,
+                 organization_id=school.id, year=2025,
+                 values={"students_total": 500, "students_ovz": 12})
+    record_audit(admin, "checkin.undo", object_type="scans", object_id=9,
+                 reason="Отметили по ошибке", ticket_id=44)
+    record_audit(admin, "ticket.cancel", object_type="tickets", object_id=44, event_id=12,
+                 walk_in_undone=True)
+    record_audit(admin, "registration.add_people", object_type="registrations", object_id=2,
+                 tickets=[7, 8])
+    record_audit(None, "user.create", admin, via="cli", role="organizer")
+    db.session.commit()
+    auth.login("admin@test.local")
+    html = client.get("/admin/audit").get_data(as_text=True)
+    cells = [re.sub(r"\s+", " ", c).strip() for c in
+             re.findall(r'<td class="small">(.*?)</td>', html, re.S)]
+    text = " | ".join(cells)
+    assert "None" not in text and "{" not in text and "[" not in text and "_id" not in text
+    assert ("Мероприятие № 12. Кому выдана: «Волонтёр Маша». Действует до 03.12.2026 18:00."
+            in cells)
+    assert (f"Организация № {school.id}. Учебный год 2025/26. Значения: обучающихся — 500, "
+            "из них с ОВЗ — 12.") in cells
+    assert "Причина: «Отметили по ошибке». Билет № 44." in cells
+    assert ("Мероприятие № 12. Билет пришедшего без записи отменён вместе с отметкой: место "
+            "освободилось.") in cells
+    assert "Билеты № 7, 8." in cells
+    assert "Через: командная строка. Роль: Организатор мероприятий." in cells
+    # a key nobody taught it yet still reads as words
+    assert describe_details({"extra_note": {"a": None}, "skipped": None}) == \
+        "Extra note: a — не указано."

@@ -30,7 +30,7 @@ def door(factory, db):
     school = factory.create_org(short_name="СОШ № 4")
     tickets = [factory.create_ticket(event, factory.create_student(school, last_name=name))
                for name in ("Петров", "Сидоров", "Козлов")]
-    _link, token = create_scanner_link(organizer, event, gate="Главный вход")
+    _link, token = create_scanner_link(organizer, event, label="Волонтёр", gate="Главный вход")
     db.session.commit()
     return {"event_id": event.id, "tokens": [t.token for t in tickets], "link_token": token}
 

@@ -257,7 +257,8 @@ def closed_door(factory, db):
                                  starts_at=now_utc() - timedelta(hours=3))
     school = factory.create_org(short_name="СОШ № 7")
     tickets = [factory.create_ticket(event, factory.create_student(school)) for _ in range(3)]
-    link, token = create_scanner_link(organizer, event, expires_at=now_utc() + timedelta(days=2))
+    link, token = create_scanner_link(organizer, event, label="Волонтёр",
+                                      expires_at=now_utc() + timedelta(days=2))
     db.session.commit()
     return {"organizer": organizer, "event": event, "tickets": tickets, "link": link,
             "headers": bearer(token)}
@@ -295,7 +296,7 @@ def test_late_sync_after_grace_is_recorded_as_refused(client, factory, db, app):
     event = factory.create_event(organizer.organization,
                                  starts_at=now_utc() - timedelta(hours=30))
     ticket = factory.create_ticket(event, factory.create_student(factory.create_org()))
-    _link, token = create_scanner_link(organizer, event,
+    _link, token = create_scanner_link(organizer, event, label="Волонтёр",
                                        expires_at=now_utc() + timedelta(days=2))
     db.session.commit()
     made = event.effective_checkin_closes_at - timedelta(minutes=20)

@@ -22,7 +22,7 @@ def setup(factory, db):
                 factory.create_student(school, last_name="Андреев")]
     for student in students:
         factory.create_ticket(event, student)
-    link, link_token = create_scanner_link(organizer, event, gate="Вход А")
+    link, link_token = create_scanner_link(organizer, event, label="Волонтёр", gate="Вход А")
     token = factory.create_token(coordinator)
     db.session.commit()
     return {"school": school, "coordinator": coordinator, "organizer": organizer,

@@ -76,7 +76,7 @@ def _get(port: int, path: str, headers: dict | None = None) -> int:
 @pytest.fixture
 def link_token(factory):
     event = factory.create_event()
-    _link, token = create_scanner_link(None, event)
+    _link, token = create_scanner_link(None, event, label="Волонтёр")
     db.session.commit()
     return token
 

@@ -218,6 +218,25 @@ def test_phone_time_long_before_event_is_replaced_and_flagged(client, door):
     assert scans_of(door["event"])[0].scanned_at.year == now_utc().year
 
 
+def test_scan_days_before_the_event_with_a_right_clock_is_not_open_not_skewed(
+        client, door, factory, db):
+    """Issue #20 item 5: a ticket scanned days before its event by a phone whose clock agrees
+    with the server's is early (check-in not open), not a wrong phone clock."""
+    later = factory.create_event(door["organizer"].organization,
+                                 starts_at=now_utc() + timedelta(days=3))
+    ticket = factory.create_ticket(later, factory.create_student(door["school"]))
+    db.session.commit()
+    at = now_utc()
+    response = client.post(f"/api/v1/events/{later.id}/scans",
+                           json={"code": ticket.token, "scanned_at": at.isoformat()},
+                           headers=door["headers"])
+    body = response.get_json()
+    assert body["status"] == "not_open" and body["flag"] is None
+    assert body["checkin_window"]["opens_at"] == later.effective_checkin_opens_at.isoformat()
+    [row] = scans_of(later)
+    assert row.flag is None and row.scanned_at == at
+
+
 def test_plausible_phone_time_is_kept(client, door):
     at = now_utc() - timedelta(minutes=10)
     body = scan(client, door, door["ticket"].token, scanned_at=at.isoformat()).get_json()
@@ -342,7 +361,7 @@ def test_each_scan_records_who_the_ticket_is_for(client, door, factory, db):
                                        starts_at=now_utc() + timedelta(hours=1))
     stranger = factory.create_student(teacher_school)
     wrong_ticket = factory.create_ticket(other_event, stranger)
-    _link, link_token = create_scanner_link(door["organizer"], door["event"])
+    _link, link_token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     db.session.commit()
     scan(client, door, door["ticket"].token)
     client.post(f"/api/v1/events/{door['event'].id}/scans", json={"code": teacher_ticket.token},

@@ -25,7 +25,7 @@ def door(factory, db):
     event = factory.create_event(organizer.organization, starts_at=now_utc() + timedelta(hours=1))
     school = factory.create_org()
     ticket = factory.create_ticket(event, factory.create_student(school))
-    _link, token = create_scanner_link(organizer, event, gate="Главный вход")
+    _link, token = create_scanner_link(organizer, event, label="Волонтёр", gate="Главный вход")
     db.session.commit()
     return {"event_id": event.id, "ticket_id": ticket.id, "token": ticket.token,
             "headers": bearer(token)}

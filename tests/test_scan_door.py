@@ -54,7 +54,7 @@ def door(factory, db):
                                 class_name="10А", grade=10)
     t4 = factory.create_ticket(event, s3, status=TicketStatus.WAITLISTED)
     token = factory.create_token(organizer)
-    link, link_token = create_scanner_link(organizer, event, gate="Вход А")
+    link, link_token = create_scanner_link(organizer, event, label="Волонтёр", gate="Вход А")
     db.session.commit()
     return {"organizer": organizer, "event": event, "school": school,
             "other_school": other_school, "registration": registration,
@@ -241,6 +241,32 @@ def test_walk_in_teacher_and_parent(client, door):
     assert scan.outcome == ScanOutcome.OK
 
 
+def test_walk_in_parent_without_phone(client, door):
+    """Issue #20 item 3: the form says «Телефон (необязательно)», and so does the API."""
+    response = api(client, door, "post", "walk-ins", json={"kind": "parent",
+                                                           "name": "Ольга Петрова"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "ok"
+    signup = ParentSignup.query.filter_by(name="Ольга Петрова").one()
+    assert signup.phone is None
+    empty = api(client, door, "post", "walk-ins", json={"kind": "parent", "name": "Анна Ли",
+                                                        "phone": "  "})
+    assert empty.status_code == 201
+    missing = api(client, door, "post", "walk-ins", json={"kind": "parent", "phone": "89138000000"})
+    assert missing.status_code == 422
+    assert missing.get_json()["error"]["fields"] == {"name": "Укажите фамилию и имя родителя."}
+
+
+def test_walk_in_messages_match_the_scanner_form(client, door):
+    """Issue #20 item 3: the API says what the form's labels and its own checks say."""
+    student = api(client, door, "post", "walk-ins", json={"kind": "student"}).get_json()
+    assert student["error"]["fields"] == {
+        "organization_id": "Выберите школу.", "last_name": "Укажите фамилию.",
+        "first_name": "Укажите имя.", "class_name": "Укажите класс, например 7Б."}
+    parent = api(client, door, "post", "walk-ins", json={"kind": "parent"}).get_json()
+    assert parent["error"]["fields"] == {"name": "Укажите фамилию и имя родителя."}
+
+
 def test_walk_in_when_full_writes_nothing(client, door, db):
     door["event"].capacity = 3  # three confirmed tickets already
     db.session.commit()
@@ -258,7 +284,7 @@ def test_walk_in_when_full_writes_nothing(client, door, db):
     ({"kind": "student"}, {"organization_id", "last_name", "first_name", "class_name"}),
     ({"kind": "student", "organization_id": 999999, "last_name": "А", "first_name": "Б",
       "class_name": "5А"}, {"organization_id"}),
-    ({"kind": "parent"}, {"name", "phone"}),
+    ({"kind": "parent"}, {"name"}),
     ({"kind": "parent", "name": "Мама", "phone": "12"}, {"phone"}),
 ])
 def test_walk_in_validation(client, door, body, fields):
@@ -312,6 +338,52 @@ def test_undo_with_reason_then_person_counts_as_not_checked_in(client, door):
     assert api(client, door, "get", "live").get_json()["checked_in"] == 0
     again = api(client, door, "post", "scans", json={"code": ticket.token}).get_json()
     assert again["status"] == "ok"
+
+
+def test_undoing_a_walk_in_releases_the_seat_and_leaves_the_counts(client, door, db):
+    """Issue #20 item 4: an undone walk-in's seat is free again (the waiting list moves up),
+    the door list no longer has them, the report counts no registration and no no-show; the
+    undo stays in the log."""
+    from checkin.seats.registration import confirmed_count
+    from reports.queries import attendance_by_event
+    from webapp.checkin_admin.door_list import door_rows
+
+    event = door["event"]
+    event.capacity = 4  # three confirmed tickets; the walk-in takes the last seat
+    db.session.commit()
+    before = attendance_by_event([event.id])[event.id]
+    walk_in = api(client, door, "post", "walk-ins", json={
+        "kind": "parent", "name": "Ирина Лисицына", "phone": "89138000001"}).get_json()
+    assert walk_in["status"] == "ok" and confirmed_count(event.id) == 4
+    ticket = Ticket.query.filter(Ticket.parent_signup_id.isnot(None)).one()
+    assert ticket.walk_in is True
+    assert any("Лисицына" in row[1] for row in door_rows(event))
+
+    response = api(client, door, "post", f"checkins/{walk_in['scan_id']}/undo",
+                   json={"reason": "Ушла, не дождавшись начала"})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == TicketStatus.CANCELLED
+    # the seat went to the waiting list's first ticket
+    assert db.session.get(Ticket, door["tickets"][3].id).status == TicketStatus.CONFIRMED
+    assert confirmed_count(event.id) == 4
+    assert not any("Лисицына" in row[1] for row in door_rows(event))
+    after = attendance_by_event([event.id])[event.id]
+    assert (after.checked_in, after.no_show) == (before.checked_in, before.no_show + 1)
+    assert after.registered == before.registered + 1  # the promoted ticket, not the walk-in
+    assert AuditLog.query.filter_by(action="checkin.undo").count() == 1
+    cancel = AuditLog.query.filter_by(action="ticket.cancel").one()
+    assert cancel.object_id == str(ticket.id) and cancel.details["walk_in_undone"] is True
+    assert api(client, door, "get", "live").get_json()["checked_in"] == 0
+
+
+def test_undoing_a_registered_persons_checkin_keeps_their_ticket(client, door, db):
+    ticket = door["tickets"][0]
+    ok = api(client, door, "post", "scans", json={"code": ticket.token}).get_json()
+    api(client, door, "post", f"checkins/{ok['scan_id']}/undo", json={"reason": "ошибка"})
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == TicketStatus.CONFIRMED
+    assert AuditLog.query.filter_by(action="ticket.cancel").count() == 0
 
 
 def test_undo_needs_reason_and_a_live_checkin(client, door):

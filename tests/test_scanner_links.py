@@ -169,7 +169,7 @@ def test_organizer_creates_link_and_sees_qr_once(client, door, auth, db):
 def test_expiry_in_the_past_is_refused_with_message(client, door, auth):
     auth.login(door["organizer"].email)
     response = client.post_form(f"/organizer/events/{door['event'].id}/scanner-links",
-                                {"expires_at": "2020-01-01T10:00"})
+                                {"label": "Маша", "expires_at": "2020-01-01T10:00"})
     assert response.status_code == 422
     assert "Срок действия должен быть в будущем" in response.get_data(as_text=True)
     assert ScannerLink.query.count() == 1
@@ -180,7 +180,7 @@ def test_custom_expiry_is_tomsk_time(client, door, auth):
     local = (door["event"].ends_at + timedelta(hours=1)).astimezone(
         __import__("formats.timefmt", fromlist=["TOMSK"]).TOMSK)
     client.post_form(f"/organizer/events/{door['event'].id}/scanner-links",
-                     {"expires_at": local.strftime("%Y-%m-%dT%H:%M")})
+                     {"label": "Маша", "expires_at": local.strftime("%Y-%m-%dT%H:%M")})
     link = ScannerLink.query.order_by(ScannerLink.id.desc()).first()
     assert link.expires_at == local.replace(second=0, microsecond=0)
 
@@ -195,3 +195,36 @@ def test_other_organizations_cannot_open_door_pages(client, door, auth, factory,
     response = client.post_form(f"/organizer/events/{door['event'].id}/scanner-links",
                                 {"label": "чужая"})
     assert response.status_code == 403 and ScannerLink.query.count() == 1
+
+
+# --------------------------------------------------------------------------- who holds it
+
+def test_a_link_needs_to_say_who_holds_it(client, door, auth):
+    """Issue #20 item 13: the form and the service refuse a link without a name."""
+    from errors import ServiceError
+
+    with pytest.raises(ServiceError) as err:
+        create_scanner_link(door["organizer"], door["event"], label="  ", gate="Вход Б")
+    assert err.value.code == "label_required" and err.value.fields == {
+        "label": "Укажите, кому выдана ссылка: например, «Волонтёр Маша»."}
+    auth.login(door["organizer"].email)
+    response = client.post_form(f"/organizer/events/{door['event'].id}/scanner-links",
+                                {"label": "", "gate": "Спортзал"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Укажите, кому выдана ссылка" in html and 'href="#label"' in html
+    assert ScannerLink.query.count() == 1
+
+
+def test_an_old_link_without_a_name_keeps_working(client, door, db):
+    from checkin.door.links import new_link_token
+
+    token = new_link_token()
+    old = ScannerLink(event_id=door["event"].id, token_hash=hash_token(token), label=None,
+                      gate=None, expires_at=door["link"].expires_at, created_at=now_utc())
+    db.session.add(old)
+    db.session.commit()
+    assert resolve_usable_link(token).id == old.id
+    response = client.post(f"/api/v1/events/{door['event'].id}/scans",
+                           json={"code": door["ticket"].token}, headers=bearer(token))
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"

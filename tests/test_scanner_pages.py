@@ -115,7 +115,7 @@ def test_scanner_link_opens_the_scanner_without_an_account(client, door):
     ("expired", 410, "Срок действия ссылки истёк"),
 ])
 def test_unusable_link_shows_a_clear_russian_page(client, door, problem, status, text):
-    link, token = create_scanner_link(door["organizer"], door["event"])
+    link, token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     if problem == "unknown":
         token = "sl_no-such-link"
     elif problem == "revoked":
@@ -135,7 +135,7 @@ def test_unusable_link_shows_a_clear_russian_page(client, door, problem, status,
 
 
 def test_manifests_make_each_scanner_installable(client, auth, door):
-    _link, token = create_scanner_link(door["organizer"], door["event"])
+    _link, token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     db.session.commit()
     link_manifest = client.get(f"/s/{token}/manifest.webmanifest")
     assert link_manifest.mimetype == "application/manifest+json"

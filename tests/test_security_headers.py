@@ -123,7 +123,7 @@ def demo_world(app, db):
                                                 organization_id=school.id).first()
     assert registration is not None
     ticket = Ticket.query.filter_by(registration_id=registration.id).first()
-    _link, link_token = create_scanner_link(organizer, event)
+    _link, link_token = create_scanner_link(organizer, event, label="Волонтёр")
     parent = ParentSignup.query.filter(ParentSignup.name.is_not(None)).first()
     parent.manage_secret_hash = hash_secret(PARENT_SECRET)
     teacher_signup = TeacherSignup.query.first()
@@ -270,7 +270,7 @@ def test_hsts_behind_nginx_follows_x_forwarded_proto(app, database_url, event):
 
 def test_camera_only_on_the_scanner_pages(client, auth, factory, event):
     organizer = factory.create_user(Role.ORGANIZER, organization=event.organizer)
-    _link, token = create_scanner_link(organizer, event)
+    _link, token = create_scanner_link(organizer, event, label="Волонтёр")
     db.session.commit()
     link_page = client.get(f"/s/{token}")
     assert link_page.status_code == 200
@@ -348,7 +348,7 @@ def test_the_sweep_knows_every_url_argument():
 
 def test_scanner_page_passes_its_data_as_json_not_code(client, factory, event):
     organizer = factory.create_user(Role.ORGANIZER, organization=event.organizer)
-    _link, token = create_scanner_link(organizer, event)
+    _link, token = create_scanner_link(organizer, event, label="Волонтёр")
     db.session.commit()
     html = client.get(f"/s/{token}").get_data(as_text=True)
     assert '<script type="application/json" id="scanner-config">' in html
@@ -357,7 +357,7 @@ def test_scanner_page_passes_its_data_as_json_not_code(client, factory, event):
 
 def test_a_revoked_scanner_link_page_is_no_store(client, factory, event):
     organizer = factory.create_user(Role.ORGANIZER, organization=event.organizer)
-    link, token = create_scanner_link(organizer, event)
+    link, token = create_scanner_link(organizer, event, label="Волонтёр")
     link.revoked_at = event.starts_at - timedelta(days=1)
     db.session.commit()
     response = client.get(f"/s/{token}")

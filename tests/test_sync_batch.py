@@ -271,7 +271,8 @@ def test_late_offline_scan_on_the_single_endpoint_takes_over(client, door, db, c
 
     headers = door["headers"]
     if caller == "scanner_link":
-        _link, link_token = create_scanner_link(door["organizer"], door["event"], gate="Вход Б")
+        _link, link_token = create_scanner_link(door["organizer"], door["event"],
+                                                label="Волонтёр", gate="Вход Б")
         db.session.commit()
         headers = bearer(link_token)
     code = door["tickets"][3].token

@@ -50,9 +50,14 @@ def create_scanner_link(actor, event: Event, *, label: str | None = None,
         raise ConflictError("event_cancelled", "Мероприятие отменено: ссылки для сканирования "
                                                "не нужны.")
     now = now_utc()
-    label = (label or "").strip() or None
+    label = " ".join((label or "").split()) or None
     gate = (gate or "").strip() or None
-    if label and len(label) > 100:
+    # Who holds the link: the log and the board name the scanner by it. (Links made before it
+    # was required keep working without one.)
+    if not label:
+        raise ServiceError("label_required", "Укажите, кому выдана ссылка: например, "
+                                             "«Волонтёр Маша».", field="label")
+    if len(label) > 100:
         raise ServiceError("label_too_long", "Название — не длиннее 100 символов.",
                            field="label")
     if gate and len(gate) > 100:
@@ -74,7 +79,7 @@ def create_scanner_link(actor, event: Event, *, label: str | None = None,
                        created_at=now)
     db.session.add(link)
     db.session.flush()
-    record_audit(actor, "scanner_link.create", link, event_id=event.id, gate=gate,
+    record_audit(actor, "scanner_link.create", link, event_id=event.id, label=label, gate=gate,
                  expires_at=expires_at.isoformat())
     return link, token
 

@@ -39,6 +39,8 @@ from sqlalchemy.exc import IntegrityError
 from checkin.door.codes import code_lookup, parse_group_code, parse_scanned_code
 from checkin.door.connection import SessionDoor
 from checkin.door.statements import DoorStatement, run_door_statement
+from checkin.seats.capacity import lock_event
+from checkin.seats.registration import release_ticket
 from errors import ConflictError, NotFoundError, PermissionDenied, ServiceError
 from models import (
     Event,
@@ -168,7 +170,12 @@ def check_scan_time(event, scanned_at: datetime | None,
                            field="scanned_at")
     if scanned_at > received_at + FUTURE_TOLERANCE:
         return received_at, True
-    if scanned_at < event.effective_checkin_opens_at - PAST_TOLERANCE:
+    # Long before the window is unbelievable only when the server itself is not: a phone
+    # whose clock agrees with the server's, or a scan received long before the window too,
+    # is simply early (``not_open``), not a wrong clock.
+    earliest = event.effective_checkin_opens_at - PAST_TOLERANCE
+    agrees = received_at - scanned_at <= FUTURE_TOLERANCE
+    if scanned_at < earliest and not agrees and received_at >= earliest:
         return received_at, True
     return scanned_at, False
 
@@ -566,13 +573,17 @@ def perform_scan(event, code: str, *, actor_user=None, scanner_link=None,
 # --------------------------------------------------------------------------- undo
 
 def undo_checkin(actor, event: Event, scan_id: int, reason: str) -> Scan:
-    """Undo a check-in with a reason: the person counts as not checked in again."""
+    """Undo a check-in with a reason: the person counts as not checked in again. A walk-in's
+    ticket (made at the door) goes too: its seat is freed and it leaves the counts; the undo
+    and the cancellation stay in the log."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", "Укажите причину отмены отметки.", field="reason")
     if len(reason) > 500:
         raise ServiceError("reason_too_long", "Причина — не длиннее 500 символов.",
                            field="reason")
+    # A walk-in's seat may be freed below: the event's lock comes first in the transaction.
+    locked_event = lock_event(event.id)
     query = sa.select(Scan).where(Scan.id == scan_id, Scan.event_id == event.id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
@@ -589,4 +600,7 @@ def undo_checkin(actor, event: Event, scan_id: int, reason: str) -> Scan:
     db.session.flush()
 
     record_audit(actor, "checkin.undo", scan, reason=reason, ticket_id=scan.ticket_id)
+    ticket = db.session.get(Ticket, scan.ticket_id) if scan.ticket_id is not None else None
+    if ticket is not None and ticket.walk_in and ticket.status != TicketStatus.CANCELLED:
+        release_ticket(actor, locked_event, ticket, walk_in_undone=True)
     return scan

@@ -165,16 +165,17 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
         middle = _text(data, "middle_name", problems, required=False, label="отчество")
         klass = None
         if kind == TicketKind.STUDENT:
-            raw_class = _text(data, "class_name", problems, required=True, label="класс",
-                              max_length=40)
+            raw_class = _text(data, "class_name", problems, required=True,
+                              label="класс, например 7Б", max_length=40)
             if org is not None and raw_class:
                 klass = _class_name(org, raw_class, problems)
         holder = {"org": org, "last": last, "first": first, "middle": middle, "klass": klass}
     elif kind == TicketKind.PARENT:
-        name = _text(data, "name", problems, required=True, label="имя и фамилию",
+        # The form's labels: «Фамилия и имя», «Телефон (необязательно)».
+        name = _text(data, "name", problems, required=True, label="фамилию и имя родителя",
                      max_length=200)
         phone = None
-        raw_phone = _text(data, "phone", problems, required=True, label="телефон",
+        raw_phone = _text(data, "phone", problems, required=False, label="телефон",
                           max_length=40)
         if raw_phone:
             try:
@@ -224,6 +225,7 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
         ticket = allocate_ticket(event, kind, parent_signup=signup)
     if ticket.status != TicketStatus.CONFIRMED:
         raise ConflictError("event_full", "Мест нет: все места на мероприятии заняты.")
+    ticket.walk_in = True
     record_audit(actor_user, "checkin.walk_in", ticket, event_id=event.id, kind=kind.value,
                  scanner_link_id=getattr(scanner_link, "id", None))
     return perform_scan(event, ticket.token, actor_user=actor_user, scanner_link=scanner_link,
@@ -309,6 +311,7 @@ def confirm_walk_in(actor, walk_in: WalkIn) -> dict:
         ticket = allocate_ticket(event, TicketKind.TEACHER, teacher=person)
     if ticket.status != TicketStatus.CONFIRMED:
         raise ConflictError("event_full", "Мест нет: все места на мероприятии заняты.")
+    ticket.walk_in = True
     # Confirmed by staff: counts from the moment the person came (``force`` only lets a time
     # outside the window or a confirmation after check-in closed through; it is not flagged
     # as forced when the person came inside the window).

@@ -468,11 +468,18 @@ def cancel_ticket(actor, ticket: Ticket, *, enforce_window: bool = True) -> list
                                     "Мероприятие уже началось: отменить запись нельзя.")
         else:
             _check_window(event)
+    return release_ticket(actor, event, ticket)
+
+
+def release_ticket(actor, event: Event, ticket: Ticket, **audit_details) -> list[Ticket]:
+    """Cancel a live ticket the caller has already checked may go: the seat is freed, an emptied
+    group is cancelled, the waiting list moves up. The caller holds the event's lock. Returns
+    promoted tickets."""
     was_confirmed = ticket.status == TicketStatus.CONFIRMED
     ticket.status = TicketStatus.CANCELLED
     ticket.cancelled_at = now_utc()
     db.session.flush()
-    record_audit(actor, "ticket.cancel", ticket, event_id=event.id)
+    record_audit(actor, "ticket.cancel", ticket, event_id=event.id, **audit_details)
     registration = ticket.registration
     if registration is not None and registration.status == RegistrationStatus.ACTIVE:
         live = db.session.execute(

@@ -95,7 +95,7 @@ def test_volunteer_link_scans_a_ticket_with_the_camera(browser, live_server, mak
 
 
 def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
-    _link, token = create_scanner_link(door["organizer"], door["event"])
+    _link, token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     db.session.commit()
     a, b, c, d = door["tickets"]
     # The fake camera's file does not exist yet: the camera fails to start, so nothing is
@@ -155,7 +155,7 @@ def test_offline_session_reload_and_sync(browser, live_server, make_y4m, door):
 def test_server_errors_leave_the_saved_scanner_working(browser, live_server, door):
     """The phone has a network but the server answers 503 (down behind its proxy): a reload
     still opens the saved scanner, scans are judged on the phone, and sent once it answers."""
-    _link, token = create_scanner_link(door["organizer"], door["event"])
+    _link, token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     db.session.commit()
     a = door["tickets"][0]
     context = browser.phone(live_server)
@@ -260,7 +260,7 @@ def test_slow_server_switches_to_offline_and_back_by_itself(browser, live_server
         return 3.5 if slow.is_set() and scan else 0
 
     live_server.delay = slow_scans
-    _link, token = create_scanner_link(door["organizer"], door["event"])
+    _link, token = create_scanner_link(door["organizer"], door["event"], label="Волонтёр")
     db.session.commit()
     ticket = door["tickets"][0]
     page = browser.phone(live_server).new_page()

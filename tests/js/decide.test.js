@@ -146,3 +146,63 @@ test("group list and search from the downloaded data", () => {
   assert.equal(D.searchOffline(index, "гимназия", null).length, 1);
   assert.deepEqual(D.searchOffline(index, "п", null), []);
 });
+
+/* The phone's memory as app.js keeps it: a check-in is remembered under D.localKey(...). */
+function scanTwice(first, second, data) {
+  const index = data === null ? null : D.buildIndex(data || payload());
+  const local = new Map();
+  const read = (code) => {
+    const parsed = D.parseCode(code);
+    const input = parsed.type === "hash" ? null : D.hashInput(parsed);
+    const hash = parsed.type === "hash" ? parsed.hash : (input ? h16(input) : null);
+    const result = D.judgeOffline(index, parsed, hash, local, NOW);
+    if (result.status === "ok" || result.status === "unknown_offline") {
+      local.set(result.localKey, { at: NOW.toISOString(), by: "этот телефон" });
+    }
+    return result;
+  };
+  return { one: read(first), two: read(second), local, index };
+}
+
+test("offline memory: the same ticket typed twice is «Уже отмечен» with when (issue #20)", () => {
+  const typed = scanTwice("abcd-efgh", "ABCDEFGH");
+  assert.equal(typed.one.status, "ok");
+  assert.equal(typed.two.status, "already_checked_in");
+  assert.deepEqual(typed.two.first_checkin, { at: NOW.toISOString(), by: "этот телефон" });
+  const view = D.present(typed.two, NOW);
+  assert.equal(view.tone, "warn");
+  assert.equal(view.title, "Уже отмечен");
+  assert.equal(view.details[0], "Отмечен 11:00 · этот телефон");
+  // one person however the ticket was read: short code, then its QR, its #hash or a search hit
+  assert.equal(scanTwice("abcdefgh", "https://x/t/tok-ok").two.status, "already_checked_in");
+  assert.equal(scanTwice("https://x/t/tok-ok", "ABCD EFGH").two.status, "already_checked_in");
+  assert.equal(scanTwice("abcdefgh", "#" + h16("tok-ok")).two.status, "already_checked_in");
+  assert.equal(typed.one.localKey, h16("tok-ok"));
+});
+
+test("offline memory: search and the group list show a mark made by typing the short code", () => {
+  const typed = scanTwice("ABCDEFGH", "HJKMNPQR");
+  const found = D.searchOffline(typed.index, "иванов", typed.local);
+  assert.deepEqual(found.map((t) => [t.name, t.checked_in]), [["Иванов Пётр", true]]);
+  const group = D.groupOffline(typed.index, h16("grp-1"), typed.local);
+  assert.equal(group.tickets[0].checked_in, true);
+});
+
+test("offline memory: before any download a repeated code is remembered, not sent as new", () => {
+  const blind = scanTwice("ABCDEFGH", "abcd efgh", null);
+  assert.equal(blind.one.status, "unknown_offline");
+  assert.equal(blind.two.status, "already_checked_in");
+  assert.equal(blind.two.first_checkin.by, "этот телефон");
+  assert.equal(D.present(blind.two, NOW).title, "Уже отмечен");
+  // a code the download does not know stays unknown, and is not remembered as a check-in
+  const unknown = scanTwice("no-such-token", "no-such-token");
+  assert.equal(unknown.two.status, "invalid");
+});
+
+test("localKey: the ticket's hash when the data knows it, else what was read", () => {
+  const index = D.buildIndex(payload());
+  assert.equal(D.localKey(index, D.parseCode("ABCDEFGH"), h16("ABCDEFGH")), h16("tok-ok"));
+  assert.equal(D.localKey(null, D.parseCode("ABCDEFGH"), h16("ABCDEFGH")), h16("ABCDEFGH"));
+  assert.equal(D.localKey(index, D.parseCode("#" + h16("x")), null), h16("x"));
+  assert.equal(D.localKey(index, D.parseCode("zzz"), h16("zzz")), h16("zzz"));
+});

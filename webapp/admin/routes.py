@@ -26,6 +26,7 @@ from models import (
 from models.academic_year import academic_year_of, academic_year_title, current_academic_year
 from webapp.access import admin_required
 from webapp.admin import bp
+from webapp.admin.audit_text import ACTION_TITLES, OBJECT_TITLES, describe_entry
 from webapp.admin.forms import (
     AnonymizeYearForm,
     AuditFilterForm,
@@ -514,68 +515,8 @@ def audit():
         per_page=AUDIT_PAGE_SIZE, error_out=False, max_per_page=AUDIT_PAGE_SIZE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/audit.html", form=form, page=page, args=args,
-                           OBJECT_TITLES=OBJECT_TITLES, ACTION_TITLES=ACTION_TITLES)
-
-
-OBJECT_TITLES = {
-    "organizations": "Организация", "users": "Пользователь", "baselines": "Базовые показатели",
-    "city_plans": "План города", "api_tokens": "API-токен", "events": "Мероприятие",
-    "categories": "Категория", "registrations": "Запись группы", "tickets": "Билет",
-    "scans": "Отметка", "scanner_links": "Ссылка сканера", "students": "Обучающийся",
-    "teachers": "Педагог", "parent_signups": "Запись родителя",
-    "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
-    "academic_year": "Учебный год",
-}
-ACTION_TITLES = {
-    "organization.create": "организация добавлена",
-    "organization.update": "организация изменена",
-    "organization.deactivate": "организация отключена",
-    "organization.activate": "организация снова действует",
-    "user.create": "пользователь создан", "user.update": "пользователь изменён",
-    "user.reset_password": "пароль сброшен администратором",
-    "user.change_password": "пароль изменён владельцем",
-    "user.deactivate": "пользователь отключён", "user.activate": "пользователь снова активен",
-    "user.login": "вход в систему",
-    "user.logout": "выход из системы (все сеансы завершены)",
-    "baseline.save": "показатели сохранены", "baseline.lock": "показатели заблокированы",
-    "baseline.unlock": "показатели разблокированы",
-    "baseline.lock_all": "заблокированы все показатели года",
-    "baseline.unlock_all": "разблокированы все показатели года",
-    "baseline.import": "показатели загружены из файла",
-    "city_plan.save": "план города сохранён",
-    "token.create": "API-токен создан", "token.revoke": "API-токен отозван",
-    "organization.profile": "профиль организации изменён",
-    "category.create": "категория добавлена",
-    "event.create": "мероприятие создано", "event.update": "мероприятие изменено",
-    "event.publish": "мероприятие опубликовано", "event.cancel": "мероприятие отменено",
-    "event.duplicate": "мероприятие скопировано", "event.repeat": "мероприятие повторено",
-    "event.contacts_export": "выгружены контакты участников",
-    "registration.create": "группа записана", "registration.cancel": "запись группы отменена",
-    "registration.add_people": "в запись добавлены участники",
-    "ticket.cancel": "билет отменён",
-    "roster.import_students": "загружен список обучающихся",
-    "roster.import_teachers": "загружен список педагогов",
-    "roster.promote": "переход в следующий класс",
-    "student.create": "обучающийся добавлен", "teacher.create": "педагог добавлен",
-    "parent_signup.create": "родитель записался",
-    "parent_signup.cancel": "запись родителя отменена",
-    "parent_signup.withdraw": "родитель отозвал согласие",
-    "parent_signup.erase_past": "удалены данные родителей прошлых лет",
-    "teacher_signup.create": "педагог записался",
-    "teacher_signup.confirm": "запись педагога подтверждена",
-    "teacher_signup.reject": "запись педагога отклонена",
-    "teacher_signup.cancel": "запись педагога отменена",
-    "scanner_link.create": "ссылка сканера создана",
-    "scanner_link.revoke": "ссылка сканера отозвана",
-    "checkin.undo": "отметка отменена", "checkin.walk_in": "участник без записи отмечен",
-    "mail.retry_failed": "повторная отправка писем",
-    "year.anonymize": "учебный год обезличен",
-    "student.anonymize": "данные обучающегося обезличены",
-    "teacher.anonymize": "данные педагога обезличены",
-    "export.roster_students": "выгружен список обучающихся (с ОВЗ)",
-    "export.door_list": "выгружен список на входе («нужна помощь»)",
-    "export.scanner_data": "сканер скачал данные для офлайн-отметки («нужна помощь»)",
-}
+                           OBJECT_TITLES=OBJECT_TITLES, ACTION_TITLES=ACTION_TITLES,
+                           describe_entry=describe_entry)
 
 
 # --- anonymizing a past academic year ---------------------------------------------------------

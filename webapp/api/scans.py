@@ -313,11 +313,12 @@ WALK_IN_RESPONSE = {
 @documented("Записать и отметить пришедшего без записи", tags=TAG, request=WALK_IN_REQUEST,
             response=WALK_IN_RESPONSE, status=201,
             description=AUTH_NOTE + " Ученик или педагог известной школы (organization_id, "
-            "фамилия, имя, для ученика класс) или родитель (name, phone). Если мест нет — 409 "
-            "event_full, ничего не записывается. Организатор (вошедший) записывает и отмечает "
-            "сразу (201). По ссылке сканера ученик или педагог только ставится в очередь на "
-            "подтверждение (202, status pending): ссылка не ищет и не пополняет списки школ, "
-            "отметка засчитывается после подтверждения организатором или школой.")
+            "фамилия, имя, для ученика класс) или родитель (name; phone необязателен). Если "
+            "мест нет — 409 event_full, ничего не записывается. Организатор (вошедший) "
+            "записывает и отмечает сразу (201). По ссылке сканера ученик или педагог только "
+            "ставится в очередь на подтверждение (202, status pending): ссылка не ищет и не "
+            "пополняет списки школ, отметка засчитывается после подтверждения организатором "
+            "или школой.")
 def post_walk_in(event_id: int):
     event, caller = event_access(event_id)
     data = json_body()
@@ -334,7 +335,8 @@ def post_walk_in(event_id: int):
             request={"type": "object", "properties": {"reason": {"type": "string"}},
                      "required": ["reason"]},
             response={"type": "object", "properties": {"undone": {"type": "boolean"}}},
-            description="Только организатор мероприятия или администратор (не ссылка сканера).")
+            description="Только организатор мероприятия или администратор (не ссылка сканера)."
+            " Отмена отметки пришедшего без записи отменяет и его билет: место освобождается.")
 def post_undo(event_id: int, scan_id: int):
     event, caller = event_access(event_id, allow_link=False)
     fields = Fields(json_body())

@@ -12,7 +12,9 @@ from webapp.forms import DateTimeLocalField
 
 
 class ScannerLinkForm(FlaskForm):
-    label = StringField("Название (кому выдана)", validators=[Optional(), Length(max=100)],
+    label = StringField("Кому выдана", validators=[
+                            DataRequired("Укажите, кому выдана ссылка: например, «Волонтёр Маша»."),
+                            Length(max=100, message="Не длиннее 100 символов.")],
                         description="Например: «Волонтёр Маша» или «Планшет у гардероба».")
     gate = StringField("Вход", validators=[Optional(), Length(max=100)],
                        description="Например: «Главный вход». Попадёт в журнал и на табло.")

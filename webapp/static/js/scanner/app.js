@@ -299,11 +299,12 @@
     if (cfg.gate) { body.gate = cfg.gate; }
     if (options.force) { body.force = true; }
     var hash = await ticketHash(parsed);
+    var key = D.localKey(state.index, parsed, hash);
     if (state.online && state.queueCount === 0) {
       try {
         var result = await api("POST", "/scans", body);
-        if (result.status === "ok" && hash) { await markLocal(hash, result.checkin && result.checkin.at, clientScanId); }
-        rememberCheckin(result, parsed, clientScanId, hash);
+        await rememberServerAnswer(key, result, clientScanId);
+        rememberCheckin(result, parsed, clientScanId, key);
         return result;
       } catch (err) {
         if (err instanceof ApiFailure) {
@@ -314,24 +315,48 @@
       }
     }
     var local = D.judgeOffline(state.index, parsed, hash, state.local, new Date());
-    if (!state.index) { local.status = "unknown_offline"; }
     local.clientScanId = clientScanId;
     await S.enqueue({
       clientScanId: clientScanId, scope: scope, seq: Date.now() * 1000 + (state.seq++ % 1000),
-      body: body, localStatus: local.status, name: local.attendee ? local.attendee.name : null
+      body: body, localStatus: local.status, name: local.attendee ? local.attendee.name : null,
+      localKey: key
     });
-    if (local.status === "ok" && hash) { await markLocal(hash, scannedAt, clientScanId); }
+    // Remembered at once: the same ticket read again (typed, scanned, found) is «Уже отмечен».
+    if ((local.status === "ok" || local.status === "unknown_offline") && key) {
+      await markLocal(key, scannedAt, clientScanId);
+    }
     state.queueCount = await S.queueCount(scope);
     renderNet();
-    rememberCheckin(local, parsed, clientScanId, hash);
+    rememberCheckin(local, parsed, clientScanId, key);
     if (state.online) { syncSoon(); }
     return local;
   }
 
-  async function markLocal(hash, at, clientScanId) {
-    var item = { scope: scope, hash: hash, at: at || new Date().toISOString(), by: "этот телефон", clientScanId: clientScanId };
+  async function markLocal(hash, at, clientScanId, by) {
+    var item = { scope: scope, hash: hash, at: at || new Date().toISOString(), by: by || "этот телефон", clientScanId: clientScanId };
     state.local.set(hash, item);
     await S.putLocal(item);
+  }
+
+  async function forgetLocal(hash, clientScanId) {
+    var mine = state.local.get(hash);
+    if (!mine || (clientScanId && mine.clientScanId !== clientScanId)) { return; }
+    state.local.delete(hash);
+    await S.deleteLocal(scope, hash);
+  }
+
+  /* What the server said about a ticket is remembered too, so the phone knows it offline:
+   * checked in now (here), or earlier (by whom); a mark it made that the server refused goes. */
+  async function rememberServerAnswer(key, result, clientScanId) {
+    if (!key || !result) { return; }
+    if (result.status === "ok") {
+      await markLocal(key, result.checkin && result.checkin.at, clientScanId);
+    } else if (result.status === "already_checked_in" && result.first_checkin) {
+      var mine = state.local.get(key);
+      if (!mine) { await markLocal(key, result.first_checkin.at, clientScanId, result.first_checkin.by); }
+    } else {
+      await forgetLocal(key, clientScanId);
+    }
   }
 
   function rememberCheckin(result, parsed, clientScanId, hash) {
@@ -377,6 +402,9 @@
   }
 
   async function afterSync(item, result) {
+    if (item.localKey && result && result.status !== "error") {
+      await rememberServerAnswer(item.localKey, result, item.clientScanId);
+    }
     var entry = state.recent.find(function (r) { return r.clientScanId === item.clientScanId; });
     if (entry) {
       entry.pending = false;
@@ -615,27 +643,57 @@
       list.appendChild(li);
     });
     list.querySelectorAll("input").forEach(function (b) { b.addEventListener("change", updateGroupButton); });
+    $("group-leave").hidden = true;
     updateGroupButton();
-    $("group-all").hidden = !groupPeople.length;
     openDialog(dialog);
   }
 
+  function groupBoxes(selector) {
+    return Array.prototype.slice.call($("group-list").querySelectorAll(selector));
+  }
+
   function updateGroupButton() {
-    var n = $("group-list").querySelectorAll("input:checked").length;
+    var n = groupBoxes("input:checked").length;
+    var eligible = groupBoxes("input:not(:disabled)").length;
     var btn = $("group-confirm");
     btn.textContent = "Отметить выбранных (" + n + ")";
     btn.disabled = n === 0;
+    $("group-leave-save").textContent = "Отметить выбранных (" + n + ")";
+    $("group-all").hidden = eligible === 0;
+    $("group-all").textContent = "Все пришли — отметить всех (" + eligible + ")";
+    if (!$("group-leave").hidden) { askBeforeLeavingGroup(); }
   }
 
+  /* Closing the list with people ticked would check nobody in: say so and ask. */
+  function askBeforeLeavingGroup() {
+    var n = groupBoxes("input:checked").length;
+    if (n === 0) { $("group-leave").hidden = true; $("group-dialog").close(); return; }
+    $("group-leave-text").textContent = "Никто ещё не отмечен. Выбрано: " + n +
+      ". Отметить их или закрыть без отметки?";
+    var panel = $("group-leave");
+    if (panel.hidden) { panel.hidden = false; panel.focus(); }
+  }
+
+  $("group-close").addEventListener("click", askBeforeLeavingGroup);
+  $("group-dialog").addEventListener("cancel", function (event) {
+    // Escape (or the phone's back gesture) asks as well when people are ticked.
+    if (groupBoxes("input:checked").length) { event.preventDefault(); askBeforeLeavingGroup(); }
+  });
+  $("group-leave-discard").addEventListener("click", function () { $("group-dialog").close(); });
+  $("group-leave-save").addEventListener("click", function () { checkInGroup(groupBoxes("input:checked")); });
+  $("group-confirm").addEventListener("click", function () { checkInGroup(groupBoxes("input:checked")); });
+
+  /* «Все пришли» does what it says: everyone who can be checked in is, in one tap. */
   $("group-all").addEventListener("click", function () {
-    $("group-list").querySelectorAll("input:not(:disabled)").forEach(function (b) { b.checked = true; });
-    updateGroupButton();
+    var boxes = groupBoxes("input:not(:disabled)");
+    boxes.forEach(function (b) { b.checked = true; });
+    checkInGroup(boxes);
   });
 
-  $("group-confirm").addEventListener("click", async function () {
-    var chosen = Array.prototype.map.call($("group-list").querySelectorAll("input:checked"), function (b) {
-      return groupPeople[Number(b.dataset.index)];
-    });
+  async function checkInGroup(boxes) {
+    var chosen = boxes.map(function (b) { return groupPeople[Number(b.dataset.index)]; });
+    if (!chosen.length) { return; }
+    $("group-leave").hidden = true;
     $("group-dialog").close();
     var ok = 0;
     var other = 0;
@@ -650,7 +708,7 @@
     };
     var view = { tone: other ? "warn" : "ok", title: "Группа: отмечено " + ok + " из " + chosen.length };
     showGroupSummary(view, summary, other);
-  });
+  }
 
   function showGroupSummary(view, summary, other) {
     var box = $("answer");

@@ -114,6 +114,21 @@
     return i === undefined ? null : ticketView(index, i);
   }
 
+  /* Where the phone remembers a check-in of what was read: under the ticket's hash when the
+   * downloaded data knows the ticket (so its QR, its typed short code, a search hit and a tick
+   * in its group list are one person), else under the hash of what was read itself. */
+  function localKey(index, parsed, hash) {
+    var ticket = parsed.type === "group" ? null : findTicket(index, parsed, hash);
+    if (ticket) { return ticket.hash; }
+    if (parsed.type === "hash") { return parsed.hash; }
+    return hash || null;
+  }
+
+  function localMark(local, key) {
+    if (!local || !key) { return null; }
+    return (local.get ? local.get(key) : local[key]) || null;
+  }
+
   function checkinWindow(index) {
     var ev = (index && index.event) || {};
     var opens = ev.checkin_opens_at || null;
@@ -127,8 +142,18 @@
    * on this phone or known from the last download). ``local`` maps ticket hash → {at, by}. */
   function judgeOffline(index, parsed, hash, local, now) {
     var ticket = parsed.type === "group" ? null : findTicket(index, parsed, hash);
-    var result = { status: "invalid", offline: true, attendee: null, checkin: null, ticket: ticket };
-    if (!ticket) { return result; }
+    var key = localKey(index, parsed, hash);
+    var result = { status: "invalid", offline: true, attendee: null, checkin: null, ticket: ticket,
+      localKey: key };
+    if (!ticket) {
+      if (!index) {
+        // No download yet: nothing to judge by, but this phone remembers what it queued.
+        var queued = localMark(local, key);
+        result.status = queued ? "already_checked_in" : "unknown_offline";
+        if (queued) { result.first_checkin = { at: queued.at, by: queued.by || "этот телефон" }; }
+      }
+      return result;
+    }
     result.attendee = {
       name: ticket.name, kind: ticket.kind, organization: ticket.organization,
       class_name: ticket.class_name, needs_assistance: ticket.needs_assistance
@@ -142,7 +167,7 @@
       result.window = win;
       return result;
     }
-    var mine = local && (local.get ? local.get(ticket.hash) : local[ticket.hash]);
+    var mine = localMark(local, ticket.hash);
     if (mine) {
       result.status = "already_checked_in";
       result.first_checkin = { at: mine.at, by: mine.by || "этот телефон" };
@@ -165,7 +190,7 @@
     var school = row[1] === null || row[1] === undefined ? null : index.schools[row[1]];
     var people = row[2].map(function (i) {
       var t = ticketView(index, i);
-      var mine = local && (local.get ? local.get(t.hash) : local[t.hash]);
+      var mine = localMark(local, t.hash);
       return {
         code: "#" + t.hash, name: t.name, class_name: t.class_name, kind: t.kind,
         status: t.status, needs_assistance: t.needs_assistance,
@@ -187,7 +212,7 @@
       var words = name.split(/\s+/);
       var hit = words.some(function (w) { return w.indexOf(q) === 0; }) || school.indexOf(q) >= 0;
       if (!hit) { continue; }
-      var mine = local && (local.get ? local.get(t.hash) : local[t.hash]);
+      var mine = localMark(local, t.hash);
       found.push({
         code: "#" + t.hash, name: t.name, class_name: t.class_name, kind: t.kind,
         status: t.status, needs_assistance: t.needs_assistance, organization: t.organization,
@@ -319,6 +344,7 @@
     hashInput: hashInput,
     buildIndex: buildIndex,
     findTicket: findTicket,
+    localKey: localKey,
     judgeOffline: judgeOffline,
     groupOffline: groupOffline,
     searchOffline: searchOffline,

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from errors import ServiceError
 from formats.spreadsheets import csv_bytes, xlsx_template
-from formats.text import fold, natural_key
+from formats.text import fold
 from models import (
     ApiToken,
     AuditLog,
@@ -24,6 +24,7 @@ from models import (
     db,
 )
 from models.academic_year import academic_year_of, academic_year_title, current_academic_year
+from models.organization import in_name_order
 from webapp.access import admin_required
 from webapp.admin import bp
 from webapp.admin.forms import (
@@ -67,8 +68,7 @@ def _posted(form_cls=EmptyForm) -> None:
 
 def _by_kind_and_name(orgs: list[Organization]) -> list[Organization]:
     """Kinds in their declared order, then names naturally («СОШ № 2» before «СОШ № 10»)."""
-    kinds = list(OrgKind)
-    return sorted(orgs, key=lambda o: (kinds.index(o.kind), natural_key(o.name)))
+    return in_name_order(orgs, by_kind=True)
 
 
 @bp.get("/admin/organizations")

@@ -27,6 +27,8 @@ from models import (
     db,
     now_utc,
 )
+from models.base import folded
+from models.organization import in_name_order
 from webapp.access import can_manage_event, events_managed_by, roles_required
 from webapp.events import bp
 from webapp.events import services as svc
@@ -113,7 +115,7 @@ def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventFor
         (item.number, f"{item.number}. {_shorten(item.title, 110)}")
         for item in RoadmapItem.query.order_by(RoadmapItem.sort_order).all()])
     if current_user.role == Role.ADMIN:
-        orgs = Organization.query.filter_by(active=True).order_by(Organization.name).all()
+        orgs = in_name_order(Organization.query.filter_by(active=True).all())
         form.organizer_id.choices = choices([(0, "— моя организация —")] + [
             (org.id, org.name) for org in orgs])
     else:
@@ -121,7 +123,8 @@ def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventFor
         del form.school_internal
     organizer_id = event.organizer_id if event else current_user.organization_id
     teachers = Teacher.query.filter_by(organization_id=organizer_id, active=True).filter(
-        Teacher.anonymized_at.is_(None)).order_by(Teacher.last_name, Teacher.first_name).all() \
+        Teacher.anonymized_at.is_(None)).order_by(
+        folded(Teacher.last_name), folded(Teacher.first_name), Teacher.id).all() \
         if organizer_id else []
     if teachers:
         form.staff_ids.choices = choices([(t.id, t.full_name) for t in teachers])
@@ -137,11 +140,11 @@ def _shorten(text: str, limit: int) -> str:
 def _filters_from_request():
     form = CatalogueFilterForm(formdata=request.args)
     form.category.choices = choices([("", "Все категории")] + _category_choices())
-    organizers = (Organization.query.filter(Organization.active.is_(True))
-                  .filter(Organization.id.in_(sa.select(Event.organizer_id).where(
-                      Event.status == EventStatus.PUBLISHED,
-                      Event.school_internal.is_(False))))
-                  .order_by(Organization.short_name, Organization.name).all())
+    organizers = in_name_order(
+        Organization.query.filter(Organization.active.is_(True))
+        .filter(Organization.id.in_(sa.select(Event.organizer_id).where(
+            Event.status == EventStatus.PUBLISHED, Event.school_internal.is_(False)))).all(),
+        shown="display_name")
     form.organizer.choices = choices([("", "Все организаторы")] + [
         (str(org.id), org.display_name) for org in organizers])
     form.validate()
@@ -448,9 +451,9 @@ def _upcoming_counts() -> dict[int, int]:
 def organizers():
     kind_value = request.args.get("kind", "")
     kinds = [k for k in DIRECTORY_KINDS if k.value == kind_value] or list(DIRECTORY_KINDS)
-    orgs = (Organization.query.filter(Organization.active.is_(True),
-                                      Organization.kind.in_(kinds))
-            .order_by(Organization.kind, Organization.name).all())
+    orgs = in_name_order(Organization.query.filter(Organization.active.is_(True),
+                                                   Organization.kind.in_(kinds)).all(),
+                         by_kind=True)
     return render_template("events/organizers.html", organizations=orgs,
                            upcoming=_upcoming_counts(), kinds=DIRECTORY_KINDS,
                            kind=kind_value if len(kinds) == 1 else "")

@@ -88,14 +88,13 @@ def _picker(event: Event, school: Organization):
         eligible.setdefault(s.class_name, []).append(s)
     classes = []
     for class_name in sorted(eligible, key=class_sort_key):
-        people = sorted(eligible[class_name], key=lambda s: (s.last_name or "",
-                                                             s.first_name or ""))
+        people = sorted(eligible[class_name], key=lambda s: s.sort_key)
         classes.append({"name": class_name, "students": people,
                         "free": [s for s in people if s.id not in taken_students]})
-    teachers = Teacher.query.filter(Teacher.organization_id == school.id,
-                                    Teacher.active.is_(True),
-                                    Teacher.anonymized_at.is_(None)).order_by(
-        Teacher.last_name, Teacher.first_name).all()
+    teachers = sorted(Teacher.query.filter(Teacher.organization_id == school.id,
+                                           Teacher.active.is_(True),
+                                           Teacher.anonymized_at.is_(None)).all(),
+                      key=lambda t: t.sort_key)
     return {"classes": classes, "teachers": teachers, "taken_students": taken_students,
             "taken_teachers": taken_teachers,
             "refused_classes": sorted(refused_classes - set(eligible), key=class_sort_key)}
@@ -244,9 +243,8 @@ def _sorted_tickets(registration: Registration, live_only: bool = True) -> list[
 
     def key(t: Ticket):
         if t.kind == TicketKind.TEACHER:
-            return (0, (), t.teacher.last_name or "", t.teacher.first_name or "")
-        return (1, class_sort_key(t.student.class_name), t.student.last_name or "",
-                t.student.first_name or "")
+            return (0, (), t.teacher.sort_key)
+        return (1, class_sort_key(t.student.class_name), t.student.sort_key)
 
     return sorted(tickets, key=key)
 

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from errors import ConflictError, ServiceError
 from formats.spreadsheets import Column, ProblemCollector, read_table
-from formats.text import natural_key
 from models import Baseline, CityPlan, Organization, OrgKind, db, record_audit
-from models.organization import organization_name_key
+from models.organization import in_name_order, organization_name_key
 
 BASELINE_FIELDS = ("students_total", "students_ovz", "teachers_total", "planned_events",
                    "planned_early_events")
@@ -174,9 +173,7 @@ def baseline_organizations(year: int) -> list[Organization]:
         Organization.kind.in_(BASELINE_KINDS),
         db.or_(Organization.active.is_(True), Organization.id.in_(with_baseline)),
     )
-    orgs = query.all()
-    order = {kind: i for i, kind in enumerate(BASELINE_KINDS)}
-    return sorted(orgs, key=lambda o: (order[o.kind], natural_key(o.name)))
+    return in_name_order(query.all(), by_kind=True)  # schools first: OrgKind's own order
 
 
 def baselines_by_organization(year: int) -> dict[int, Baseline]:

@@ -53,6 +53,7 @@ from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, rende
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
+from webapp.paging import Paging, page_arg
 from webapp.transaction import unit_of_work
 
 EVENT_MANAGERS = (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
@@ -178,17 +179,18 @@ def _filter_args() -> dict:
 @bp.get("/events")
 def catalogue():
     form, filters = _filters_from_request()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     events, total = run_page(catalogue_query(current_user, filters), page)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    paging = Paging(page=page, per_page=PAGE_SIZE, total=total)
     counts = svc.event_counts([e.id for e in events])
     args = _filter_args()
     base = current_app.config["PROFROUTE_BASE_URL"].rstrip("/")
     feed_url = base + url_for("events.feed", **args)
     return render_template(
-        "events/catalogue.html", form=form, events=events, total=total, page=page,
-        pages=pages, counts=counts, args=args, feed_url=feed_url, page_size=PAGE_SIZE,
-        filtered=not filters.is_empty())
+        "events/catalogue.html", form=form, events=events, paging=paging, counts=counts,
+        args=args, feed_url=feed_url, filtered=not filters.is_empty(),
+        filters_chosen=len(args)), \
+        404 if paging.past_end else 200
 
 
 @bp.get("/events/<int:event_id>")
@@ -297,15 +299,14 @@ def my_events():
     else:
         query = query.filter(Event.status == EventStatus.CANCELLED)
         order = (Event.starts_at.desc(), Event.id.desc())
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = query.count()
-    events = (query.options(sa.orm.joinedload(Event.organizer),
-                            sa.orm.joinedload(Event.category))
-              .order_by(*order).offset((page - 1) * 50).limit(50).all())
+    paging = Paging(page=page_arg(), per_page=50, total=query.count())
+    events = [] if paging.past_end else (
+        query.options(sa.orm.joinedload(Event.organizer), sa.orm.joinedload(Event.category))
+        .order_by(*order).offset(paging.offset).limit(paging.per_page).all())
     counts = svc.event_counts([e.id for e in events])
     return render_template("events/my_events.html", events=events, counts=counts, tab=tab,
-                           tabs=MY_EVENTS_TABS, page=page, pages=max((total + 49) // 50, 1),
-                           total=total)
+                           tabs=MY_EVENTS_TABS, paging=paging), \
+        404 if paging.past_end else 200
 
 
 @bp.route("/organizer/events/new", methods=["GET", "POST"])

@@ -263,7 +263,7 @@ def students_export():
 def students_import():
     school = current_school()
     return _import_page(school, "students", import_students_file, STUDENT_COLUMNS,
-                        "Список учеников загружен. ",
+                        "Список учеников загружен",
                         is_preschool=school.kind == OrgKind.PRESCHOOL)
 
 
@@ -277,9 +277,9 @@ def _import_page(school, kind: str, import_file, columns, done_message: str,
         with unit_of_work(catch=ImportProblems) as uow:
             result = import_file(current_user, school, upload.filename or "", upload.read())
         if uow.error is not None:
-            problems = uow.error.lines
+            problems = uow.error
         else:
-            flash(done_message + result.summary(), "success")
+            flash(f"{done_message} — {school.name}. {result.summary()}", "success")
             return redirect(school_url(f"schools.{kind}", school), 303)
     return render_template("schools/import.html", school=school, form=form, problems=problems,
                            kind=kind, columns=columns, is_preschool=is_preschool)
@@ -400,7 +400,7 @@ def teachers_template_xlsx():
 @coordinator_pages
 def teachers_import():
     return _import_page(current_school(), "teachers", import_teachers_file, TEACHER_COLUMNS,
-                        "Список педагогов загружен. ", is_preschool=False)
+                        "Список педагогов загружен", is_preschool=False)
 
 
 # ---------------------------------------------------------------------------------------------

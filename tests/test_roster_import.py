@@ -197,7 +197,8 @@ def test_import_page_shows_row_errors_and_writes_nothing(client, auth, coordinat
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Файл не загружен, ничего не изменено" in page
-    assert table_rows(page, "import-problems") == [("3", "Класс", "Класс «12Б»: номер класса должен быть от 1 до 11.")]
+    assert table_rows(page, "import-problems") == [
+        ("3", "Класс", "Класс «12Б»: номер класса должен быть от 1 до 11.")]
     assert roster(school) == []
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from errors import ServiceError
-from formats.spreadsheets import csv_bytes, xlsx_template
+from formats.spreadsheets import ImportProblems, csv_bytes, xlsx_template
 from formats.text import fold
 from models import (
     ApiToken,
@@ -330,16 +330,19 @@ def baselines():
             figures = None if row_form.is_empty() else BaselineFigures(
                 **{f: getattr(row_form, f).data for f in BASELINE_FIELDS})
             to_save.append(BaselineRow(row["org"], figures))
+        # The rows the form accepted are checked now too: every error shows in one pass.
+        err = directory.baseline_table_problems(year, to_save)
+        if err is not None:
+            table_messages += err.messages
+            for row in rows:
+                for name, message in err.rows.get(row["org"].id, {}).items():
+                    field = getattr(row["form"], name, None) or row["form"].students_total
+                    field.errors = list(field.errors) + [message]
         if not table_messages:
             with unit_of_work(catch=directory.BaselineTableErrors) as uow:
                 changed = directory.save_baseline_table(current_user, year, to_save)
-            if uow.error is not None:
-                err = uow.error
-                table_messages = err.messages
-                for row in rows:
-                    for name, message in err.rows.get(row["org"].id, {}).items():
-                        field = getattr(row["form"], name, None) or row["form"].students_total
-                        field.errors = list(field.errors) + [message]
+            if uow.error is not None:  # changed by someone else since the check above
+                table_messages = uow.error.messages
             else:
                 flash(f"Показатели за {academic_year_title(year)} сохранены "
                       f"(изменено строк: {changed}).", "success")
@@ -441,7 +444,7 @@ def baseline_import():
         [(y, academic_year_title(y)) for y in _year_choices(year)])
     if request.method == "GET":
         form.year.data = year
-    problems: list[str] = []
+    problems = None
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -450,8 +453,8 @@ def baseline_import():
                                                  upload.filename or "", upload.read())
         if uow.error is not None:
             err = uow.error
-            problems = getattr(err, "lines", None) or getattr(err, "messages", None) \
-                or [err.message]
+            problems = err if isinstance(err, ImportProblems) else ImportProblems(
+                [(None, m) for m in (getattr(err, "messages", None) or [err.message])])
             status = 422
         else:
             flash(f"Файл загружен. Показатели за {academic_year_title(form.year.data)} "

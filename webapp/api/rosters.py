@@ -100,9 +100,10 @@ def _items(list_name: str, keys: tuple, required: tuple) -> list[tuple[str, dict
 
 def _problems_to_error(err: ImportProblems) -> ApiError:
     fields: dict[str, str] = {}
-    for label, message in err.problems:
-        key = str(label) if label is not None else "_"
-        text = message[:1].upper() + message[1:]
+    for problem in err.cells:
+        key = str(problem.row) if problem.row is not None else "_"
+        text = (f"{problem.column}: {problem.message}" if problem.column
+                else problem.message[:1].upper() + problem.message[1:])
         fields[key] = f"{fields[key]} {text}" if key in fields else text
     return ApiError(422, "validation_error", "Ничего не записано: исправьте ошибки.", fields)
 

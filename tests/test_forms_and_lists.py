@@ -293,3 +293,16 @@ def test_admin_importing_for_a_school_sees_which_school(client, auth, factory, s
         content_type="multipart/form-data", follow_redirects=True)
     assert f"Список учеников загружен — {school.name}. Добавлено: 1" in \
         response.get_data(as_text=True)
+
+
+def test_admin_lists_search_names_folded(client, auth, factory, db):
+    admin = factory.create_user(Role.ADMIN)
+    factory.create_user(Role.ORGANIZER, full_name="Ёлкина Мария", email="m@test.local")
+    factory.create_org(name="Муниципальное автономное учреждение № 5", short_name="МАУ «Ёлочка»")
+    db.session.commit()
+    auth.login(admin.email)
+    page = client.get("/admin/users", query_string={"q": "ЕЛКИНА"}).get_data(as_text=True)
+    assert "Ёлкина Мария" in page
+    page = client.get("/admin/organizations", query_string={"q": "елочка"}).get_data(
+        as_text=True)
+    assert "Муниципальное автономное учреждение № 5" in page

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from errors import ServiceError
 from formats.spreadsheets import ImportProblems, csv_bytes, xlsx_template
-from formats.text import fold
+from formats.text import like_contains
 from models import (
     ApiToken,
     AuditLog,
@@ -22,6 +22,7 @@ from models import (
     Role,
     User,
     db,
+    folded,
 )
 from models.academic_year import academic_year_of, academic_year_title, current_academic_year
 from models.organization import in_name_order
@@ -79,10 +80,10 @@ def organizations():
     kind = request.args.get("kind") or ""
     status = request.args.get("status") or ""
     if q:
-        like = f"%{q.lower()}%"
-        query = query.filter(db.or_(Organization.name_key.like(f"%{fold(q)}%"),
-                                    db.func.lower(Organization.short_name).like(like),
-                                    db.func.lower(Organization.external_id).like(like)))
+        like = like_contains(q)
+        query = query.filter(db.or_(Organization.name_key.like(like, escape="\\"),
+                                    folded(Organization.short_name).like(like, escape="\\"),
+                                    folded(Organization.external_id).like(like, escape="\\")))
     if kind in {k.value for k in OrgKind}:
         query = query.filter(Organization.kind == OrgKind(kind))
     if status == "active":
@@ -181,10 +182,11 @@ def users():
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
     if q:
-        like = f"%{q.lower()}%"
+        like = like_contains(q)
         query = query.outerjoin(Organization, User.organization_id == Organization.id).filter(
-            db.or_(User.email.like(like), db.func.lower(User.full_name).like(like),
-                   Organization.name_key.like(f"%{fold(q)}%")))
+            db.or_(folded(User.email).like(like, escape="\\"),
+                   folded(User.full_name).like(like, escape="\\"),
+                   Organization.name_key.like(like, escape="\\")))
     if role in {r.value for r in Role}:
         query = query.filter(User.role == Role(role))
     people = query.order_by(User.role, User.email).all()

@@ -158,7 +158,7 @@ def measure_pages(base: str, event_id: int, runs: int) -> list[tuple]:
                     ttfb.append(timing[0])
                     load.append(timing[1])
                 size = timing[3]
-            rows = page.locator("table tbody tr, [data-student]").count()
+            rows = page.locator("table tbody tr, input[data-person]").count()
             results.append((label, statistics.median(ttfb), percentile(ttfb, 0.9),
                             statistics.median(load), percentile(load, 0.9), size, rows))
         browser.close()
@@ -214,7 +214,7 @@ def main() -> None:
             admin.dispose()
     for name, results in columns.items():
         print(f"\n{name}\n")
-        print("| страница | строк в HTML | HTML, КБ | TTFB: медиана | TTFB: p90 "
+        print("| страница | строк (людей) в HTML | HTML, КБ | TTFB: медиана | TTFB: p90 "
               "| полная загрузка: медиана | полная загрузка: p90 |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for label, ttfb, ttfb90, load, load90, size, rows in results:

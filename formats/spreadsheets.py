@@ -53,34 +53,71 @@ class Column:
 class Row:
     number: int  #: 1-based, as Excel shows it
     values: dict[str, str | None]
+    #: Keys of cells already reported as unreadable (control characters): checking them again
+    #: would give one cell two messages.
+    refused: frozenset[str] = frozenset()
 
     def get(self, key: str) -> str | None:
         return self.values.get(key)
 
 
-class ImportProblems(ServiceError):
-    """Everything wrong with a file: ``problems`` is a list of ``(row_number|None, message)``."""
+@dataclass(frozen=True)
+class CellProblem:
+    """One thing wrong: its row (None: the file as a whole), its column (None: the whole row)."""
+    row: int | str | None
+    column: str | None
+    message: str
 
-    def __init__(self, problems: list[tuple[int | None, str]]):
-        self.problems = problems
-        lines = [f"Строка {n}: {m}" if n else m for n, m in problems[:50]]
-        if len(problems) > 50:
-            lines.append(f"…и ещё ошибок: {len(problems) - 50}")
+    @property
+    def text(self) -> str:
+        """The message with its column: «Класс»: не понятен класс «седьмой»…"""
+        return f"«{self.column}»: {self.message}" if self.column else self.message
+
+    @property
+    def line(self) -> str:
+        return f"Строка {self.row}: {self.text}" if self.row else self.text
+
+
+#: Problems listed on a page; the rest are counted (a file of 20,000 wrong rows stays readable).
+MAX_PROBLEMS_SHOWN = 200
+
+
+class ImportProblems(ServiceError):
+    """Everything wrong with a file, found in one pass: ``cells`` (:class:`CellProblem`, one per
+    cell), ``problems`` the same as ``(row_number|None, message with its column)``."""
+
+    def __init__(self, problems: list[tuple[int | None, str]] | list[CellProblem]):
+        self.cells = [p if isinstance(p, CellProblem) else CellProblem(p[0], None, p[1])
+                      for p in problems]
+        self.problems = [(p.row, p.text) for p in self.cells]
+        lines = [p.line for p in self.cells[:MAX_PROBLEMS_SHOWN]]
+        if len(self.cells) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"…и ещё ошибок: {len(self.cells) - MAX_PROBLEMS_SHOWN}")
         super().__init__("import_failed", "Файл не загружен, ничего не изменено. "
-                         + " ".join(lines), status=422)
+                         + " ".join(lines[:50]), status=422)
         self.lines = lines
+        self.shown = self.cells[:MAX_PROBLEMS_SHOWN]
+        self.not_shown = len(self.cells) - len(self.shown)
 
 
 @dataclass
 class ProblemCollector:
-    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    """Problems of an import, gathered before anything is written; one per cell."""
+    cells: list[CellProblem] = field(default_factory=list)
 
-    def add(self, row: int | None, message: str) -> None:
-        self.problems.append((row, message))
+    def add(self, row: int | str | None, message: str, column: str | None = None) -> None:
+        self.cells.append(CellProblem(row, column, message))
+
+    @property
+    def problems(self) -> list[tuple[int | str | None, str]]:
+        return [(p.row, p.text) for p in self.cells]
+
+    def __bool__(self) -> bool:
+        return bool(self.cells)
 
     def raise_if_any(self) -> None:
-        if self.problems:
-            raise ImportProblems(self.problems)
+        if self.cells:
+            raise ImportProblems(self.cells)
 
 
 def _normalize_header(value) -> str:
@@ -101,9 +138,9 @@ def _too_many_rows() -> ImportProblems:
                                   f"{MAX_ROWS} строк за раз: разделите список на части.")])
 
 
-def _control_char_columns(values: dict[str, str | None], columns: list[Column]) -> list[str]:
-    """Headers of the cells holding control characters (a line break in a cell is allowed)."""
-    return [c.header for c in columns
+def _control_char_columns(values: dict[str, str | None], columns: list[Column]) -> list[Column]:
+    """Columns of the cells holding control characters (a line break in a cell is allowed)."""
+    return [c for c in columns
             if values.get(c.key) and has_control_chars(values[c.key], allow_line_breaks=True)]
 
 
@@ -210,17 +247,21 @@ def _xlsx_rows(data: bytes, started: float) -> Iterator[list]:
         workbook.close()
 
 
-def read_table(filename: str, data: bytes, columns: list[Column]) -> list[Row]:
+def read_table(filename: str, data: bytes, columns: list[Column],
+               problems: ProblemCollector | None = None) -> list[Row]:
     """Parse an uploaded file into rows keyed by column ``key``.
 
     Raises :class:`ImportProblems` for an unknown format, a broken file, missing or unknown
-    columns, or an empty table.
+    columns, or an empty table. Cells that cannot be taken (control characters) are added to
+    ``problems`` when given — the caller checks everything else too and raises once, with
+    every problem of the file (such a cell is in ``Row.refused``) — else raised here.
     """
     with closing(_raw_rows(filename, data)) as source:
-        return _table_rows(enumerate(source), columns)
+        return _table_rows(enumerate(source), columns, problems)
 
 
-def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column]) -> list[Row]:
+def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column],
+                collector: ProblemCollector | None = None) -> list[Row]:
     # The header is the first row with anything in it.
     header_index, header = next(((i, r) for i, r in raw if any(_cell_text(c) for c in r)),
                                 (None, None))
@@ -229,7 +270,7 @@ def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column]) -> list[
     positions = _header_positions(header_index, header, columns)
 
     rows = []
-    problems = ProblemCollector()
+    problems = collector if collector is not None else ProblemCollector()
     for index, cells in raw:
         values = {key: _cell_text(cells[pos]) if pos < len(cells) else None
                   for key, pos in positions.items()}
@@ -237,10 +278,13 @@ def _table_rows(raw: Iterator[tuple[int, list]], columns: list[Column]) -> list[
             continue
         if len(rows) == MAX_ROWS:
             raise _too_many_rows()
-        for header in _control_char_columns(values, columns):
-            problems.add(index + 1, f"в столбце «{header}» недопустимые управляющие символы.")
-        rows.append(Row(number=index + 1, values=values))
-    problems.raise_if_any()
+        refused = _control_char_columns(values, columns)
+        for column in refused:
+            problems.add(index + 1, "недопустимые управляющие символы.", column=column.header)
+        rows.append(Row(number=index + 1, values=values,
+                        refused=frozenset(c.key for c in refused)))
+    if collector is None:
+        problems.raise_if_any()
     if not rows:
         raise ImportProblems([(None, "В файле нет ни одной строки с данными.")])
     return rows

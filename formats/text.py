@@ -19,6 +19,18 @@ def natural_key(text: str | None) -> tuple:
     return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(fold(text))))
 
 
+#: The letters whose folding SQL must do itself (PostgreSQL's lower() depends on the database's
+#: locale, SQLite's knows only ASCII): Russian capitals and ё, each with its :func:`fold`.
+SQL_FOLD_FROM = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё"
+SQL_FOLD_TO = "".join(fold(letter) for letter in SQL_FOLD_FROM)
+
+
+def like_contains(text: str | None) -> str:
+    """A LIKE pattern (escape character ``\\``) matching values that contain ``fold(text)``."""
+    needle = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{needle}%"
+
+
 def plural(number: int, forms: tuple[str, str, str]) -> str:
     """The Russian form for ``number``: ``("школа", "школы", "школ")`` → 1 школа, 3 школы,
     5 школ, 11 школ, 21 школа."""

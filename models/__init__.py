@@ -1,7 +1,7 @@
 """SQLAlchemy models. This package never imports ``webapp``."""
 
 from models.audit import AuditLog, record_audit
-from models.base import db, now_utc
+from models.base import db, folded, now_utc
 from models.event import Audience, Category, Event, EventStaff, EventStatus, RoadmapItem
 from models.notice import SchoolNotice  # noqa: F401  (school notices, registration area)
 from models.organization import Baseline, CityPlan, Organization, OrgKind
@@ -26,5 +26,5 @@ __all__ = [
     "ParentSignup",
     "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
     "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "WalkIn",
-    "db", "now_utc", "record_audit",
+    "db", "folded", "now_utc", "record_audit",
 ]

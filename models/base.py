@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
+
+from formats.text import SQL_FOLD_FROM, SQL_FOLD_TO, fold
 
 #: Constraint names are stable across databases, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -76,3 +80,42 @@ def enum_column(enum_cls: type[enum.Enum], **kwargs) -> sa.Enum:
         name=kwargs.pop("name", enum_cls.__name__.lower()),
         **kwargs,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# fold() in SQL: searching and sorting names alike on SQLite and PostgreSQL
+
+
+class folded(FunctionElement):  # noqa: N801 - used like a SQL function: folded(Student.last_name)
+    """A text column as :func:`formats.text.fold` makes it (case, ё→е), inside SQL.
+
+    SQLite runs the Python ``fold`` itself (registered on every connection by
+    :func:`register_sqlite_functions`); PostgreSQL lower-cases and translates the Russian letters
+    with the table :mod:`formats.text` derives from ``fold``, so its result does not depend on the
+    database's locale. Values compared with it are stored with single spaces already; the needle
+    is folded in Python (``formats.text.like_contains``).
+    """
+
+    type = sa.String()
+    inherit_cache = True
+    name = "fold"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element, compiler, **kw):
+    return f"fold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded)
+def _folded_default(element, compiler, **kw):
+    return (f"lower(translate({compiler.process(element.clauses, **kw)}, "
+            f"'{SQL_FOLD_FROM}', '{SQL_FOLD_TO}'))")
+
+
+def _sqlite_fold(value):
+    return None if value is None else fold(value)
+
+
+def register_sqlite_functions(dbapi_connection) -> None:
+    """Make ``fold(text)`` callable in SQLite's SQL (see :class:`folded`)."""
+    dbapi_connection.create_function("fold", 1, _sqlite_fold, deterministic=True)

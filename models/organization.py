@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from formats.text import fold
+from formats.text import fold, natural_key
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
 
 
@@ -24,6 +24,17 @@ EDUCATIONAL_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
 
 def organization_name_key(name: str | None) -> str:
     return fold(name)
+
+
+def in_name_order(orgs, *, by_kind: bool = False, shown: str = "name") -> list:
+    """Organizations as people look for them in a list: «СОШ № 2» before «СОШ № 10».
+
+    ``by_kind`` groups by kind first (in :class:`OrgKind`'s declared order); ``shown`` is the
+    attribute the list displays (``"name"`` or ``"display_name"``), which is what is sorted.
+    """
+    kinds = list(OrgKind)
+    return sorted(orgs, key=lambda o: ((kinds.index(o.kind),) if by_kind else ())
+                  + (natural_key(getattr(o, shown)), o.id))
 
 
 class Organization(db.Model):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from formats.text import natural_key
 from models import (
     Category,
     Event,
@@ -21,6 +22,8 @@ from models import (
     now_utc,
 )
 from models.academic_year import Period
+from models.base import folded
+from models.organization import in_name_order
 from reports.indicators import (
     ReportFilters,
     checkin_conditions,
@@ -113,7 +116,8 @@ def attendance_by_school(event_ids: list[int]) -> list[tuple[Organization | None
     by_id = {o.id: o for o in Organization.query.filter(
         Organization.id.in_([r[0] for r in rows if r[0] is not None]))}
     result = [(by_id.get(r[0]), Attendance(*r[1:])) for r in rows]
-    result.sort(key=lambda pair: (pair[0] is None, pair[0].display_name if pair[0] else ""))
+    result.sort(key=lambda pair: (pair[0] is None,
+                                  natural_key(pair[0].display_name if pair[0] else "")))
     return result
 
 
@@ -189,8 +193,8 @@ def students_not_involved(organization_id: int, period: Period) -> list[Student]
     return (Student.query
             .filter(Student.organization_id == organization_id, Student.active.is_(True),
                     Student.anonymized_at.is_(None), Student.id.not_in(involved))
-            .order_by(Student.grade, Student.class_name, Student.last_name, Student.first_name,
-                      Student.id)
+            .order_by(Student.grade, Student.class_name, folded(Student.last_name),
+                      folded(Student.first_name), folded(Student.middle_name), Student.id)
             .all())
 
 
@@ -234,6 +238,5 @@ def categories() -> list[Category]:
 
 def organizers_with_events() -> list[Organization]:
     ids = sa.select(events.c.organizer_id).distinct()
-    return (Organization.query.filter(Organization.id.in_(ids))
-            .order_by(Organization.name).all())
+    return in_name_order(Organization.query.filter(Organization.id.in_(ids)).all())
 

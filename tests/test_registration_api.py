@@ -57,7 +57,8 @@ def test_post_students_bad_item_writes_nothing(client, school, headers):
         {"last_name": "Петров", "first_name": "Иван", "class_name": "седьмой", "ovz": False},
     ]}, headers=headers)
     assert response.status_code == 422
-    assert "Не понятен класс" in response.get_json()["error"]["fields"]["students[0]"]
+    assert response.get_json()["error"]["fields"]["students[0]"] == (
+        "Класс: не понятен класс «седьмой»: укажите номер и букву, например «7Б».")
     assert Student.query.count() == 0
 
 

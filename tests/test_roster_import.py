@@ -7,6 +7,7 @@ from openpyxl import Workbook, load_workbook
 
 from formats.spreadsheets import ImportProblems
 from models import AuditLog, Role, Student, Teacher, db
+from tests.html_tables import table_rows
 from webapp.schools.roster import (
     import_students_file,
     import_teachers_file,
@@ -93,9 +94,9 @@ def test_unknown_class_is_reported_with_its_row_and_nothing_is_written(school):
         ]))
     db.session.rollback()
     lines = " ".join(err.value.lines)
-    assert "Строка 3: не понятен класс «седьмой»" in lines
-    assert "Строка 4: не заполнено поле «Имя»" in lines
-    assert "Строка 4: в столбце «ОВЗ» «может»" in lines
+    assert "Строка 3: «Класс»: не понятен класс «седьмой»" in lines
+    assert "Строка 4: «Имя»: не заполнено." in lines
+    assert "Строка 4: «ОВЗ»: «может» — напишите «да» или «нет»" in lines
     assert roster(school) == []
 
 
@@ -183,7 +184,7 @@ def test_import_page_uploads_a_file(client, auth, coordinator, school):
                                 {"file": (io.BytesIO(data), "класс.xlsx")},
                                 content_type="multipart/form-data", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "Список учеников загружен. Добавлено: 1" in page
+    assert f"Список учеников загружен — {school.name}. Добавлено: 1" in page
     assert "Иванов Пётр" in page and "7Б" in page
 
 
@@ -196,7 +197,8 @@ def test_import_page_shows_row_errors_and_writes_nothing(client, auth, coordinat
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Файл не загружен, ничего не изменено" in page
-    assert "Строка 3: класс «12Б»: номер класса должен быть от 1 до 11." in page
+    assert table_rows(page, "import-problems") == [
+        ("3", "Класс", "Класс «12Б»: номер класса должен быть от 1 до 11.")]
     assert roster(school) == []
 
 
@@ -302,6 +304,6 @@ def test_teacher_import_page_uploads_a_csv_and_refuses_a_wrong_one(client, auth,
                             {"file": (io.BytesIO(good), "педагоги.csv")},
                             content_type="multipart/form-data",
                             follow_redirects=True).get_data(as_text=True)
-    assert "Список педагогов загружен." in page
+    assert "Список педагогов загружен —" in page
     teacher = Teacher.query.filter_by(organization_id=school.id).one()
     assert (teacher.last_name, teacher.middle_name) == ("Петрова", "Сергеевна")

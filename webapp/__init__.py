@@ -12,6 +12,8 @@ import models  # noqa: F401  (register every model with the metadata)
 from checkin.seats.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OPTION
 from formats import timefmt
 from formats.log_redaction import install_log_filters
+from formats.text import plural
+from models.base import register_sqlite_functions
 from webapp import input_guard, security_headers
 from webapp.admin import bp as admin_bp
 from webapp.api import bp as api_bp
@@ -119,6 +121,7 @@ def _configure_sqlite(app: Flask) -> None:
             # Let SQLAlchemy emit BEGIN itself so "BEGIN IMMEDIATE" can be used for writes.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
+            register_sqlite_functions(dbapi_connection)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
             if engine.url.database and engine.url.database != ":memory:":
@@ -157,6 +160,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(timefmt.format_time, "time")
     app.add_template_filter(timefmt.format_percent, "percent")
     app.add_template_filter(timefmt.format_number, "number")
+    app.add_template_filter(plural, "plural")
 
     @app.context_processor
     def inject_helpers():

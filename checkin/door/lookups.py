@@ -9,6 +9,7 @@ from checkin.door.codes import parse_group_code
 from checkin.door.scanner_data import DoorTicket, code_hash, door_tickets
 from checkin.door.scans import iso
 from errors import NotFoundError, ServiceError
+from formats.text import fold
 from formats.timefmt import TOMSK
 from models import (
     Event,
@@ -70,10 +71,10 @@ def group_tickets(event: Event, group_code: str, *, for_link: bool = False) -> d
 def search_tickets(event: Event, query: str, *, for_link: bool = False) -> list[dict]:
     """Tickets whose holder's surname starts with, or whose school contains, ``query``.
 
-    Matching is done in Python with ``casefold`` so Cyrillic is case-insensitive on SQLite too
-    (its LOWER() only knows ASCII); an event has at most a few thousand tickets.
+    Matching is done in Python with :func:`formats.text.fold` (case and ё/е alike, on SQLite as
+    on PostgreSQL); an event has at most a few thousand tickets.
     """
-    needle = " ".join((query or "").split()).casefold()
+    needle = fold(query)
     if len(needle) < 2:
         raise ServiceError("query_too_short", "Введите не меньше двух букв фамилии или "
                                               "названия школы.", field="q")
@@ -81,12 +82,11 @@ def search_tickets(event: Event, query: str, *, for_link: bool = False) -> list[
         raise ServiceError("query_too_long", "Слишком длинный запрос.", field="q")
     surname_hits, name_hits, school_hits = [], [], []
     for t in door_tickets(event.id):
-        last = (t.last_name or "").casefold()
-        if last.startswith(needle):
+        if fold(t.last_name).startswith(needle):
             surname_hits.append(t)
-        elif needle in t.name.casefold():
+        elif needle in fold(t.name):
             name_hits.append(t)
-        elif t.organization and needle in t.organization.casefold():
+        elif t.organization and needle in fold(t.organization):
             school_hits.append(t)
     found = (surname_hits + name_hits + school_hits)[:SEARCH_LIMIT]
     return [ticket_item(t, with_organization=True, for_link=for_link) for t in found]

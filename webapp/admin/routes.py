@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from errors import ServiceError
-from formats.spreadsheets import csv_bytes, xlsx_template
-from formats.text import fold, natural_key
+from formats.spreadsheets import ImportProblems, csv_bytes, xlsx_template
+from formats.text import like_contains
 from models import (
     ApiToken,
     AuditLog,
@@ -22,8 +22,10 @@ from models import (
     Role,
     User,
     db,
+    folded,
 )
 from models.academic_year import academic_year_of, academic_year_title, current_academic_year
+from models.organization import in_name_order
 from webapp.access import admin_required
 from webapp.admin import bp
 from webapp.admin.audit_text import ACTION_TITLES, OBJECT_TITLES, describe_entry
@@ -68,8 +70,7 @@ def _posted(form_cls=EmptyForm) -> None:
 
 def _by_kind_and_name(orgs: list[Organization]) -> list[Organization]:
     """Kinds in their declared order, then names naturally («СОШ № 2» before «СОШ № 10»)."""
-    kinds = list(OrgKind)
-    return sorted(orgs, key=lambda o: (kinds.index(o.kind), natural_key(o.name)))
+    return in_name_order(orgs, by_kind=True)
 
 
 @bp.get("/admin/organizations")
@@ -80,10 +81,10 @@ def organizations():
     kind = request.args.get("kind") or ""
     status = request.args.get("status") or ""
     if q:
-        like = f"%{q.lower()}%"
-        query = query.filter(db.or_(Organization.name_key.like(f"%{fold(q)}%"),
-                                    db.func.lower(Organization.short_name).like(like),
-                                    db.func.lower(Organization.external_id).like(like)))
+        like = like_contains(q)
+        query = query.filter(db.or_(Organization.name_key.like(like, escape="\\"),
+                                    folded(Organization.short_name).like(like, escape="\\"),
+                                    folded(Organization.external_id).like(like, escape="\\")))
     if kind in {k.value for k in OrgKind}:
         query = query.filter(Organization.kind == OrgKind(kind))
     if status == "active":
@@ -182,10 +183,11 @@ def users():
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
     if q:
-        like = f"%{q.lower()}%"
+        like = like_contains(q)
         query = query.outerjoin(Organization, User.organization_id == Organization.id).filter(
-            db.or_(User.email.like(like), db.func.lower(User.full_name).like(like),
-                   Organization.name_key.like(f"%{fold(q)}%")))
+            db.or_(folded(User.email).like(like, escape="\\"),
+                   folded(User.full_name).like(like, escape="\\"),
+                   Organization.name_key.like(like, escape="\\")))
     if role in {r.value for r in Role}:
         query = query.filter(User.role == Role(role))
     people = query.order_by(User.role, User.email).all()
@@ -331,16 +333,19 @@ def baselines():
             figures = None if row_form.is_empty() else BaselineFigures(
                 **{f: getattr(row_form, f).data for f in BASELINE_FIELDS})
             to_save.append(BaselineRow(row["org"], figures))
+        # The rows the form accepted are checked now too: every error shows in one pass.
+        err = directory.baseline_table_problems(year, to_save)
+        if err is not None:
+            table_messages += err.messages
+            for row in rows:
+                for name, message in err.rows.get(row["org"].id, {}).items():
+                    field = getattr(row["form"], name, None) or row["form"].students_total
+                    field.errors = list(field.errors) + [message]
         if not table_messages:
             with unit_of_work(catch=directory.BaselineTableErrors) as uow:
                 changed = directory.save_baseline_table(current_user, year, to_save)
-            if uow.error is not None:
-                err = uow.error
-                table_messages = err.messages
-                for row in rows:
-                    for name, message in err.rows.get(row["org"].id, {}).items():
-                        field = getattr(row["form"], name, None) or row["form"].students_total
-                        field.errors = list(field.errors) + [message]
+            if uow.error is not None:  # changed by someone else since the check above
+                table_messages = uow.error.messages
             else:
                 flash(f"Показатели за {academic_year_title(year)} сохранены "
                       f"(изменено строк: {changed}).", "success")
@@ -442,7 +447,7 @@ def baseline_import():
         [(y, academic_year_title(y)) for y in _year_choices(year)])
     if request.method == "GET":
         form.year.data = year
-    problems: list[str] = []
+    problems = None
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -451,8 +456,8 @@ def baseline_import():
                                                  upload.filename or "", upload.read())
         if uow.error is not None:
             err = uow.error
-            problems = getattr(err, "lines", None) or getattr(err, "messages", None) \
-                or [err.message]
+            problems = err if isinstance(err, ImportProblems) else ImportProblems(
+                [(None, m) for m in (getattr(err, "messages", None) or [err.message])])
             status = 422
         else:
             flash(f"Файл загружен. Показатели за {academic_year_title(form.year.data)} "

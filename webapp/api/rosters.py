@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from formats.spreadsheets import ImportProblems
-from models import Organization, Role, Student, Teacher, db
+from models import Organization, Role, Student, Teacher, db, folded
 from models.organization import EDUCATIONAL_KINDS
 from webapp.access import can_manage_roster
 from webapp.api import bp
@@ -100,9 +100,10 @@ def _items(list_name: str, keys: tuple, required: tuple) -> list[tuple[str, dict
 
 def _problems_to_error(err: ImportProblems) -> ApiError:
     fields: dict[str, str] = {}
-    for label, message in err.problems:
-        key = str(label) if label is not None else "_"
-        text = message[:1].upper() + message[1:]
+    for problem in err.cells:
+        key = str(problem.row) if problem.row is not None else "_"
+        text = (f"{problem.column}: {problem.message}" if problem.column
+                else problem.message[:1].upper() + problem.message[1:])
         fields[key] = f"{fields[key]} {text}" if key in fields else text
     return ApiError(422, "validation_error", "Ничего не записано: исправьте ошибки.", fields)
 
@@ -164,7 +165,8 @@ def get_students(org_id: int):
         query = query.filter(Student.active.is_(True))
     if request.args.get("class_name"):
         query = query.filter(Student.class_name == request.args["class_name"])
-    students = query.order_by(Student.class_name, Student.last_name, Student.first_name).all()
+    students = query.order_by(Student.class_name, folded(Student.last_name),
+                              folded(Student.first_name), Student.id).all()
     with unit_of_work():
         record_personal_export(current_caller().user, "roster_students", org, rows=len(students),
                                format="api")
@@ -183,7 +185,7 @@ def get_teachers(org_id: int):
     teachers = (Teacher.query.filter(Teacher.organization_id == org.id,
                                      Teacher.active.is_(True),
                                      Teacher.anonymized_at.is_(None))
-                .order_by(Teacher.last_name, Teacher.first_name).all())
+                .order_by(folded(Teacher.last_name), folded(Teacher.first_name), Teacher.id).all())
     return jsonify({"teachers": [{
         "id": t.id, "last_name": t.last_name, "first_name": t.first_name,
         "middle_name": t.middle_name, "email": t.email} for t in teachers]})

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from checkin.seats.capacity import begin_write_transaction
+from formats.text import plural
 from models import LoginThrottle, db, now_utc
 from webapp.transaction import commit_separately
 
@@ -147,17 +148,9 @@ def release_attempt(email: str, ip: str) -> None:
 def describe_wait(seconds: int) -> str:
     """«15 секунд», «2 минуты»: the wait in Russian, rounded up to whole minutes past one."""
     if seconds < 60:
-        return f"{seconds} {_plural(seconds, 'секунду', 'секунды', 'секунд')}"
+        return f"{seconds} {plural(seconds, ('секунду', 'секунды', 'секунд'))}"
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} {_plural(minutes, 'минуту', 'минуты', 'минут')}"
-
-
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+    return f"{minutes} {plural(minutes, ('минуту', 'минуты', 'минут'))}"
 
 
 def count_public_attempt(limits: dict[str, int], window: timedelta) -> bool:

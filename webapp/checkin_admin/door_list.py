@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from formats.class_names import class_sort_key
 from formats.spreadsheets import append_row, styled_cell
+from formats.text import fold, natural_key
 from formats.timefmt import format_datetime
 from models import (
     LIVE_TICKET_STATUSES,
@@ -53,8 +54,8 @@ def door_rows(event: Event) -> list[list]:
             "help": NEEDS_ASSISTANCE if needs_assistance(t) else "",
             "code": t.short_code,
             "sort": (t.status != TicketStatus.CONFIRMED, org_id is None,
-                     org_names.get(org_id, ""), t.kind != TicketKind.TEACHER,
-                     class_sort_key(class_name), t.holder_name),
+                     natural_key(org_names.get(org_id, "")), t.kind != TicketKind.TEACHER,
+                     class_sort_key(class_name), fold(t.holder_name)),
         })
     rows.sort(key=lambda r: r["sort"])
     return [[r["school"], r["name"], r["class_name"], r["kind"], r["status"], r["help"],

@@ -27,6 +27,8 @@ from models import (
     db,
     now_utc,
 )
+from models.base import folded
+from models.organization import in_name_order
 from webapp.access import can_manage_event, events_managed_by, roles_required
 from webapp.events import bp
 from webapp.events import services as svc
@@ -51,6 +53,7 @@ from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, rende
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
+from webapp.paging import Paging, page_arg
 from webapp.parents.recipients import people_to_tell
 from webapp.transaction import unit_of_work
 
@@ -114,7 +117,7 @@ def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventFor
         (item.number, f"{item.number}. {_shorten(item.title, 110)}")
         for item in RoadmapItem.query.order_by(RoadmapItem.sort_order).all()])
     if current_user.role == Role.ADMIN:
-        orgs = Organization.query.filter_by(active=True).order_by(Organization.name).all()
+        orgs = in_name_order(Organization.query.filter_by(active=True).all())
         form.organizer_id.choices = choices([(0, "— моя организация —")] + [
             (org.id, org.name) for org in orgs])
     else:
@@ -122,7 +125,8 @@ def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventFor
         del form.school_internal
     organizer_id = event.organizer_id if event else current_user.organization_id
     teachers = Teacher.query.filter_by(organization_id=organizer_id, active=True).filter(
-        Teacher.anonymized_at.is_(None)).order_by(Teacher.last_name, Teacher.first_name).all() \
+        Teacher.anonymized_at.is_(None)).order_by(
+        folded(Teacher.last_name), folded(Teacher.first_name), Teacher.id).all() \
         if organizer_id else []
     if teachers:
         form.staff_ids.choices = choices([(t.id, t.full_name) for t in teachers])
@@ -138,11 +142,11 @@ def _shorten(text: str, limit: int) -> str:
 def _filters_from_request():
     form = CatalogueFilterForm(formdata=request.args)
     form.category.choices = choices([("", "Все категории")] + _category_choices())
-    organizers = (Organization.query.filter(Organization.active.is_(True))
-                  .filter(Organization.id.in_(sa.select(Event.organizer_id).where(
-                      Event.status == EventStatus.PUBLISHED,
-                      Event.school_internal.is_(False))))
-                  .order_by(Organization.short_name, Organization.name).all())
+    organizers = in_name_order(
+        Organization.query.filter(Organization.active.is_(True))
+        .filter(Organization.id.in_(sa.select(Event.organizer_id).where(
+            Event.status == EventStatus.PUBLISHED, Event.school_internal.is_(False)))).all(),
+        shown="display_name")
     form.organizer.choices = choices([("", "Все организаторы")] + [
         (str(org.id), org.display_name) for org in organizers])
     form.validate()
@@ -176,17 +180,18 @@ def _filter_args() -> dict:
 @bp.get("/events")
 def catalogue():
     form, filters = _filters_from_request()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     events, total = run_page(catalogue_query(current_user, filters), page)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    paging = Paging(page=page, per_page=PAGE_SIZE, total=total)
     counts = svc.event_counts([e.id for e in events])
     args = _filter_args()
     base = current_app.config["PROFROUTE_BASE_URL"].rstrip("/")
     feed_url = base + url_for("events.feed", **args)
     return render_template(
-        "events/catalogue.html", form=form, events=events, total=total, page=page,
-        pages=pages, counts=counts, args=args, feed_url=feed_url, page_size=PAGE_SIZE,
-        filtered=not filters.is_empty())
+        "events/catalogue.html", form=form, events=events, paging=paging, counts=counts,
+        args=args, feed_url=feed_url, filtered=not filters.is_empty(),
+        filters_chosen=len(args)), \
+        404 if paging.past_end else 200
 
 
 @bp.get("/events/<int:event_id>")
@@ -295,15 +300,14 @@ def my_events():
     else:
         query = query.filter(Event.status == EventStatus.CANCELLED)
         order = (Event.starts_at.desc(), Event.id.desc())
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = query.count()
-    events = (query.options(sa.orm.joinedload(Event.organizer),
-                            sa.orm.joinedload(Event.category))
-              .order_by(*order).offset((page - 1) * 50).limit(50).all())
+    paging = Paging(page=page_arg(), per_page=50, total=query.count())
+    events = [] if paging.past_end else (
+        query.options(sa.orm.joinedload(Event.organizer), sa.orm.joinedload(Event.category))
+        .order_by(*order).offset(paging.offset).limit(paging.per_page).all())
     counts = svc.event_counts([e.id for e in events])
     return render_template("events/my_events.html", events=events, counts=counts, tab=tab,
-                           tabs=MY_EVENTS_TABS, page=page, pages=max((total + 49) // 50, 1),
-                           total=total)
+                           tabs=MY_EVENTS_TABS, paging=paging), \
+        404 if paging.past_end else 200
 
 
 @bp.route("/organizer/events/new", methods=["GET", "POST"])
@@ -453,9 +457,9 @@ def _upcoming_counts() -> dict[int, int]:
 def organizers():
     kind_value = request.args.get("kind", "")
     kinds = [k for k in DIRECTORY_KINDS if k.value == kind_value] or list(DIRECTORY_KINDS)
-    orgs = (Organization.query.filter(Organization.active.is_(True),
-                                      Organization.kind.in_(kinds))
-            .order_by(Organization.kind, Organization.name).all())
+    orgs = in_name_order(Organization.query.filter(Organization.active.is_(True),
+                                                   Organization.kind.in_(kinds)).all(),
+                         by_kind=True)
     return render_template("events/organizers.html", organizations=orgs,
                            upcoming=_upcoming_counts(), kinds=DIRECTORY_KINDS,
                            kind=kind_value if len(kinds) == 1 else "")

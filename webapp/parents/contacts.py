@@ -27,6 +27,7 @@ from models import (
     TicketStatus,
     db,
 )
+from models.base import folded
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 
 WITHDRAWN = "(данные удалены по просьбе)"
@@ -96,7 +97,7 @@ def event_contacts(event: Event) -> EventContacts:
         sa.select(Ticket, Teacher).join(Teacher, Ticket.teacher_id == Teacher.id)
         .outerjoin(Registration, Ticket.registration_id == Registration.id)
         .where(Ticket.event_id == event.id, Ticket.kind == TicketKind.TEACHER)
-        .order_by(STATUS_ORDER, Teacher.last_name, Teacher.first_name, Ticket.id)
+        .order_by(STATUS_ORDER, folded(Teacher.last_name), folded(Teacher.first_name), Ticket.id)
     ).all()
     for ticket, teacher in teacher_rows:
         own = self_signups.get(ticket.id)

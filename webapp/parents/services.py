@@ -40,7 +40,7 @@ from models import (
     record_audit,
 )
 from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
-from models.organization import EDUCATIONAL_KINDS
+from models.organization import EDUCATIONAL_KINDS, in_name_order
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus
 from webapp.auth.throttle import count_public_attempt
@@ -85,9 +85,9 @@ def hash_secret(secret: str) -> str:
 
 def signup_schools():
     """Schools and kindergartens a parent or teacher may choose, in a stable order."""
-    return (Organization.query.filter(Organization.active.is_(True),
-                                      Organization.kind.in_(EDUCATIONAL_KINDS))
-            .order_by(Organization.kind, Organization.name_key).all())
+    return in_name_order(Organization.query.filter(Organization.active.is_(True),
+                                                   Organization.kind.in_(EDUCATIONAL_KINDS)).all(),
+                         by_kind=True, shown="display_name")
 
 
 def signup_school(organization_id: int | None, field: str, required: bool) -> Organization | None:

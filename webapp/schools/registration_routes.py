@@ -39,6 +39,7 @@ from models import (
     db,
     now_utc,
 )
+from models.roster import person_sort_key
 from webapp.access import roles_required
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
@@ -77,9 +78,12 @@ def _taken_ids(event: Event, organization_id: int) -> tuple[set[int], set[int]]:
 def _picker(event: Event, school: Organization):
     """Classes (eligible for the event) with their active students, and the teachers."""
     taken_students, taken_teachers = _taken_ids(event, school.id)
-    students = Student.query.filter(Student.organization_id == school.id,
-                                    Student.active.is_(True),
-                                    Student.anonymized_at.is_(None)).all()
+    # Light rows, not objects: a school may have 3,000 students (bench/roster_bench.py).
+    students = db.session.execute(
+        sa.select(Student.id, Student.last_name, Student.first_name, Student.middle_name,
+                  Student.class_name, Student.grade)
+        .where(Student.organization_id == school.id, Student.active.is_(True),
+               Student.anonymized_at.is_(None))).all()
     eligible, refused_classes = {}, set()
     for s in students:
         if student_grade_problem(event, s):
@@ -88,14 +92,14 @@ def _picker(event: Event, school: Organization):
         eligible.setdefault(s.class_name, []).append(s)
     classes = []
     for class_name in sorted(eligible, key=class_sort_key):
-        people = sorted(eligible[class_name], key=lambda s: (s.last_name or "",
-                                                             s.first_name or ""))
+        people = sorted(eligible[class_name],
+                        key=lambda s: person_sort_key(s.last_name, s.first_name, s.middle_name))
         classes.append({"name": class_name, "students": people,
                         "free": [s for s in people if s.id not in taken_students]})
-    teachers = Teacher.query.filter(Teacher.organization_id == school.id,
-                                    Teacher.active.is_(True),
-                                    Teacher.anonymized_at.is_(None)).order_by(
-        Teacher.last_name, Teacher.first_name).all()
+    teachers = sorted(Teacher.query.filter(Teacher.organization_id == school.id,
+                                           Teacher.active.is_(True),
+                                           Teacher.anonymized_at.is_(None)).all(),
+                      key=lambda t: t.sort_key)
     return {"classes": classes, "teachers": teachers, "taken_students": taken_students,
             "taken_teachers": taken_teachers,
             "refused_classes": sorted(refused_classes - set(eligible), key=class_sort_key)}
@@ -244,9 +248,8 @@ def _sorted_tickets(registration: Registration, live_only: bool = True) -> list[
 
     def key(t: Ticket):
         if t.kind == TicketKind.TEACHER:
-            return (0, (), t.teacher.last_name or "", t.teacher.first_name or "")
-        return (1, class_sort_key(t.student.class_name), t.student.last_name or "",
-                t.student.first_name or "")
+            return (0, (), t.teacher.sort_key)
+        return (1, class_sort_key(t.student.class_name), t.student.sort_key)
 
     return sorted(tickets, key=key)
 

@@ -42,6 +42,8 @@ STUDENT_TEMPLATE_EXAMPLES = [
     ["Иванов", "Пётр", "Сергеевич", "7Б", "нет", "12345"],
     ["Смирнова", "Анна", "", "7Б", "да", ""],
 ]
+#: A field's column title, for messages about it (the same in the forms and the files).
+FIELD_TITLES = {c.key: c.header for c in STUDENT_COLUMNS + TEACHER_COLUMNS}
 TEACHER_TEMPLATE_EXAMPLES = [["Петрова", "Анна", "Сергеевна", "petrova@school7.tomsk.ru"]]
 
 TRUE_WORDS = {"да", "д", "1", "+", "true", "yes", "y", "овз", "есть", "истина"}
@@ -66,7 +68,7 @@ def parse_ovz(value) -> bool:
         return False
     if text in TRUE_WORDS:
         return True
-    raise ValueError(f"в столбце «ОВЗ» «{value}»: напишите «да» или «нет» (или оставьте пустым).")
+    raise ValueError(f"«{value}» — напишите «да» или «нет» (или оставьте пустым).")
 
 
 def normalize_class_for(organization: Organization, value) -> tuple[str, int]:
@@ -75,11 +77,12 @@ def normalize_class_for(organization: Organization, value) -> tuple[str, int]:
     return normalize_class(value)
 
 
-def _name_problem(label: str, value: str | None, required: bool) -> str | None:
+def _name_problem(value: str | None, required: bool) -> str | None:
+    """What is wrong with a name cell; the caller names the field (``FIELD_TITLES``)."""
     if not value:
-        return f"не заполнено поле «{label}»." if required else None
+        return "не заполнено." if required else None
     if len(value) > NAME_MAX:
-        return f"поле «{label}» длиннее {NAME_MAX} символов."
+        return f"длиннее {NAME_MAX} символов."
     return None
 
 
@@ -116,10 +119,9 @@ def check_student(organization: Organization, *, last_name, first_name, middle_n
     problems: dict[str, str] = {}
     last_name, first_name, middle_name = _clean(last_name), _clean(first_name), _clean(middle_name)
     external_id = _clean(external_id)
-    for key, label, value, required in (("last_name", "Фамилия", last_name, True),
-                                        ("first_name", "Имя", first_name, True),
-                                        ("middle_name", "Отчество", middle_name, False)):
-        problem = _name_problem(label, value, required)
+    for key, value, required in (("last_name", last_name, True), ("first_name", first_name, True),
+                                 ("middle_name", middle_name, False)):
+        problem = _name_problem(value, required)
         if problem:
             problems[key] = problem
     try:
@@ -133,7 +135,7 @@ def check_student(organization: Organization, *, last_name, first_name, middle_n
         problems["ovz"] = str(err)
         ovz_flag = False
     if external_id and len(external_id) > 64:
-        problems["external_id"] = "идентификатор длиннее 64 символов."
+        problems["external_id"] = "длиннее 64 символов."
     if problems:
         return None, problems
     return StudentData(last_name, first_name, middle_name, normalized, grade, ovz_flag,
@@ -145,10 +147,9 @@ def check_teacher(*, last_name, first_name, middle_name=None, email=None) -> tup
     problems: dict[str, str] = {}
     last_name, first_name, middle_name = _clean(last_name), _clean(first_name), _clean(middle_name)
     email = (_clean(email) or "").lower() or None
-    for key, label, value, required in (("last_name", "Фамилия", last_name, True),
-                                        ("first_name", "Имя", first_name, True),
-                                        ("middle_name", "Отчество", middle_name, False)):
-        problem = _name_problem(label, value, required)
+    for key, value, required in (("last_name", last_name, True), ("first_name", first_name, True),
+                                 ("middle_name", middle_name, False)):
+        problem = _name_problem(value, required)
         if problem:
             problems[key] = problem
     problem = _email_problem(email)
@@ -160,7 +161,7 @@ def check_teacher(*, last_name, first_name, middle_name=None, email=None) -> tup
 
 
 def _first_problem_error(problems: dict[str, str]) -> ServiceError:
-    message = " ".join(m[:1].upper() + m[1:] for m in problems.values())
+    message = " ".join(f"{FIELD_TITLES.get(k, k)}: {m}" for k, m in problems.items())
     return ServiceError("validation_error", message,
                         fields={k: v[:1].upper() + v[1:] for k, v in problems.items()})
 
@@ -251,15 +252,20 @@ def _name_key(last_name, first_name, middle_name) -> tuple:
 
 
 def upsert_students(actor, organization: Organization,
-                    items: list[tuple[int | str | None, dict]]) -> ImportResult:
+                    items: list[tuple[int | str | None, dict]],
+                    collector: ProblemCollector | None = None,
+                    refused: dict | None = None) -> ImportResult:
     """Create or update students from ``(row_label, values)`` pairs, all or nothing.
 
     An existing student is matched by external id, else by exact full name and class;
     matched people are updated (and reactivated) instead of duplicated.
-    Raises ``ImportProblems`` (``problems`` = ``[(row_label, message)]``) when anything is wrong.
+    Raises ``ImportProblems`` (``problems`` = ``[(row_label, message)]``) when anything is wrong:
+    every problem of every row at once, added to ``collector`` (problems the file's reading
+    found, with ``refused`` = ``{row_label: keys of cells already reported}``).
     """
-    checked = _check_all(items, lambda values: check_student(organization, **values))
-    collector = ProblemCollector()  # problems across rows and with the existing roster
+    collector = collector if collector is not None else ProblemCollector()
+    checked = _check_all(items, lambda values: check_student(organization, **values),
+                         collector, refused or {})
 
     existing = Student.query.filter(Student.organization_id == organization.id,
                                     Student.anonymized_at.is_(None)).all()
@@ -277,8 +283,8 @@ def upsert_students(actor, organization: Organization,
         key = _name_key(data.last_name, data.first_name, data.middle_name) + (data.class_name,)
         if data.external_id:
             if data.external_id in seen_external:
-                collector.add(label, f"идентификатор «{data.external_id}» уже встречался в "
-                              f"строке {seen_external[data.external_id]}.")
+                collector.add(label, f"«{data.external_id}» уже встречался в строке "
+                              f"{seen_external[data.external_id]}.", column="Идентификатор")
                 continue
             seen_external[data.external_id] = label
         elif key in seen_name:
@@ -337,26 +343,31 @@ def upsert_students(actor, organization: Organization,
     return result
 
 
-def _check_all(items, check) -> list[tuple]:
-    """Check every row with ``check(values) -> (data, problems)``; all problems of all rows
-    are raised together (``ImportProblems``), else ``[(label, data)]`` is returned."""
-    collector = ProblemCollector()
+def _check_all(items, check, collector: ProblemCollector, refused: dict) -> list[tuple]:
+    """Check every row with ``check(values) -> (data, problems)``, one problem per cell into
+    ``collector``; returns ``[(label, data)]`` of the rows without any, which the caller checks
+    against each other and the roster before raising everything at once."""
     checked = []
     for label, values in items:
         data, problems = check(values)
-        for message in problems.values():
-            collector.add(label, message)
-        if data:
+        taken = refused.get(label, frozenset())
+        for key, message in problems.items():
+            if key not in taken:
+                collector.add(label, message, column=FIELD_TITLES.get(key))
+        if data and not taken:
             checked.append((label, data))
-    collector.raise_if_any()
     return checked
 
 
 def upsert_teachers(actor, organization: Organization,
-                    items: list[tuple[int | str | None, dict]]) -> ImportResult:
-    """Create or update teachers, matched by e-mail, else by exact full name; all or nothing."""
-    checked = _check_all(items, lambda values: check_teacher(**values))
-    collector = ProblemCollector()  # problems across rows and with the existing roster
+                    items: list[tuple[int | str | None, dict]],
+                    collector: ProblemCollector | None = None,
+                    refused: dict | None = None) -> ImportResult:
+    """Create or update teachers, matched by e-mail, else by exact full name; all or nothing
+    (every problem at once, as :func:`upsert_students`)."""
+    collector = collector if collector is not None else ProblemCollector()
+    checked = _check_all(items, lambda values: check_teacher(**values), collector,
+                         refused or {})
     existing = Teacher.query.filter(Teacher.organization_id == organization.id,
                                     Teacher.anonymized_at.is_(None)).all()
     by_email = {t.email: t for t in existing if t.email}
@@ -411,14 +422,18 @@ def upsert_teachers(actor, organization: Organization,
 
 def import_students_file(actor, organization: Organization, filename: str,
                          data: bytes) -> ImportResult:
-    rows = read_table(filename, data, STUDENT_COLUMNS)
-    return upsert_students(actor, organization, [(row.number, row.values) for row in rows])
+    problems = ProblemCollector()
+    rows = read_table(filename, data, STUDENT_COLUMNS, problems)
+    return upsert_students(actor, organization, [(row.number, row.values) for row in rows],
+                           problems, {row.number: row.refused for row in rows if row.refused})
 
 
 def import_teachers_file(actor, organization: Organization, filename: str,
                          data: bytes) -> ImportResult:
-    rows = read_table(filename, data, TEACHER_COLUMNS)
-    return upsert_teachers(actor, organization, [(row.number, row.values) for row in rows])
+    problems = ProblemCollector()
+    rows = read_table(filename, data, TEACHER_COLUMNS, problems)
+    return upsert_teachers(actor, organization, [(row.number, row.values) for row in rows],
+                           problems, {row.number: row.refused for row in rows if row.refused})
 
 
 # ---------------------------------------------------------------------------------------------

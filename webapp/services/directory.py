@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from errors import ConflictError, ServiceError
 from formats.spreadsheets import Column, ProblemCollector, read_table
-from formats.text import natural_key
 from models import Baseline, CityPlan, Organization, OrgKind, db, record_audit
-from models.organization import organization_name_key
+from models.organization import in_name_order, organization_name_key
 
 BASELINE_FIELDS = ("students_total", "students_ovz", "teachers_total", "planned_events",
                    "planned_early_events")
@@ -174,9 +173,7 @@ def baseline_organizations(year: int) -> list[Organization]:
         Organization.kind.in_(BASELINE_KINDS),
         db.or_(Organization.active.is_(True), Organization.id.in_(with_baseline)),
     )
-    orgs = query.all()
-    order = {kind: i for i, kind in enumerate(BASELINE_KINDS)}
-    return sorted(orgs, key=lambda o: (order[o.kind], natural_key(o.name)))
+    return in_name_order(query.all(), by_kind=True)  # schools first: OrgKind's own order
 
 
 def baselines_by_organization(year: int) -> dict[int, Baseline]:
@@ -211,6 +208,16 @@ def save_baseline_table(actor, year: int, rows: list[BaselineRow], *,
     """
     if not 2000 <= year <= 2100:
         raise ServiceError("invalid_year", "Неверный учебный год.", "year")
+    problems = baseline_table_problems(year, rows, allow_locked=allow_locked)
+    if problems is not None:
+        raise problems
+    return _write_baseline_table(actor, year, rows)
+
+
+def baseline_table_problems(year: int, rows: list[BaselineRow], *,
+                            allow_locked: bool = False) -> BaselineTableErrors | None:
+    """Everything wrong with the rows of a baseline table, or None: checked before anything is
+    written, so a page can show these with its own field errors in one pass."""
     existing = baselines_by_organization(year)
     errors: dict[int, dict[str, str]] = {}
     messages: list[str] = []
@@ -243,8 +250,11 @@ def save_baseline_table(actor, year: int, rows: list[BaselineRow], *,
             for field, message in row_errors.items():
                 title = BASELINE_LABELS.get(field)
                 messages.append(f"{label}: {title + ' — ' if title else ''}{message}")
-    if errors:
-        raise BaselineTableErrors(errors, messages)
+    return BaselineTableErrors(errors, messages) if errors else None
+
+
+def _write_baseline_table(actor, year: int, rows: list[BaselineRow]) -> int:
+    existing = baselines_by_organization(year)
 
     # Everything checked: write all rows with one flush (the table holds ~170 organizations).
     written: list[Baseline] = []
@@ -316,8 +326,8 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
 
     columns = baseline_import_columns()
     headers = {c.key: c.header for c in columns}
-    table = read_table(filename, data, columns)
     problems = ProblemCollector()
+    table = read_table(filename, data, columns, problems)
     orgs = Organization.query.all()
     by_external = {o.external_id.strip().lower(): o for o in orgs if o.external_id}
     by_name = {o.name_key: o for o in orgs}
@@ -325,66 +335,80 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     rows: list[BaselineRow] = []
     first_row_of: dict[int, int] = {}
     for row in table:
-        external_id, name = row.get("external_id"), row.get("name")
-        org = None
-        if external_id:
-            org = by_external.get(external_id.strip().lower())
-            if org is None:
-                problems.add(row.number, f"организация с внешним ID «{external_id}» "
-                             "не найдена в справочнике.")
-                continue
-        elif name:
-            org = by_name.get(organization_name_key(name))
-            if org is None:
-                problems.add(row.number, f"организация «{name}» не найдена в справочнике "
-                             "(название должно совпадать точно, или укажите внешний ID).")
-                continue
-        else:
-            problems.add(row.number, "не указаны ни внешний ID, ни название организации.")
-            continue
-        if org.kind not in BASELINE_KINDS:
-            problems.add(row.number, f"«{org.name}» — не школа и не детский сад: базовые "
-                         "показатели для неё не ведутся.")
-            continue
-        if org.id in first_row_of:
-            problems.add(row.number, f"«{org.name}» уже указана в строке "
-                         f"{first_row_of[org.id]}.")
-            continue
-        first_row_of[org.id] = row.number
+        # Every cell of every row is checked, whatever else is wrong in the row: one pass
+        # shows all there is to fix, one message per cell.
+        org = _baseline_row_organization(row, problems, first_row_of, by_external, by_name)
         if all(row.get(column) is None for column in BASELINE_FIELDS):
             continue  # a template row left blank: nothing to change for this organization
         values: dict[str, int | None] = {}
-        row_ok = True
+        bad_cells = set(row.refused)
         for column in BASELINE_FIELDS:
+            if column in row.refused:
+                continue
             value, problem = _parse_count(row.get(column))
-            header = headers[column]
             if problem:
-                problems.add(row.number, f"«{header}»: {problem}.")
-                row_ok = False
+                problems.add(row.number, f"{problem}.", column=headers[column])
+                bad_cells.add(column)
             elif value is None and column in ("students_total", "students_ovz",
                                               "teachers_total"):
-                problems.add(row.number, f"«{header}»: не заполнено.")
-                row_ok = False
+                problems.add(row.number, "не заполнено.", column=headers[column])
+                bad_cells.add(column)
             values[column] = value
-        if not row_ok:
+        if bad_cells:
             continue
         figures = BaselineFigures(**values)
-        for field, message in figures.problems().items():
-            problems.add(row.number, f"«{headers[field]}»: {message}")
-            row_ok = False
+        figure_problems = figures.problems()
+        for field, message in figure_problems.items():
+            problems.add(row.number, message, column=headers[field])
+        if org is None or figure_problems:
+            continue
         baseline = existing.get(org.id)
-        if row_ok and baseline is not None and baseline.locked and any(
+        if baseline is not None and baseline.locked and any(
                 getattr(baseline, f) != values[f] for f in BASELINE_FIELDS):
             problems.add(row.number, f"показатели «{org.name}» за этот год заблокированы: "
                          "сначала снимите блокировку.")
-            row_ok = False
-        if row_ok:
-            rows.append(BaselineRow(org, figures, label=f"Строка {row.number}"))
+            continue
+        rows.append(BaselineRow(org, figures, label=f"Строка {row.number}"))
     problems.raise_if_any()
     changed = save_baseline_table(actor, year, rows, allow_locked=False)
     record_audit(actor, "baseline.import", object_type="baselines", object_id=year, year=year,
                  filename=filename, rows=len(rows), changed=changed)
     return changed
+
+
+def _baseline_row_organization(row, problems: ProblemCollector, first_row_of: dict[int, int],
+                               by_external: dict, by_name: dict) -> Organization | None:
+    """The organization a row of the baseline file is about, or None (the problem added)."""
+    external_id, name = row.get("external_id"), row.get("name")
+    if "external_id" in row.refused or "name" in row.refused:
+        return None
+    if external_id:
+        org = by_external.get(external_id.strip().lower())
+        if org is None:
+            problems.add(row.number, f"организация с внешним ID «{external_id}» не найдена "
+                         "в справочнике.", column="Внешний ID")
+            return None
+    elif name:
+        org = by_name.get(organization_name_key(name))
+        if org is None:
+            problems.add(row.number, f"организация «{name}» не найдена в справочнике "
+                         "(название должно совпадать точно, или укажите внешний ID).",
+                         column="Организация")
+            return None
+    else:
+        problems.add(row.number, "не указаны ни внешний ID, ни название организации.",
+                     column="Организация")
+        return None
+    if org.kind not in BASELINE_KINDS:
+        problems.add(row.number, f"«{org.name}» — не школа и не детский сад: базовые "
+                     "показатели для неё не ведутся.", column="Организация")
+        return None
+    if org.id in first_row_of:
+        problems.add(row.number, f"«{org.name}» уже указана в строке "
+                     f"{first_row_of[org.id]}.", column="Организация")
+        return None
+    first_row_of[org.id] = row.number
+    return org
 
 
 def baseline_template_rows(year: int) -> list[list]:

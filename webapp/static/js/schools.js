@@ -49,6 +49,8 @@
       var value = event.target.value;
       document.querySelectorAll("fieldset[data-class]").forEach(function (fs) {
         fs.hidden = !!value && fs.getAttribute("data-class") !== value;
+        var oneByOne = fs.querySelector("details");
+        if (oneByOne && value && !fs.hidden) { oneByOne.open = true; }
       });
     });
   }

@@ -19,6 +19,7 @@ from formats.class_names import (
     normalize_class,
     normalize_group,
 )
+from formats.person_names import person_name_error
 from formats.spreadsheets import Column, ProblemCollector, read_table
 from formats.text import fold
 from formats.timefmt import format_date
@@ -80,7 +81,8 @@ def _name_problem(label: str, value: str | None, required: bool) -> str | None:
         return f"не заполнено поле «{label}»." if required else None
     if len(value) > NAME_MAX:
         return f"поле «{label}» длиннее {NAME_MAX} символов."
-    return None
+    error = person_name_error(value, f"поле «{label}»")
+    return error[:1].lower() + error[1:] if error else None
 
 
 def _email_problem(value: str | None) -> str | None:

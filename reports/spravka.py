@@ -171,12 +171,11 @@ class _Pdf(FPDF):
         self.cell(0, 6, f"{self.footer_text} · стр. {self.page_no()}/{{nb}}", align="C")
 
 
-ADVICE_INTRO = ("Школы ниже городского уровня, собранные по одинаковым отставаниям и одинаковым "
-                "подходящим мероприятиям: показатели, на сколько ниже города, сколько ещё "
-                "участников (мероприятий) нужно всем школам группы вместе, чтобы выйти на "
-                "городской уровень, и ближайшие мероприятия со свободными местами, которые "
-                "помогут (адаптированные для ОВЗ — для охвата обучающихся с ОВЗ, ранней "
-                "профориентации — для ранних показателей).")
+ADVICE_INTRO = ("Школы ниже городского уровня — группами: в группе одинаковые отставания и "
+                "одинаковые подходящие мероприятия. Для группы: на сколько ниже города, сколько "
+                "ещё участников (мероприятий) нужно всем её школам вместе, чтобы выйти на "
+                "городской уровень, и ближайшие мероприятия со свободными местами (для ОВЗ — "
+                "адаптированные, для ранних показателей — ранней профориентации).")
 
 
 def group_heading(group: AdviceGroup) -> str:
@@ -186,11 +185,15 @@ def group_heading(group: AdviceGroup) -> str:
     return f"{', '.join(group.names)} ({count} {plural(count, ('школа', 'школы', 'школ'))})"
 
 
+def gap_text(gap) -> str:
+    """«0,0–0,3 % при городском 0,5 %, нужно вовлечь ещё 23 обучающихся» (one indicator of a
+    group)."""
+    return (f"{range_text(gap.lowest, gap.highest)} при городском "
+            f"{format_percent(gap.city.percent)}, нужно {gap.need_text}")
+
+
 def group_gaps_text(group: AdviceGroup) -> str:
-    return "; ".join(
-        f"{gap.title}: {range_text(gap.lowest, gap.highest)} при городском "
-        f"{format_percent(gap.city.percent)}, нужно {gap.need_text}"
-        for gap in group.gaps) + "."
+    return "; ".join(f"{gap.title}: {gap_text(gap)}" for gap in group.gaps) + "."
 
 
 def group_events_text(group: AdviceGroup) -> str:
@@ -225,17 +228,17 @@ def spravka_pdf(data: Spravka) -> bytes:
     def heading(text: str, size: int = 13):
         pdf.ln(2)
         pdf.set_font(family, "B", size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9.5)
 
     def paragraph(text: str, size: float = 9.5):
         pdf.set_font(family, "", size)
-        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     pdf.set_font(family, "B", 16)
     pdf.multi_cell(0, 8, "Аналитическая справка о профориентационной работе "
                    "муниципальной системы образования города Томска",
-                   new_x="LMARGIN", new_y="NEXT")
+                   align="L", new_x="LMARGIN", new_y="NEXT")
     paragraph(f"{data.period_text}. Сформировано {format_datetime(data.generated_at)}"
               f" (Томск) по отметкам участников на входе.")
 
@@ -286,7 +289,8 @@ def spravka_pdf(data: Spravka) -> bytes:
         if pdf.get_y() > pdf.h - pdf.b_margin - 22:
             pdf.add_page()
         pdf.set_font(family, "B", 9.5)
-        pdf.multi_cell(0, 5, _plain(group_heading(group)), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _plain(group_heading(group)), align="L", new_x="LMARGIN",
+                       new_y="NEXT")
         paragraph(_plain(group_gaps_text(group)), 8.5)
         if group.events:
             paragraph(_plain(group_events_text(group)), 8)
@@ -307,9 +311,9 @@ def _month_title(first_day) -> str:
 def _bars(pdf: FPDF, family: str, data: Spravka) -> None:
     """A small bar chart of the city's nine indicators, this year against the last."""
     pdf.ln(3)
-    label_w, bar_w, row_h = 80, 150, 4
+    label_w, bar_w, row_h = 80, 150, 3.6
     x0 = pdf.l_margin
-    if pdf.get_y() + 9 * (2 * row_h + 2) + 10 > pdf.h - pdf.b_margin:
+    if pdf.get_y() + 9 * (2 * row_h + 1.5) + 10 > pdf.h - pdf.b_margin:
         pdf.add_page()
     pdf.set_font(family, "", 8)
     pdf.set_fill_color(11, 79, 138)
@@ -335,7 +339,7 @@ def _bars(pdf: FPDF, family: str, data: Spravka) -> None:
                 pdf.rect(x0 + label_w, y + offset * row_h, length, row_h - 0.6, style="F")
             pdf.set_xy(x0 + label_w + length + 1, y + offset * row_h)
             pdf.cell(25, row_h - 0.6, _p(value))
-        pdf.set_xy(x0, y + 2 * row_h + 2)
+        pdf.set_xy(x0, y + 2 * row_h + 1.5)
     pdf.set_fill_color(255, 255, 255)
     pdf.ln(1)
 

@@ -41,8 +41,8 @@ from reports.spravka import (
     YES_NO,
     build_spravka,
     figure_note,
+    gap_text,
     group_events_text,
-    group_gaps_text,
     group_heading,
     spravka_pdf,
 )
@@ -305,7 +305,7 @@ def spravka():
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
                            chart=chart, advice_intro=ADVICE_INTRO, yes_no=YES_NO,
                            figure_note=figure_note, group_heading=group_heading,
-                           group_gaps_text=group_gaps_text, group_events_text=group_events_text,
+                           gap_text=gap_text, group_events_text=group_events_text,
                            titles=INDICATOR_TITLES, short=INDICATOR_SHORT,
                            preschool_short=PRESCHOOL_SHORT, months=MONTHS_NOMINATIVE,
                            title=f"Аналитическая справка за {academic_year_title(year)}")

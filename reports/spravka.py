@@ -272,6 +272,8 @@ def spravka_pdf(data: Spravka) -> bytes:
     heading("3. Показатели школ")
     _org_table(pdf, family, data.report.schools, INDICATOR_SHORT)
     if data.report.kindergartens:
+        if pdf.get_y() + 40 > pdf.page_break_trigger:   # the title stays with its table
+            pdf.add_page()
         heading("Дошкольные образовательные организации", 11)
         _org_table(pdf, family, data.report.kindergartens, PRESCHOOL_SHORT)
 
@@ -351,6 +353,7 @@ HEADING_HYPHENS = {
     "Обучающиеся": "Обучаю\u00adщиеся",
     "Мероприятия": "Меро\u00adприятия",
     "Педагоги": "Педа\u00adгоги",
+    "Воспитанники": "Воспи\u00adтан\u00adники",
 }
 
 
@@ -398,11 +401,18 @@ def _org_table(pdf: FPDF, family: str, rows: list[OrgIndicators], short: dict) -
             x += width
         pdf.set_xy(pdf.l_margin, y + height)
 
+    heading_height = max(len(t) for t in titles) * line + 1
+
     def headings():
+        # The headings never stay alone at the foot of a page.
+        if pdf.get_y() + heading_height + 2 * line > pdf.page_break_trigger:
+            pdf.add_page()
         pdf.set_font(family, "B", 7.5)
-        row(titles, (220, 230, 241), max(len(t) for t in titles) * line + 1, True)
+        row(titles, (220, 230, 241), heading_height, True)
         pdf.set_font(family, "", 7.5)
 
+    auto_break = pdf.auto_page_break
+    pdf.set_auto_page_break(False)   # pages are turned here, between rows, never inside one
     headings()
     for index, org in enumerate(rows):
         name = org.display_name
@@ -415,5 +425,6 @@ def _org_table(pdf: FPDF, family: str, rows: list[OrgIndicators], short: dict) -
             pdf.add_page()
             headings()
         row(cells, (244, 246, 248) if index % 2 else (255, 255, 255), height)
+    pdf.set_auto_page_break(auto_break, margin=pdf.b_margin)
     pdf.set_fill_color(255, 255, 255)
     pdf.set_font(family, "", 9.5)

@@ -176,3 +176,21 @@ def test_points_are_signed_with_a_true_minus():
 def test_long_words_of_the_pdf_headings_break_at_soft_hyphens():
     heading = hyphenate_heading("2. Ранняя профориентация")
     assert "\u00ad" in heading and heading.replace("\u00ad", "") == "2. Ранняя профориентация"
+
+
+def test_the_pdf_school_table_hyphenates_its_headings_and_never_strands_them(
+        client, auth, db, factory):
+    for n in range(1, 61):
+        school = factory.create_org(name=f"МАОУ СОШ № {n}", short_name=f"СОШ № {n}")
+        factory.create_baseline(school, 2024, students_total=100, students_ovz=0,
+                                teachers_total=10)
+    admin = factory.create_user(Role.ADMIN, email="admin@spravka3.local")
+    db.session.commit()
+    auth.login(admin.email)
+    pdf = client.get("/reports/spravka.pdf?year=2024")
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages]
+    with_table = [text for text in pages if "Организация" in text]
+    assert len(with_table) >= 2                       # the table runs over pages
+    for text in with_table:                          # its headings on each, with rows
+        assert "профориен-\nтация" in text and "СОШ №" in text
+    assert not any("профориента\nция" in text for text in pages)

@@ -131,6 +131,10 @@ def bench(url: str, runs: int) -> list[tuple[str, str, str]]:
     rows.append((f"PDF билетов группы из {GROUP} человек",
                  f"{tickets_ms:.0f} (p90 {tickets90:.0f})",
                  f"{len(PdfReader(io.BytesIO(body)).pages)} стр. A4, {len(body) // 1024} КБ"))
+    with app.app_context():
+        from models import db
+
+        db.engine.dispose()
     return rows
 
 
@@ -160,9 +164,6 @@ def main() -> None:
             try:
                 rows = bench(url, args.runs)
             finally:
-                from models import db
-
-                db.engine.dispose()
                 with engine.connect() as conn:
                     conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         print(f"\n### {target}\n")

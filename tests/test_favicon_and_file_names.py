@@ -17,7 +17,7 @@ def _get(client, url):
         return response.status_code, response.headers, response.get_data()
 
 
-def test_favicon_is_served_and_linked_from_every_layout(client):
+def test_favicon_is_served_and_linked_from_the_base_layout(client):
     status, headers, body = _get(client, "/favicon.ico")
     assert status == 200 and headers["Content-Type"] == "image/vnd.microsoft.icon"
     with Image.open(io.BytesIO(body)) as icon:

@@ -65,3 +65,13 @@ def format_number(value: int | None) -> str:
     if value is None:
         return ""
     return f"{value:,}".replace(",", "\u00a0")
+
+
+def format_points(value: float | Decimal | None) -> str:
+    """A change in percentage points, signed: 0.5 → «+0,5 п. п.», −0.5 → «−0,5 п. п.»,
+    0 → «±0,0 п. п.»; None → «—». The one place the unit is written (never «% п. п.»)."""
+    if value is None:
+        return "—"
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    sign = "+" if rounded > 0 else ("−" if rounded < 0 else "±")
+    return f"{sign}{abs(rounded)}".replace(".", ",") + "\u00a0п.\u00a0п."

@@ -51,6 +51,26 @@ def academic_year_period(year: int) -> Period:
     return Period(date(year, 9, 1), date(year + 1, 8, 31))
 
 
+def year_so_far(year: int, now: datetime | None = None) -> Period | None:
+    """While academic year ``year`` is in progress, its days up to today (Asia/Tomsk);
+    None before it starts and once its last day has come."""
+    today = (now or now_utc()).astimezone(TOMSK).date()
+    whole = academic_year_period(year)
+    if whole.first_day <= today < whole.last_day:
+        return Period(whole.first_day, today)
+    return None
+
+
+def same_dates_a_year_before(period: Period) -> Period:
+    """The same calendar dates one year earlier (29 February becomes 28 February)."""
+    def back(day: date) -> date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:
+            return day.replace(year=day.year - 1, day=28)
+    return Period(back(period.first_day), back(period.last_day))
+
+
 def academic_year_title(year: int) -> str:
     return f"{year}/{(year + 1) % 100:02d}"
 

@@ -226,9 +226,14 @@ def school_events(organization_id: int, period: Period,
 
 
 def upcoming_events(limit: int = 200, now=None) -> list[Event]:
-    """Published events still to come (for recommendations), soonest first."""
+    """Published events not yet started and with a seat left (for recommendations: a full
+    event cannot take the school's students), soonest first."""
     now = now or now_utc()
-    return (Event.query.filter(Event.status == EventStatus.PUBLISHED, Event.starts_at > now)
+    taken = (sa.select(sa.func.count(tickets.c.id))
+             .where(tickets.c.event_id == Event.id, tickets.c.status == _LIVE)
+             .correlate(Event).scalar_subquery())
+    return (Event.query.filter(Event.status == EventStatus.PUBLISHED, Event.starts_at > now,
+                               taken < Event.capacity)
             .order_by(Event.starts_at, Event.id).limit(limit).all())
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from formats.text import plural
+from formats.text import natural_key, plural
 from models import Audience, Event
 from reports.indicators import INDICATOR_SHORT, Figure, IndicatorReport, OrgIndicators
 
@@ -47,6 +47,12 @@ ADVICE = {
 }
 
 
+def need_text(key: str, needed: int) -> str:
+    """«вовлечь ещё 12 обучающихся» for indicator ``key``."""
+    verb, forms = NEED_TEXT[key]
+    return f"{verb} {needed} {plural(needed, forms)}"
+
+
 @dataclass
 class Gap:
     key: str
@@ -64,8 +70,7 @@ class Gap:
 
     @property
     def need_text(self) -> str:
-        verb, forms = NEED_TEXT[self.key]
-        return f"{verb} {self.needed} {plural(self.needed, forms)}"
+        return need_text(self.key, self.needed)
 
     @property
     def advice(self) -> str:
@@ -86,6 +91,63 @@ class SchoolAdvice:
                 helps.setdefault(event.id, (event, []))[1].append(gap.title)
         ordered = sorted(helps.values(), key=lambda pair: (-len(pair[1]), pair[0].starts_at))
         return sorted(ordered[:limit], key=lambda pair: pair[0].starts_at)
+
+
+@dataclass
+class GapSummary:
+    """One indicator across the schools of an :class:`AdviceGroup`."""
+    key: str
+    city: Figure
+    lowest: Decimal
+    highest: Decimal
+    needed: int
+
+    @property
+    def title(self) -> str:
+        return INDICATOR_SHORT[self.key]
+
+    @property
+    def need_text(self) -> str:
+        return need_text(self.key, self.needed)
+
+
+@dataclass
+class AdviceGroup:
+    """Schools below the city level in the same indicators with the same fitting events: one
+    paragraph of the report instead of one per school."""
+    schools: list[SchoolAdvice]
+    events: list[tuple[Event, list[str]]]
+
+    @property
+    def names(self) -> list[str]:
+        return [item.school.display_name for item in self.schools]
+
+    @property
+    def gaps(self) -> list[GapSummary]:
+        summaries = []
+        for index, first in enumerate(self.schools[0].gaps):
+            column = [item.gaps[index] for item in self.schools]
+            own = [gap.own.percent for gap in column]
+            summaries.append(GapSummary(first.key, first.city, min(own), max(own),
+                                        sum(gap.needed for gap in column)))
+        return summaries
+
+
+def group_advice(advice: list[SchoolAdvice]) -> list[AdviceGroup]:
+    """Schools with the same gaps (indicators) and the same suggested events together, in the
+    order of ``advice`` (the largest gap first); names within a group in natural order."""
+    groups: dict[tuple, AdviceGroup] = {}
+    for item in advice:
+        events = item.events()
+        key = (tuple(gap.key for gap in item.gaps), tuple(event.id for event, _ in events))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = AdviceGroup([item], events)
+        else:
+            group.schools.append(item)
+    for group in groups.values():
+        group.schools.sort(key=lambda a: natural_key(a.school.display_name))
+    return list(groups.values())
 
 
 def needed_to_reach(own: Figure, city: Figure) -> int:

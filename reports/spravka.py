@@ -10,9 +10,20 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from formats.pdf_fonts import add_fonts
-from formats.timefmt import format_date, format_datetime, format_number, format_percent
+from formats.timefmt import (
+    format_date,
+    format_datetime,
+    format_number,
+    format_percent,
+    format_points,
+)
 from models import now_utc
-from models.academic_year import academic_year_period, academic_year_title
+from models.academic_year import (
+    Period,
+    academic_year_title,
+    same_dates_a_year_before,
+    year_so_far,
+)
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -26,7 +37,17 @@ from reports.indicators import (
     percent_of,
 )
 from reports.queries import upcoming_events
-from reports.recommendations import SchoolAdvice, recommendations, strongest_and_weakest
+from reports.recommendations import (
+    AdviceGroup,
+    SchoolAdvice,
+    group_advice,
+    plural,
+    recommendations,
+    strongest_and_weakest,
+)
+
+#: Indicators 4–5 are yes/no per school: «1/1» under «100,0 %» says nothing.
+YES_NO = ("schools", "schools_early")
 
 
 @dataclass
@@ -39,6 +60,13 @@ class Spravka:
     weakest: list[OrgIndicators]
     advice: list[SchoolAdvice]
     generated_at: object
+    #: The days counted while the year is in progress (compared with the same dates of the
+    #: year before), None for a year that is over (compared with the whole year before).
+    so_far: Period | None = None
+
+    @property
+    def groups(self) -> list[AdviceGroup]:
+        return group_advice(self.advice)
 
     @property
     def year_title(self) -> str:
@@ -46,38 +74,85 @@ class Spravka:
 
     @property
     def previous_title(self) -> str:
-        return academic_year_title(self.year - 1)
+        """«2025/26», or «2025/26 на 03.12.2025» when compared to the same date."""
+        title = academic_year_title(self.year - 1)
+        if self.so_far is not None:
+            title += f" на {format_date(self.previous.period.last_day)}"
+        return title
+
+    @property
+    def period_text(self) -> str:
+        period = self.report.period
+        text = (f"Учебный год {self.year_title} ({format_date(period.first_day)} – "
+                f"{format_date(period.last_day)})")
+        if self.so_far is not None:
+            text += (f"; год идёт, сравнение — с тем же числом прошлого года "
+                     f"({format_date(self.previous.period.first_day)} – "
+                     f"{format_date(self.previous.period.last_day)})")
+        return text
 
     def trend_percent(self, point: MonthPoint):
         return percent_of(point.cumulative, self.report.city["students"].b)
 
+    def change(self, key: str) -> str:
+        """This year's X against the year before's, in percentage points (or «—»)."""
+        now_p, before = self.report.city[key].percent, self.previous.city[key].percent
+        return format_points(None if now_p is None or before is None else now_p - before)
+
     def summary_lines(self) -> list[str]:
+        """The headline figures; a line (or part) that carries no information is left out:
+        «N из N» repeats «100 %», and «ниже городского уровня: 70 из 70» says only that every
+        school is below the average somewhere."""
         city, prev = self.report.city, self.previous.city
         lines = []
         for key in ("students", "students_early", "students_ovz", "teachers", "events"):
-            now_p, before = city[key].percent, prev[key].percent
-            text = (f"{INDICATOR_TITLES[key]}: {format_percent(now_p)} "
-                    f"({format_number(city[key].a)} из {format_number(city[key].b)})")
-            if now_p is not None and before is not None:
-                delta = now_p - before
-                sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
+            figure, before = city[key], prev[key].percent
+            text = f"{INDICATOR_TITLES[key]}: {format_percent(figure.percent)}"
+            if figure.b and figure.a != figure.b:
+                text += f" ({format_number(figure.a)} из {format_number(figure.b)})"
+            if figure.percent is not None and before is not None:
                 text += (f"; в {self.previous_title} — {format_percent(before)} "
-                         f"({sign}{format_percent(abs(delta)).replace(' %', '')} п. п.)")
+                         f"({self.change(key)})")
             lines.append(text)
-        below = len(self.advice)
-        lines.append(f"Школ ниже городского уровня хотя бы по одному показателю: {below} "
-                     f"из {len(self.report.schools)}.")
+        below, total = len(self.advice), len(self.report.schools)
+        if below == 0 and total:
+            lines.append("Все школы на городском уровне или выше по всем показателям.")
+        elif below < total:
+            lines.append(f"Школ ниже городского уровня хотя бы по одному показателю: "
+                         f"{below} из {total}.")
         return lines
 
 
 def build_spravka(year: int, now=None) -> Spravka:
+    """The report of academic year ``year``. A year in progress is counted up to today and
+    compared with the same dates of the year before (not with that year's end, which would
+    make every figure look like a fall)."""
     now = now or now_utc()
-    report = compute_indicators(year, now=now)
-    previous = compute_indicators(year - 1, now=now)
-    trend = monthly_trend(year)
+    so_far = year_so_far(year, now)
+    if so_far is None:
+        report = compute_indicators(year, now=now)
+        previous = compute_indicators(year - 1, now=now)
+    else:
+        report = compute_indicators(so_far, now=now)
+        previous = compute_indicators(same_dates_a_year_before(so_far), now=now)
+    trend = monthly_trend(year, now=now)
     strongest, weakest = strongest_and_weakest(report)
     advice = recommendations(report, upcoming_events(now=now))
-    return Spravka(year, report, previous, trend, strongest, weakest, advice, now)
+    return Spravka(year, report, previous, trend, strongest, weakest, advice, now, so_far)
+
+
+def figure_note(key: str, figure) -> str:
+    """What goes under a school's percentage: «20/689», or «да»/«нет» for the yes/no
+    indicators 4–5 (where «1/1» would only repeat the percentage)."""
+    if key in YES_NO:
+        return "да" if figure.a else "нет"
+    return f"{figure.a}/{figure.b}"
+
+
+def range_text(lowest, highest) -> str:
+    if lowest == highest:
+        return format_percent(lowest)
+    return f"{format_percent(lowest).replace(chr(0xa0) + '%', '')}–{format_percent(highest)}"
 
 
 def quoted(title: str) -> str:
@@ -94,6 +169,41 @@ class _Pdf(FPDF):
         self.set_y(-12)
         self.set_font(self.font_family, size=8)
         self.cell(0, 6, f"{self.footer_text} · стр. {self.page_no()}/{{nb}}", align="C")
+
+
+ADVICE_INTRO = ("Школы ниже городского уровня — группами: в группе одинаковые отставания и "
+                "одинаковые подходящие мероприятия. Для группы: на сколько ниже города, сколько "
+                "ещё участников (мероприятий) нужно всем её школам вместе, чтобы выйти на "
+                "городской уровень, и ближайшие мероприятия со свободными местами (для ОВЗ — "
+                "адаптированные, для ранних показателей — ранней профориентации).")
+
+
+def group_heading(group: AdviceGroup) -> str:
+    count = len(group.schools)
+    if count == 1:
+        return group.schools[0].school.name
+    return f"{', '.join(group.names)} ({count} {plural(count, ('школа', 'школы', 'школ'))})"
+
+
+def gap_text(gap) -> str:
+    """«0,0–0,3 % при городском 0,5 %, нужно вовлечь ещё 23 обучающихся» (one indicator of a
+    group)."""
+    return (f"{range_text(gap.lowest, gap.highest)} при городском "
+            f"{format_percent(gap.city.percent)}, нужно {gap.need_text}")
+
+
+def group_gaps_text(group: AdviceGroup) -> str:
+    return "; ".join(f"{gap.title}: {gap_text(gap)}" for gap in group.gaps) + "."
+
+
+def group_events_text(group: AdviceGroup) -> str:
+    return "Подойдут: " + "; ".join(
+        f"{format_date(event.starts_at)} {quoted(event.title)} ({event.organizer.display_name})"
+        f" — {', '.join(t.lower() for t in helps)}" for event, helps in group.events) + "."
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u00a0", " ")
 
 
 def _p(value) -> str:
@@ -118,20 +228,18 @@ def spravka_pdf(data: Spravka) -> bytes:
     def heading(text: str, size: int = 13):
         pdf.ln(2)
         pdf.set_font(family, "B", size)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9.5)
 
     def paragraph(text: str, size: float = 9.5):
         pdf.set_font(family, "", size)
-        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     pdf.set_font(family, "B", 16)
     pdf.multi_cell(0, 8, "Аналитическая справка о профориентационной работе "
                    "муниципальной системы образования города Томска",
-                   new_x="LMARGIN", new_y="NEXT")
-    period = academic_year_period(data.year)
-    paragraph(f"Учебный год {data.year_title} ({format_date(period.first_day)} – "
-              f"{format_date(period.last_day)}). Сформировано {format_datetime(data.generated_at)}"
+                   align="L", new_x="LMARGIN", new_y="NEXT")
+    paragraph(f"{data.period_text}. Сформировано {format_datetime(data.generated_at)}"
               f" (Томск) по отметкам участников на входе.")
 
     heading("1. Показатели города")
@@ -146,12 +254,8 @@ def spravka_pdf(data: Spravka) -> bytes:
         table.row(["Показатель", "A", "B", "X", f"X за {data.previous_title}", "Изменение"])
         for index, key in enumerate(INDICATOR_KEYS):
             now_f, prev_f = data.report.city[key], data.previous.city[key]
-            delta = "—"
-            if now_f.percent is not None and prev_f.percent is not None:
-                diff = now_f.percent - prev_f.percent
-                delta = ("+" if diff > 0 else "") + f"{diff}".replace(".", ",") + " п. п."
             table.row([f"{index + 1}. {INDICATOR_TITLES[key]}", _n(now_f.a), _n(now_f.b),
-                       _p(now_f.percent), _p(prev_f.percent), delta])
+                       _p(now_f.percent), _p(prev_f.percent), _plain(data.change(key))])
     _bars(pdf, family, data)
 
     heading("2. Динамика по месяцам")
@@ -166,10 +270,12 @@ def spravka_pdf(data: Spravka) -> bytes:
                        f"{_n(point.cumulative)} ({_p(data.trend_percent(point))})"])
 
     heading("3. Показатели школ")
-    _org_table(pdf, family, data.report.schools, INDICATOR_SHORT, bold)
+    _org_table(pdf, family, data.report.schools, INDICATOR_SHORT)
     if data.report.kindergartens:
+        if pdf.get_y() + 40 > pdf.page_break_trigger:   # the title stays with its table
+            pdf.add_page()
         heading("Дошкольные образовательные организации", 11)
-        _org_table(pdf, family, data.report.kindergartens, PRESCHOOL_SHORT, bold)
+        _org_table(pdf, family, data.report.kindergartens, PRESCHOOL_SHORT)
 
     heading("4. Лучшие и отстающие школы (по доле вовлечённых обучающихся)")
     for title, schools in (("Лучшие", data.strongest), ("Отстающие", data.weakest)):
@@ -178,28 +284,18 @@ def spravka_pdf(data: Spravka) -> bytes:
             or "нет данных") + ".")
 
     heading("5. Адресные рекомендации")
-    paragraph("Для каждой школы ниже городского уровня: показатель, отставание в процентных "
-              "пунктах и сколько ещё участников (мероприятий) нужно, чтобы выйти на городской "
-              "уровень; затем ближайшие мероприятия, которые помогут (адаптированные для ОВЗ — "
-              "для охвата обучающихся с ОВЗ, ранней профориентации — для ранних показателей).")
+    paragraph(ADVICE_INTRO)
     if not data.advice:
         paragraph("Все школы на городском уровне или выше по всем показателям.")
-    for item in data.advice:
+    for group in data.groups:
         if pdf.get_y() > pdf.h - pdf.b_margin - 22:
             pdf.add_page()
         pdf.set_font(family, "B", 9.5)
-        pdf.multi_cell(0, 5, item.school.name, new_x="LMARGIN", new_y="NEXT")
-        paragraph("; ".join(
-            f"{gap.title}: {_p(gap.own.percent)} при городском {_p(gap.city.percent)} "
-            f"(−{f'{gap.points}'.replace('.', ',')} п. п.), нужно {gap.need_text}"
-            for gap in item.gaps) + ".", 8.5)
-        suggested = item.events()
-        if suggested:
-            paragraph("Подойдут: " + "; ".join(
-                f"{format_date(event.starts_at)} {quoted(event.title)} "
-                f"({event.organizer.display_name})"
-                f" — {', '.join(t.lower() for t in helps)}" for event, helps in suggested)
-                + ".", 8)
+        pdf.multi_cell(0, 5, _plain(group_heading(group)), align="L", new_x="LMARGIN",
+                       new_y="NEXT")
+        paragraph(_plain(group_gaps_text(group)), 8.5)
+        if group.events:
+            paragraph(_plain(group_events_text(group)), 8)
         pdf.ln(1)
     buffer = io.BytesIO()
     pdf.output(buffer)
@@ -217,9 +313,9 @@ def _month_title(first_day) -> str:
 def _bars(pdf: FPDF, family: str, data: Spravka) -> None:
     """A small bar chart of the city's nine indicators, this year against the last."""
     pdf.ln(3)
-    label_w, bar_w, row_h = 80, 150, 4
+    label_w, bar_w, row_h = 80, 150, 3.6
     x0 = pdf.l_margin
-    if pdf.get_y() + 9 * (2 * row_h + 2) + 10 > pdf.h - pdf.b_margin:
+    if pdf.get_y() + 9 * (2 * row_h + 1.5) + 10 > pdf.h - pdf.b_margin:
         pdf.add_page()
     pdf.set_font(family, "", 8)
     pdf.set_fill_color(11, 79, 138)
@@ -245,22 +341,90 @@ def _bars(pdf: FPDF, family: str, data: Spravka) -> None:
                 pdf.rect(x0 + label_w, y + offset * row_h, length, row_h - 0.6, style="F")
             pdf.set_xy(x0 + label_w + length + 1, y + offset * row_h)
             pdf.cell(25, row_h - 0.6, _p(value))
-        pdf.set_xy(x0, y + 2 * row_h + 2)
+        pdf.set_xy(x0, y + 2 * row_h + 1.5)
     pdf.set_fill_color(255, 255, 255)
     pdf.ln(1)
 
 
-def _org_table(pdf: FPDF, family: str, rows: list[OrgIndicators], short: dict,
-               bold: FontFace) -> None:
-    pdf.set_font(family, "", 7.5)
+#: Where the long words of the table headings may break, as soft hyphens: fpdf2 breaks a
+#: narrow column's heading there and prints the hyphen, instead of cutting «профориента|ция».
+HEADING_HYPHENS = {
+    "профориентация": "проф\u00adориен\u00adтация",
+    "Обучающиеся": "Обучаю\u00adщиеся",
+    "Мероприятия": "Меро\u00adприятия",
+    "Педагоги": "Педа\u00adгоги",
+    "Воспитанники": "Воспи\u00adтан\u00adники",
+}
+
+
+def hyphenate_heading(text: str) -> str:
+    for word, hyphenated in HEADING_HYPHENS.items():
+        text = text.replace(word, hyphenated)
+    return text
+
+
+def _school_cell(key: str, figure) -> str:
+    if figure.percent is None:
+        return _p(None)
+    if key in YES_NO:
+        return figure_note(key, figure)
+    return f"{_p(figure.percent)}\n{figure_note(key, figure)}"
+
+
+def _org_table(pdf: FPDF, family: str, rows: list[OrgIndicators], short: dict) -> None:
+    """One row per organization, its name and nine cells of «percent / a/b».
+
+    Drawn cell by cell: the headings are broken into lines once (at soft hyphens) and repeated
+    on each page, the body's cells hold at most two short lines each; laying out 700 cells
+    through ``pdf.table`` (line breaking twice per cell) took most of the PDF's time."""
     widths = (61,) + (24,) * len(INDICATOR_KEYS)
-    with pdf.table(col_widths=widths, headings_style=bold, cell_fill_mode="ROWS",
-                   cell_fill_color=(244, 246, 248), line_height=4,
-                   text_align=("LEFT",) + ("RIGHT",) * len(INDICATOR_KEYS)) as table:
-        table.row(["Организация"] + [f"{i + 1}. {short[k]}" for i, k in
-                                     enumerate(INDICATOR_KEYS)])
-        for org in rows:
-            table.row([org.display_name] + [
-                f"{_p(org.indicators[k].percent)}\n{org.indicators[k].a}/{org.indicators[k].b}"
-                for k in INDICATOR_KEYS])
+    line, pad = 4, 1
+
+    aligns = ("L",) + ("R",) * len(INDICATOR_KEYS)
+    pdf.set_font(family, "B", 7.5)
+    titles = [pdf.multi_cell(w - 2 * pad, line, text, dry_run=True, output="LINES")
+              for w, text in zip(widths, ["Организация"] + [
+                  hyphenate_heading(f"{i + 1}. {short[k]}") for i, k in
+                  enumerate(INDICATOR_KEYS)], strict=True)]
+    pdf.set_font(family, "", 7.5)
+
+    def row(cells: list[list[str]], fill: tuple, height: float, valign_bottom=False):
+        y, x = pdf.get_y(), pdf.l_margin
+        pdf.set_fill_color(*fill)
+        for width, lines, align in zip(widths, cells, aligns, strict=True):
+            pdf.rect(x, y, width, height, style="DF")
+            top = y + ((height - len(lines) * line) if valign_bottom
+                       else (height - len(lines) * line) / 2)
+            for number, text in enumerate(lines):
+                pdf.set_xy(x + pad, top + number * line)
+                pdf.cell(width - 2 * pad, line, text, align=align)
+            x += width
+        pdf.set_xy(pdf.l_margin, y + height)
+
+    heading_height = max(len(t) for t in titles) * line + 1
+
+    def headings():
+        # The headings never stay alone at the foot of a page.
+        if pdf.get_y() + heading_height + 2 * line > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.set_font(family, "B", 7.5)
+        row(titles, (220, 230, 241), heading_height, True)
+        pdf.set_font(family, "", 7.5)
+
+    auto_break = pdf.auto_page_break
+    pdf.set_auto_page_break(False)   # pages are turned here, between rows, never inside one
+    headings()
+    for index, org in enumerate(rows):
+        name = org.display_name
+        names = [name] if pdf.get_string_width(name) <= widths[0] - 2 * pad else \
+            pdf.multi_cell(widths[0] - 2 * pad, line, name, dry_run=True, output="LINES")
+        cells = [names] + [_school_cell(k, org.indicators[k]).split("\n")
+                           for k in INDICATOR_KEYS]
+        height = max(2, len(names)) * line
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+            headings()
+        row(cells, (244, 246, 248) if index % 2 else (255, 255, 255), height)
+    pdf.set_auto_page_break(auto_break, margin=pdf.b_margin)
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_font(family, "", 9.5)

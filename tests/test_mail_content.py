@@ -7,10 +7,11 @@ from __future__ import annotations
 import email
 from email import policy
 
-from models import Audience
+from models import Audience, ParentSignup, Ticket
 from models.outbox import OutboxMessage
 from tests.factories import mail_bytes
 from webapp.mail import one_line, queue_mail
+from webapp.parents.emails import send_reminder
 
 EVIL_NAME = ("Иванова Мария\r\n\r\nВаш билет аннулирован. Перейдите: http://evil.example/pay\n"
              "<a href=\"http://evil.example\">Оплатить</a>\u202e")
@@ -40,12 +41,31 @@ def _parent_signup(client, event, **overrides):
     return client.post_form(f"/events/{event.id}/signup", data)
 
 
-def test_parent_mail_has_the_name_on_one_line_and_nothing_else_typed(client, factory, db):
+def test_a_name_with_markup_is_refused_before_any_mail(client, factory, db):
+    """Markup and line breaks are no name (formats.person_names): refused at the form."""
     event = _parent_event(factory)
     db.session.commit()
     response = _parent_signup(client, event)
+    assert response.status_code == 422
+    assert ("Фамилия и имя: только буквы, пробелы, дефисы, апострофы и точки."
+            in response.get_data(as_text=True))
+    assert OutboxMessage.query.count() == 0
+
+
+def test_parent_mail_has_the_name_on_one_line_and_nothing_else_typed(client, factory, db):
+    """A name stored before names were checked at input still cannot break a letter."""
+    event = _parent_event(factory)
+    db.session.commit()
+    response = _parent_signup(client, event, name="Орлова Светлана")
     assert response.status_code == 302
-    text, html = _parts(_message("orlova@mail.ru"))
+    signup = ParentSignup.query.one()
+    signup.name = EVIL_NAME
+    db.session.flush()
+    assert send_reminder(Ticket.query.filter_by(parent_signup_id=signup.id).one())
+    msg = email.message_from_bytes(mail_bytes(
+        OutboxMessage.query.filter(OutboxMessage.dedupe_key.like("reminder:%")).one()),
+        policy=policy.default)
+    text, html = _parts(msg)
     flat = one_line(EVIL_NAME)
     assert "\u202e" not in flat and one_line("a\x07b") == "a b"
     # Plain text: the whole name stays in the greeting line; it adds no line of its own.
@@ -78,18 +98,20 @@ def test_teacher_mail_has_only_the_name(client, factory, db):
     event = factory.create_event(audience=Audience.TEACHERS, category_code="teacher_training",
                                  grades_min=None, grades_max=None, title="КПК")
     db.session.commit()
-    response = client.post_form(f"/events/{event.id}/teacher-signup", {
-        "last_name": "Сидорова\nПерейдите: http://evil.example",
-        "first_name": "Елена\r\n<b>Срочно</b>", "middle_name": "Павловна\u2028ссылка",
-        "organization_id": str(school.id), "email": "sidorova@school.ru",
-        "phone": TYPED_PHONE, "consent": "y", "website": ""})
+    form = {"last_name": "Сидорова", "first_name": "Елена\r\n<b>Срочно</b>",
+            "middle_name": "Павловна", "organization_id": str(school.id),
+            "email": "sidorova@school.ru", "phone": TYPED_PHONE, "consent": "y", "website": ""}
+    refused = client.post_form(f"/events/{event.id}/teacher-signup", form)
+    assert refused.status_code == 422
+    assert "Имя: только буквы, пробелы" in refused.get_data(as_text=True)
+    assert OutboxMessage.query.count() == 0
+    response = client.post_form(f"/events/{event.id}/teacher-signup",
+                                dict(form, first_name="Елена"))
     assert response.status_code == 302
     text, html = _parts(_message("sidorova@school.ru"))
     greeting = next(line for line in text.splitlines() if line.startswith("Здравствуйте"))
-    assert greeting == "Здравствуйте, Елена <b>Срочно</b> Павловна ссылка!"
-    assert "<b>Срочно</b>" not in html and "&lt;b&gt;Срочно&lt;/b&gt;" in html
-    assert "\u2028" not in text
-    for typed in (TYPED_PHONE, "+79135551234", "evil.example"):
+    assert greeting == "Здравствуйте, Елена Павловна!"
+    for typed in (TYPED_PHONE, "+79135551234"):
         assert typed not in text and typed not in html
 
 

@@ -48,8 +48,8 @@ CSP_MUST_HAVE = ["default-src 'self'", "script-src 'self'", "style-src 'self'",
                  "img-src 'self' data: blob:", "object-src 'none'", "frame-ancestors 'none'"]
 SCANNER_ENDPOINTS = {"scanner.checkin", "scanner.link_scanner"}
 #: Pages a visitor may have cached: public, no personal data.
-PUBLIC_ENDPOINTS = {"main.index", "main.privacy", "events.catalogue", "events.detail",
-                    "events.event_ics", "events.feed", "events.organizers",
+PUBLIC_ENDPOINTS = {"main.index", "main.privacy", "main.favicon", "events.catalogue",
+                    "events.detail", "events.event_ics", "events.feed", "events.organizers",
                     "events.organizer_profile", "scanner.service_worker", "scanner.asset_list",
                     "api.openapi_document"}
 ROLES = {"visitor": None, "admin": "admin@demo.local", "organizer": "organizer@demo.local",

@@ -161,6 +161,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(timefmt.format_percent, "percent")
     app.add_template_filter(timefmt.format_number, "number")
     app.add_template_filter(plural, "plural")
+    app.add_template_filter(timefmt.format_points, "points")
 
     @app.context_processor
     def inject_helpers():

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from errors import ServiceError
+from formats.person_names import FIELD_LABELS, person_name_error
 from models import ApiToken, Organization, Role, User, db, record_audit
 from models.user import normalize_email
 from webapp.demo import DEMO_LOGINS, database_is_empty, load_demo
@@ -41,6 +42,9 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(f"Организация {org_id} не найдена.")
         if len(password) < 4:
             raise click.ClickException("Пароль слишком короткий.")
+        name_error = person_name_error(full_name.strip(), FIELD_LABELS["full_name"])
+        if name_error:
+            raise click.ClickException(name_error)
         user = User(email=email, role=role, organization_id=org_id, full_name=full_name,
                     active=True)
         user.set_password(password)

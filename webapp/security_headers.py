@@ -53,6 +53,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "static",
     "main.index",
     "main.privacy",
+    "main.favicon",
     "events.catalogue",
     "events.detail",
     "events.event_ics",

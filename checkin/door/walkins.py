@@ -29,6 +29,7 @@ from checkin.seats.capacity import lock_event
 from checkin.seats.registration import allocate_ticket
 from errors import ConflictError, FieldErrors, NotFoundError, ServiceError
 from formats.class_names import ClassNameError, normalize_class, normalize_group
+from formats.person_names import add_name_problems
 from formats.phones import normalize_phone
 from formats.text import fold
 from models import (
@@ -169,6 +170,7 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
                               label="класс, например 7Б", max_length=40)
             if org is not None and raw_class:
                 klass = _class_name(org, raw_class, problems)
+        add_name_problems(problems, last_name=last, first_name=first, middle_name=middle)
         holder = {"org": org, "last": last, "first": first, "middle": middle, "klass": klass}
     elif kind == TicketKind.PARENT:
         # The form's labels: «Фамилия и имя», «Телефон (необязательно)».
@@ -183,6 +185,7 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
             except ServiceError as err:
                 problems.add("phone", err.message)
         child_org = _school(data, problems, required=False)
+        add_name_problems(problems, name=name)
         holder = {"name": name, "phone": phone, "org": child_org}
     problems.raise_if_any("Проверьте данные пришедшего.")
     # A retried walk-in (same client_scan_id): the first answer, nothing new.

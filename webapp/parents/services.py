@@ -23,6 +23,7 @@ from errors import (
     NotFoundError,
     ServiceError,
 )
+from formats.person_names import add_name_problems
 from formats.phones import normalize_phone
 from formats.timefmt import format_datetime
 from models import (
@@ -162,6 +163,8 @@ def parent_field_problems(*, name, phone, email, child_organization_id=None,
         problems.add("name", "Введите фамилию и имя.")
     elif len(name) > 200:
         problems.add("name", "Не длиннее 200 символов.")
+    else:
+        add_name_problems(problems, name=name)
     norm_phone = norm_email = None
     try:
         norm_phone = normalize_phone(phone)

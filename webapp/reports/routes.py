@@ -36,7 +36,16 @@ from reports.params import (
     parse_report_args,
 )
 from reports.recommendations import school_gaps
-from reports.spravka import build_spravka, quoted, spravka_pdf
+from reports.spravka import (
+    ADVICE_INTRO,
+    YES_NO,
+    build_spravka,
+    figure_note,
+    gap_text,
+    group_events_text,
+    group_heading,
+    spravka_pdf,
+)
 from webapp.access import can_manage_event, roles_required
 from webapp.reports.forms import ReportFilterForm, YearForm
 
@@ -294,7 +303,9 @@ def spravka():
                       title=f"Показатели города за {data.year_title} и {data.previous_title}",
                       series=(data.year_title, data.previous_title), chart_id="spravka-chart")
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
-                           chart=chart, quoted=quoted,
+                           chart=chart, advice_intro=ADVICE_INTRO, yes_no=YES_NO,
+                           figure_note=figure_note, group_heading=group_heading,
+                           gap_text=gap_text, group_events_text=group_events_text,
                            titles=INDICATOR_TITLES, short=INDICATOR_SHORT,
                            preschool_short=PRESCHOOL_SHORT, months=MONTHS_NOMINATIVE,
                            title=f"Аналитическая справка за {academic_year_title(year)}")

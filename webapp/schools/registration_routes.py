@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from checkin.seats.printing import group_sheet_pdf, tickets_pdf
@@ -41,6 +39,7 @@ from models import (
 )
 from models.roster import person_sort_key
 from webapp.access import roles_required
+from webapp.downloads import file_response
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
 from webapp.schools import bp
@@ -306,9 +305,8 @@ def registration_cancel(registration_id: int):
                                registration_id=registration_id), 303)
 
 
-def _pdf_response(data: bytes, name: str):
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False,
-                     download_name=name)
+def _pdf_response(data: bytes, name: str, ascii_name: str):
+    return file_response(data, mimetype="application/pdf", name=name, ascii_name=ascii_name)
 
 
 @bp.get("/school/registrations/<int:registration_id>/tickets.pdf")
@@ -322,7 +320,8 @@ def registration_tickets_pdf(registration_id: int):
         return redirect(school_url("schools.registration_detail", school,
                                    registration_id=registration_id), 303)
     return _pdf_response(tickets_pdf(registration, tickets),
-                         f"билеты-{registration.id}.pdf")
+                         f"билеты-{registration.id}.pdf",
+                         f"tickets-event-{registration.event_id}-group-{registration.id}.pdf")
 
 
 @bp.get("/school/registrations/<int:registration_id>/group.pdf")
@@ -331,7 +330,8 @@ def registration_group_pdf(registration_id: int):
     school = current_school()
     registration = _get_registration(school, registration_id)
     return _pdf_response(group_sheet_pdf(registration, _sorted_tickets(registration)),
-                         f"группа-{registration.id}.pdf")
+                         f"группа-{registration.id}.pdf",
+                         f"group-list-event-{registration.event_id}-group-{registration.id}.pdf")
 
 
 @bp.get("/school/registrations/<int:registration_id>/print")

@@ -19,6 +19,7 @@ from formats.class_names import (
     normalize_class,
     normalize_group,
 )
+from formats.person_names import NAME_RULE, person_name_error
 from formats.spreadsheets import Column, ProblemCollector, read_table
 from formats.text import fold
 from formats.timefmt import format_date
@@ -83,7 +84,7 @@ def _name_problem(value: str | None, required: bool) -> str | None:
         return "не заполнено." if required else None
     if len(value) > NAME_MAX:
         return f"длиннее {NAME_MAX} символов."
-    return None
+    return f"{NAME_RULE}." if person_name_error(value) else None
 
 
 def _email_problem(value: str | None) -> str | None:

@@ -6,6 +6,7 @@ Services take plain arguments, flush but never commit, and raise ``ServiceError`
 from __future__ import annotations
 
 from errors import ConflictError, PermissionDenied, ServiceError
+from formats.person_names import FIELD_LABELS, person_name_error
 from models import ApiToken, Organization, Role, User, db, now_utc, record_audit
 from models.user import normalize_email
 
@@ -25,6 +26,12 @@ def _check_password(password: str, field: str = "password") -> None:
                            field)
 
 
+def _check_full_name(full_name: str | None) -> None:
+    error = person_name_error((full_name or "").strip(), FIELD_LABELS["full_name"])
+    if error:
+        raise ServiceError("invalid_name", error, "full_name")
+
+
 def create_user(actor, *, email: str, password: str, role: Role,
                 organization: Organization | None, full_name: str = "") -> User:
     """A new account. E-mail addresses are unique case-insensitively; organizers and
@@ -40,6 +47,7 @@ def create_user(actor, *, email: str, password: str, role: Role,
     if organization is not None and not organization.active:
         raise ServiceError("organization_inactive", "Эта организация отключена.",
                            "organization")
+    _check_full_name(full_name)
     _check_password(password)
     user = User(email=email, role=role, organization=organization,
                 full_name=(full_name or "").strip(), active=True)
@@ -59,6 +67,7 @@ def update_user(actor, user: User, *, full_name: str, role: Role,
     if user.id == getattr(actor, "id", None) and role != Role.ADMIN:
         raise ServiceError("own_role", "Нельзя снять роль администратора с самого себя.",
                            "role")
+    _check_full_name(full_name)
     user.full_name = (full_name or "").strip()
     user.role = role
     user.organization = organization

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from checkin.seats.capacity import lock_event
 from checkin.seats.registration import allocate_ticket
 from errors import ConflictError, FieldErrors, NotFoundError, PermissionDenied, ServiceError
+from formats.person_names import add_name_problems
 from formats.phones import normalize_phone
 from formats.text import fold
 from models import (
@@ -67,6 +68,8 @@ def sign_up_teacher(event_id: int, *, last_name: str | None, first_name: str | N
                        ("middle_name", middle_name)):
         if value and len(value) > 100:
             problems.add(key, "Не длиннее 100 символов.")
+        else:
+            add_name_problems(problems, **{key: value})
     norm_email = norm_phone = None
     try:
         norm_email = normalize_email_address(email)

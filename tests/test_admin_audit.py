@@ -69,7 +69,7 @@ def test_audit_details_read_as_russian_sentences(client, auth, db, factory):
     auth.login("admin@test.local")
     html = client.get("/admin/audit").get_data(as_text=True)
     cells = [re.sub(r"\s+", " ", c).strip() for c in
-             re.findall(r'<td class="small">(.*?)</td>', html, re.S)]
+             re.findall(r'<td class="small"[^>]*>(.*?)</td>', html, re.S)]
     text = " | ".join(cells)
     assert "None" not in text and "{" not in text and "[" not in text and "_id" not in text
     assert ("Мероприятие № 12. Кому выдана: «Волонтёр Маша». Действует до 03.12.2026 18:00."

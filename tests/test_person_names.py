@@ -42,11 +42,11 @@ def test_student_and_teacher_forms_refuse_markup(client, auth, coordinator):
     response = client.post_form("/school/students/new", {
         "last_name": MARKUP, "first_name": "Ева", "class_name": "9В"})
     page = response.get_data(as_text=True)
-    assert f"Поле «Фамилия»: {RULE}." in page
+    assert f"Фамилия: {RULE.capitalize()}." in page
     assert "&lt;b&gt;Иван&lt;/b&gt;" in page   # given back in the field, as text
     response = client.post_form("/school/teachers/new", {
         "last_name": "Петрова", "first_name": "Анна", "middle_name": "<i>С</i>"})
-    assert f"Поле «Отчество»: {RULE}." in response.get_data(as_text=True)
+    assert f"Отчество: {RULE.capitalize()}." in response.get_data(as_text=True)
     assert Student.query.count() == 0 and Teacher.query.count() == 0
 
 
@@ -56,7 +56,7 @@ def test_roster_import_names_the_row(coordinator):
     with pytest.raises(ImportProblems) as err:
         import_students_file(None, coordinator.organization, "a.csv", data)
     db.session.rollback()
-    assert f"Строка 3: поле «Имя»: {RULE}." in " ".join(err.value.lines)
+    assert f"Строка 3: «Имя»: {RULE}." in " ".join(err.value.lines)
     assert Student.query.count() == 0
 
 

@@ -46,7 +46,7 @@ def test_student_and_teacher_forms_refuse_markup(client, auth, coordinator):
     assert "&lt;b&gt;Иван&lt;/b&gt;" in page   # given back in the field, as text
     response = client.post_form("/school/teachers/new", {
         "last_name": "Петрова", "first_name": "Анна", "middle_name": "<i>С</i>"})
-    assert f"Отчество: {RULE.capitalize()}." in response.get_data(as_text=True)
+    assert f"Отчество (если есть): {RULE.capitalize()}." in response.get_data(as_text=True)
     assert Student.query.count() == 0 and Teacher.query.count() == 0
 
 

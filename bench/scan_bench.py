@@ -160,7 +160,8 @@ class Server:
             [str(ROOT / ".venv/bin/gunicorn"), "-w", str(WORKERS), "-k", "sync",
              "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
              "--pythonpath", str(ROOT / "bench"), app],
-            cwd=ROOT, env=env_for(url))
+            # The access log (gunicorn.conf.py) is written as in production, and dropped.
+            cwd=ROOT, env=env_for(url), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -243,3 +243,10 @@ class Ticket(db.Model):
         return (query.outerjoin(Registration, Registration.id == cls.registration_id)
                 .outerjoin(Student, Student.id == cls.student_id)
                 .outerjoin(Teacher, Teacher.id == cls.teacher_id))
+
+    @classmethod
+    def seats_taken_sql(cls, event_id):
+        """The seats an event's tickets take (its confirmed tickets), as a SELECT of one
+        count; ``event_id`` a value, or a column to correlate (``Event.id``)."""
+        return sa.select(sa.func.count(cls.id)).where(cls.event_id == event_id,
+                                                      cls.status == TicketStatus.CONFIRMED)

@@ -18,6 +18,7 @@ from models import (
     Organization,
     RoadmapItem,
     Student,
+    Ticket,
     db,
     now_utc,
 )
@@ -229,9 +230,7 @@ def upcoming_events(limit: int = 200, now=None) -> list[Event]:
     """Published events not yet started and with a seat left (for recommendations: a full
     event cannot take the school's students), soonest first."""
     now = now or now_utc()
-    taken = (sa.select(sa.func.count(tickets.c.id))
-             .where(tickets.c.event_id == Event.id, tickets.c.status == _LIVE)
-             .correlate(Event).scalar_subquery())
+    taken = Ticket.seats_taken_sql(Event.id).correlate(Event).scalar_subquery()
     return (Event.query.filter(Event.status == EventStatus.PUBLISHED, Event.starts_at > now,
                                taken < Event.capacity)
             .order_by(Event.starts_at, Event.id).limit(limit).all())

@@ -60,10 +60,8 @@ def _school_tickets_query(event_id: int, organization_id: int, status: TicketSta
 
 
 def confirmed_count(event_id: int) -> int:
-    return db.session.execute(
-        sa.select(sa.func.count(Ticket.id)).where(
-            Ticket.event_id == event_id, Ticket.status == TicketStatus.CONFIRMED)
-    ).scalar_one()
+    """Seats taken at an event (``Ticket.seats_taken_sql``)."""
+    return db.session.execute(Ticket.seats_taken_sql(event_id)).scalar_one()
 
 
 def waitlisted_count(event_id: int) -> int:

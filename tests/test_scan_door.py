@@ -195,6 +195,33 @@ def test_search_limit_20(client, door, factory, db):
 
 # --------------------------------------------------------------------------- walk-ins
 
+def test_walk_in_schools_fit_the_audience_in_number_order(client, door, factory, db):
+    """The offline data offers walk-ins of a school students' event from schools only, «№ 2»
+    before «№ 10» (not kindergartens); the door refuses a kindergarten pupil there with a
+    clear message, and still lets a teacher from one in."""
+    from models import OrgKind
+
+    for short in ("СОШ № 10", "СОШ № 2"):
+        factory.create_org(short_name=short)
+    kindergarten = factory.create_org(short_name="Детский сад № 5", kind=OrgKind.PRESCHOOL)
+    db.session.commit()
+    data = api(client, door, "get", "scanner-data").get_json()
+    offered = [name for _id, name in data["schools"][2:]]
+    assert "Детский сад № 5" not in offered
+    assert offered.index("СОШ № 2") < offered.index("СОШ № 10")
+    refused = api(client, door, "post", "walk-ins", json={
+        "kind": "student", "organization_id": kindergarten.id, "last_name": "Белова",
+        "first_name": "Ася", "class_name": "7Б"})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"]["organization_id"] == (
+        "Мероприятие для школьников: выберите школу.")
+    teacher = api(client, door, "post", "walk-ins", json={
+        "kind": "teacher", "organization_id": kindergarten.id, "last_name": "Белова",
+        "first_name": "Анна"})
+    assert teacher.status_code == 201 and teacher.get_json()["status"] == "ok"
+
+
+
 def test_walk_in_student_is_added_to_roster_and_checked_in(client, door):
     response = api(client, door, "post", "walk-ins", json={
         "kind": "student", "organization_id": door["other_school"].id,

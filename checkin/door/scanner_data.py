@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from checkin.door.scans import iso
+from checkin.door.walkins import walk_in_school_kinds
+from formats.text import natural_key
 from models import (
     Event,
     Organization,
-    OrgKind,
     ParentSignup,
     Registration,
     RegistrationStatus,
@@ -161,14 +162,14 @@ def build_scanner_data(event: Event, *, scanner_link=None) -> dict:
     groups = [[code_hash(group_code), index_of(org_id, short or full), members.get(reg_id, [])]
               for reg_id, group_code, org_id, short, full in registrations]
 
-    # Every active school and kindergarten after those with tickets (indexes of the ticket
-    # ones unchanged): the walk-in form offers pupils of schools not registered yet.
-    for org_id, short, full in db.session.execute(
+    # Every active school (or kindergarten, as the event's audience has it) after those with
+    # tickets (indexes of the ticket ones unchanged), «№ 2» before «№ 10»: the walk-in form
+    # offers pupils of schools not registered yet.
+    offered = db.session.execute(
         sa.select(Organization.id, Organization.short_name, Organization.name)
         .where(Organization.active.is_(True),
-               Organization.kind.in_((OrgKind.SCHOOL, OrgKind.PRESCHOOL)))
-        .order_by(Organization.name)
-    ):
+               Organization.kind.in_(walk_in_school_kinds(event)))).all()
+    for org_id, short, full in sorted(offered, key=lambda o: (natural_key(o[1] or o[2]), o[0])):
         index_of(org_id, short or full)
 
     return {

@@ -33,6 +33,7 @@ from formats.person_names import add_name_problems
 from formats.phones import normalize_phone
 from formats.text import fold
 from models import (
+    Audience,
     EventStatus,
     Organization,
     OrgKind,
@@ -54,6 +55,18 @@ NAME_MAX = 100
 SCHOOL_KINDS = (OrgKind.SCHOOL, OrgKind.PRESCHOOL)
 
 
+def walk_in_school_kinds(event, kind: TicketKind | None = None) -> tuple[OrgKind, ...]:
+    """Where someone who came without a ticket may be from: a pupil of a school at an event
+    for school students, of a kindergarten at one for preschoolers; a teacher or a parent's
+    child from either (``kind`` None: what the door's form offers at all)."""
+    if kind == TicketKind.STUDENT or kind is None:
+        if event.audience == Audience.STUDENTS:
+            return (OrgKind.SCHOOL,)
+        if event.audience == Audience.PRESCHOOL:
+            return (OrgKind.PRESCHOOL,)
+    return SCHOOL_KINDS
+
+
 def _text(data: dict, name: str, problems: FieldErrors, *, required: bool, label: str,
           max_length: int = NAME_MAX) -> str | None:
     value = data.get(name)
@@ -71,7 +84,8 @@ def _text(data: dict, name: str, problems: FieldErrors, *, required: bool, label
     return value
 
 
-def _school(data: dict, problems: FieldErrors, *, required: bool) -> Organization | None:
+def _school(data: dict, problems: FieldErrors, *, required: bool,
+            kinds: tuple[OrgKind, ...] = SCHOOL_KINDS) -> Organization | None:
     org_id = data.get("organization_id")
     if org_id is None:
         if required:
@@ -83,6 +97,11 @@ def _school(data: dict, problems: FieldErrors, *, required: bool) -> Organizatio
     org = db.session.get(Organization, org_id)
     if org is None or not org.active or org.kind not in SCHOOL_KINDS:
         problems.add("organization_id", "Такой школы или детского сада нет в справочнике.")
+        return None
+    if org.kind not in kinds:
+        problems.add("organization_id", "Мероприятие для школьников: выберите школу."
+                     if kinds == (OrgKind.SCHOOL,) else
+                     "Мероприятие для дошкольников: выберите детский сад.")
         return None
     return org
 
@@ -160,7 +179,7 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
 
     holder = {}
     if kind in (TicketKind.STUDENT, TicketKind.TEACHER):
-        org = _school(data, problems, required=True)
+        org = _school(data, problems, required=True, kinds=walk_in_school_kinds(event, kind))
         last = _text(data, "last_name", problems, required=True, label="фамилию")
         first = _text(data, "first_name", problems, required=True, label="имя")
         middle = _text(data, "middle_name", problems, required=False, label="отчество")

@@ -53,16 +53,12 @@ def need_text(key: str, needed: int) -> str:
     return f"{verb} {needed} {plural(needed, forms)}"
 
 
-@dataclass
-class Gap:
+class _IndicatorShortfall:
+    """What a line about one indicator says: its short title and how many more are needed
+    (``key`` and ``needed`` are the dataclass's fields)."""
+
     key: str
-    own: Figure
-    city: Figure
-    #: Percentage points below the city level.
-    points: Decimal
-    #: People (or events) more to reach the city level.
     needed: int
-    events: list[Event] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -71,6 +67,18 @@ class Gap:
     @property
     def need_text(self) -> str:
         return need_text(self.key, self.needed)
+
+
+@dataclass
+class Gap(_IndicatorShortfall):
+    key: str
+    own: Figure
+    city: Figure
+    #: Percentage points below the city level.
+    points: Decimal
+    #: People (or events) more to reach the city level.
+    needed: int
+    events: list[Event] = field(default_factory=list)
 
     @property
     def advice(self) -> str:
@@ -94,21 +102,13 @@ class SchoolAdvice:
 
 
 @dataclass
-class GapSummary:
+class GapSummary(_IndicatorShortfall):
     """One indicator across the schools of an :class:`AdviceGroup`."""
     key: str
     city: Figure
     lowest: Decimal
     highest: Decimal
     needed: int
-
-    @property
-    def title(self) -> str:
-        return INDICATOR_SHORT[self.key]
-
-    @property
-    def need_text(self) -> str:
-        return need_text(self.key, self.needed)
 
 
 @dataclass

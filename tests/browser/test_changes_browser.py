@@ -12,17 +12,11 @@ import pytest
 
 from formats.timefmt import TOMSK
 from models import Audience, Registration, Role, SchoolNotice, Ticket, TicketStatus, now_utc
-from tests.factories import PASSWORD
+from tests.browser.pages import login
 
 pytestmark = pytest.mark.browser
 
 
-def login(page, live_server, email):
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_a_phone_only_parent_gets_back_to_the_ticket(live_server, browser, factory, db):

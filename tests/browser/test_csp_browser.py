@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from models import ParentSignup, Registration, Ticket, User
+from tests.browser.pages import login
 from webapp.demo import load_demo
 from webapp.demo.directory import DEMO_PASSWORD
 from webapp.parents.services import hash_secret
@@ -34,12 +35,6 @@ def demo(db, factory):
             "school": coordinator.organization, "parent_event": parent_event}
 
 
-def login(page, live_server, email):
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def visit(page, url: str) -> None:
@@ -66,7 +61,7 @@ def test_main_pages_of_every_role_run_under_the_policy(browser, live_server, dem
     assert page.evaluate("() => { const i = document.getElementById('private-link');"
                          " return i.selectionEnd - i.selectionStart === i.value.length; }")
 
-    login(page, live_server, "admin@demo.local")
+    login(page, live_server, "admin@demo.local", DEMO_PASSWORD)
     for url in ("/dashboard", "/admin/organizations", "/admin/users", "/admin/baselines?year=2025",
                 "/admin/audit", "/account/tokens", "/reports/", "/reports/roadmap",
                 f"/reports/events/{event.id}", f"/organizer/events/{event.id}",
@@ -90,7 +85,7 @@ def test_main_pages_of_every_role_run_under_the_policy(browser, live_server, dem
     assert page.evaluate("() => window.__printed") == 1
     context.clear_cookies()
 
-    login(page, live_server, "school@demo.local")
+    login(page, live_server, "school@demo.local", DEMO_PASSWORD)
     for url in ("/school/students", "/school/teachers", "/school/registrations",
                 f"/school/registrations/{registration.id}", f"/events/{event.id}/register",
                 "/my/baseline", f"/reports/schools/{demo['school'].id}", "/school/students/import",
@@ -108,7 +103,7 @@ def test_main_pages_of_every_role_run_under_the_policy(browser, live_server, dem
                            "document.activeElement.hasAttribute('data-error-summary')")
     context.clear_cookies()
 
-    login(page, live_server, "organizer@demo.local")
+    login(page, live_server, "organizer@demo.local", DEMO_PASSWORD)
     for url in ("/organizer/events", f"/organizer/events/{event.id}", "/reports/organizer",
                 f"/organizer/events/{event.id}/board"):
         visit(page, base + url)

@@ -27,6 +27,7 @@ from models import (
     db,
     now_utc,
 )
+from tests.browser.pages import checkins, login
 
 pytestmark = pytest.mark.browser
 
@@ -55,19 +56,8 @@ def door(factory):
             "registration": registration}
 
 
-def checkins(event_id: int) -> list[Scan]:
-    db.session.rollback()
-    return list(db.session.execute(
-        sa.select(Scan).where(Scan.event_id == event_id, Scan.outcome == ScanOutcome.OK,
-                              Scan.undone_at.is_(None)).order_by(Scan.id)).scalars())
 
 
-def login(page, live_server, email):
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", "secret-pass")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def wait_answer(page, status: str, name: str = "", timeout: int = 30_000) -> str:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from checkin.door.links import create_scanner_link
 from checkin.seats.tickets import ticket_url
 from models import OrgKind, Role, Scan, ScanOutcome, db, now_utc
+from tests.browser.pages import checkins, login
 
 pytestmark = pytest.mark.browser
 
@@ -35,19 +36,8 @@ def door(factory):
     return {"event": event, "organizer": organizer, "tickets": tickets}
 
 
-def checkins(event_id: int) -> list[Scan]:
-    db.session.rollback()
-    return list(db.session.execute(
-        sa.select(Scan).where(Scan.event_id == event_id, Scan.outcome == ScanOutcome.OK,
-                              Scan.undone_at.is_(None)).order_by(Scan.id)).scalars())
 
 
-def login(page, live_server, email):
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", "secret-pass")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def wait_answer(page, status: str, name: str = ""):

@@ -35,12 +35,20 @@ PRESCHOOL_LABEL = "Город Томск — дошкольные организ
 KIND_TITLES = {"school": "школа", "preschool": "ДОО"}
 
 
-def table_rows(report: IndicatorReport) -> list[tuple[str, str, dict[str, Figure], bool]]:
-    """(name, kind title, indicators, is_total) in the order the spreadsheets show them."""
-    rows = [(CITY_LABEL, "итого", report.city, True)]
-    rows += [(o.name, KIND_TITLES["school"], o.indicators, False) for o in report.schools]
-    rows.append((PRESCHOOL_LABEL, "итого", report.preschools, True))
-    rows += [(o.name, KIND_TITLES["preschool"], o.indicators, False)
+PARENTS_HEADER = "Родители на мероприятиях (не показатель): пришли"
+WITHOUT_ORGANIZATION_LABEL = "Родители, не указавшие школу (только в итоге города)"
+
+
+def table_rows(report: IndicatorReport
+               ) -> list[tuple[str, str, dict[str, Figure], bool, int]]:
+    """(name, kind title, indicators, is_total, parents attended) in the order the spreadsheets
+    show them. The city's parents are all of them (those who named no school too)."""
+    rows = [(CITY_LABEL, "итого", report.city, True,
+             report.parents.attended - report.parents.preschools)]
+    rows += [(o.name, KIND_TITLES["school"], o.indicators, False, o.parents)
+             for o in report.schools]
+    rows.append((PRESCHOOL_LABEL, "итого", report.preschools, True, report.parents.preschools))
+    rows += [(o.name, KIND_TITLES["preschool"], o.indicators, False, o.parents)
              for o in report.kindergartens]
     return rows
 
@@ -66,7 +74,8 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
     thin = Side(style="thin", color="A6A6A6")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    last_col = 2 + 3 * len(INDICATOR_KEYS)
+    parents_col = 3 + 3 * len(INDICATOR_KEYS)
+    last_col = parents_col
 
     write_cell(ws, 1, 1, title).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
@@ -84,6 +93,8 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
         ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 2)
         for offset, name in enumerate(("A", "B", "X, %")):
             write_cell(ws, 4, col + offset, name)
+    write_cell(ws, 3, parents_col, PARENTS_HEADER)
+    ws.merge_cells(start_row=3, start_column=parents_col, end_row=4, end_column=parents_col)
     for row in (3, 4):
         for col in range(1, last_col + 1):
             cell = ws.cell(row, col)
@@ -94,7 +105,7 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
     ws.row_dimensions[3].height = 62
 
     row_number = 5
-    for name, kind, figures, is_total in table_rows(report):
+    for name, kind, figures, is_total, parents in table_rows(report):
         write_cell(ws, row_number, 1, name)
         write_cell(ws, row_number, 2, kind)
         for index, key in enumerate(INDICATOR_KEYS):
@@ -109,6 +120,7 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
                 cell.alignment = Alignment(horizontal="right")
             else:
                 cell.number_format = "0.0%"
+        write_cell(ws, row_number, parents_col, parents)
         for col in range(1, last_col + 1):
             cell = ws.cell(row_number, col)
             cell.border = border
@@ -119,8 +131,9 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
 
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 8
-    for col in range(3, last_col + 1):
+    for col in range(3, parents_col):
         ws.column_dimensions[get_column_letter(col)].width = 9 if (col - 3) % 3 != 2 else 10
+    ws.column_dimensions[get_column_letter(parents_col)].width = 14
     ws.freeze_panes = "C5"
     ws.auto_filter.ref = f"A4:{get_column_letter(last_col)}{row_number - 1}"
     ws.print_title_rows = "3:4"
@@ -157,6 +170,9 @@ def methodology_lines() -> list[str]:
         "бы один обучающийся организации.",
         "Отбор по категории, организатору или разделу дорожной карты сужает мероприятия; "
         "базовые показатели не меняются.",
+        "Родители (последний столбец, не входит в девять показателей): отмеченные на входе "
+        "родители; каждый считается за школу (детский сад), которую указал как школу ребёнка. "
+        "Кто не указал, учтён только в итоге города.",
     ]
 
 
@@ -170,11 +186,12 @@ def indicators_csv(report: IndicatorReport) -> bytes:
     for index, key in enumerate(INDICATOR_KEYS):
         prefix = f"{index + 1}. {INDICATOR_TITLES[key]}"
         header += [f"{prefix}: A", f"{prefix}: B", f"{prefix}: X, %"]
+    header.append(PARENTS_HEADER)
     rows = []
-    for name, kind, figures, _total in table_rows(report):
+    for name, kind, figures, _total, parents in table_rows(report):
         row = [name, kind]
         for key in INDICATOR_KEYS:
             figure = figures[key]
             row += [figure.a, figure.b, _csv_percent(figure)]
-        rows.append(row)
+        rows.append(row + [parents])
     return csv_bytes(header, rows)

@@ -30,6 +30,10 @@ over check-ins in Python. The rules, decided once here and documented in docs/re
 - Per organization, indicators 4 and 5 are 0 or 1 out of 1.
 - Narrowing by categories, organizer or roadmap section narrows the events everything is
   counted from; the baselines (B of 1–3, 6–7) stay.
+- Parents are not one of the nine: beside them, parents attended (check-ins of parent tickets; a
+  sign-up is one parent at one event) count for the school the parent named as the child's
+  (``parent_signups.child_organization_id``, read through the ticket: a parent's scan records no
+  organization); a parent who named none counts in the city's total only.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from models import (
     EventStaff,
     Organization,
     OrgKind,
+    ParentSignup,
     RoadmapItem,
     Scan,
     Student,
@@ -128,6 +133,8 @@ class OrgIndicators:
     short_name: str | None
     kind: OrgKind
     indicators: dict[str, Figure]
+    #: Parents attended who named this organization as their child's (not an indicator).
+    parents: int = 0
 
     @property
     def display_name(self) -> str:
@@ -135,7 +142,23 @@ class OrgIndicators:
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind.value,
-                "indicators": {k: self.indicators[k].to_json() for k in INDICATOR_KEYS}}
+                "indicators": {k: self.indicators[k].to_json() for k in INDICATOR_KEYS},
+                "parents": {"attended": self.parents}}
+
+
+@dataclass(frozen=True)
+class ParentsAttended:
+    """Parents attended in the period, beside the nine indicators."""
+
+    #: Every parent checked in (the city's total, with or without a school named).
+    attended: int = 0
+    #: Of them, those who named a school / a kindergarten.
+    schools: int = 0
+    preschools: int = 0
+
+    @property
+    def without_organization(self) -> int:
+        return self.attended - self.schools - self.preschools
 
 
 @dataclass(frozen=True)
@@ -163,6 +186,7 @@ class IndicatorReport:
     city: dict[str, Figure]
     preschools: dict[str, Figure]
     organizations: list[OrgIndicators] = field(default_factory=list)
+    parents: ParentsAttended = field(default_factory=ParentsAttended)
 
     @property
     def schools(self) -> list[OrgIndicators]:
@@ -185,6 +209,15 @@ class IndicatorReport:
             "city": {k: self.city[k].to_json() for k in INDICATOR_KEYS},
             "preschools": {k: self.preschools[k].to_json() for k in INDICATOR_KEYS},
             "organizations": [o.to_json() for o in self.organizations],
+            "parents": {
+                "attended": self.parents.attended,
+                "schools": self.parents.schools,
+                "preschools": self.parents.preschools,
+                "without_organization": self.parents.without_organization,
+                "by_organization": [{"id": o.id, "name": o.name, "kind": o.kind.value,
+                                     "attended": o.parents}
+                                    for o in self.organizations if o.parents],
+            },
         }
 
 
@@ -381,6 +414,21 @@ def staff_only_query(period: Period, filters: ReportFilters, now):
     )
 
 
+def parents_query(period: Period, filters: ReportFilters):
+    """Per organization the parent named as the child's (NULL: none): parents checked in at the
+    period's events. A parent's scan records no organization (``models.scan.holder_facts``), so
+    the school is read through the ticket's sign-up; one check-in per ticket, so a count."""
+    ps = ParentSignup.__table__
+    return (
+        sa.select(ps.c.child_organization_id, sa.func.count())
+        .select_from(scans.join(tickets, tickets.c.id == scans.c.ticket_id)
+                     .join(ps, ps.c.id == tickets.c.parent_signup_id))
+        .where(*checkin_facts_conditions(period, filters), scans.c.student_id.is_(None),
+               scans.c.teacher_id.is_(None))
+        .group_by(ps.c.child_organization_id)
+    )
+
+
 def planned_events_query(period: Period, filters: ReportFilters):
     """Events published for the period (cancelled included), by audience and internal owner."""
     owner = sa.case((events.c.school_internal.is_(True), events.c.organizer_id))
@@ -435,6 +483,7 @@ def report_statements(period: Period, filters: ReportFilters, baseline_year: int
         "staff": staff_only_query(period, filters, now),
         "city_held": city_events_held_query(period, filters),
         "planned": planned_events_query(period, filters),
+        "parents": parents_query(period, filters),
         "organizations": organizations_query(baseline_year),
     }
 
@@ -483,6 +532,8 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
         internal_total[audience][0] += count
         internal_total[audience][1] += early
     city_plan = session.get(CityPlan, baseline_year) if use_plans else None
+    parents_by_org = {org_id: count for org_id, count in session.execute(statements["parents"])}
+    parents_in = dict.fromkeys(SECTION_AUDIENCE, 0)
 
     rows: list[OrgIndicators] = []
     totals = {kind: dict.fromkeys(("students", "students_early", "students_ovz", "schools",
@@ -527,8 +578,10 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
         t["b_students"] += b_students or 0
         t["b_ovz"] += b_ovz or 0
         t["b_teachers"] += b_teachers or 0
+        parents = parents_by_org.get(org_id, 0)
+        parents_in[kind] += parents
         if organization_id is None or org_id == organization_id:
-            rows.append(OrgIndicators(org_id, name, short_name, kind, figures))
+            rows.append(OrgIndicators(org_id, name, short_name, kind, figures, parents))
 
     def section(kind: OrgKind, held: int, held_early: int, plan_row) -> dict[str, Figure]:
         t = totals[kind]
@@ -554,7 +607,10 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
     city = section(OrgKind.SCHOOL, city_held[0], city_held[1], city_plan)
     # The city's plan is a plan of the schools' programme; kindergartens count what is published.
     preschools = section(OrgKind.PRESCHOOL, city_held[2], city_held[3], None)
-    return IndicatorReport(period, baseline_year, whole_year, filters, city, preschools, rows)
+    parents = ParentsAttended(sum(parents_by_org.values()), parents_in[OrgKind.SCHOOL],
+                              parents_in[OrgKind.PRESCHOOL])
+    return IndicatorReport(period, baseline_year, whole_year, filters, city, preschools, rows,
+                           parents)
 
 
 # --- the trend by month ----------------------------------------------------------------------

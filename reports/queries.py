@@ -16,6 +16,7 @@ from models import (
     Event,
     EventStatus,
     Organization,
+    ParentSignup,
     RoadmapItem,
     Student,
     Ticket,
@@ -49,38 +50,61 @@ def _checked_in_exists(tk=tickets):
         sc.c.event_id == tk.c.event_id))
 
 
+parent_signups = ParentSignup.__table__
+
+
 def _holder_org():
-    """The organization a ticket's holder belongs to (student's or teacher's school; NULL for
-    parents)."""
-    return sa.func.coalesce(students.c.organization_id, teachers.c.organization_id)
+    """The organization a ticket's holder counts for: the student's or teacher's school, the
+    school a parent named as the child's (NULL: a parent who named none)."""
+    return sa.func.coalesce(students.c.organization_id, teachers.c.organization_id,
+                            parent_signups.c.child_organization_id)
 
 
 def _tickets_with_holders():
-    return (tickets.outerjoin(students, students.c.id == tickets.c.student_id)
-            .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id))
+    return (tickets.join(events, events.c.id == tickets.c.event_id)
+            .outerjoin(students, students.c.id == tickets.c.student_id)
+            .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id)
+            .outerjoin(parent_signups, parent_signups.c.id == tickets.c.parent_signup_id))
 
 
 @dataclass
 class Attendance:
+    """Registrations and check-ins of some events. «Неявка» is counted over events that have
+    ended only: a registration for an event still to come (or under way) is not a no-show yet,
+    it is shown apart as ``upcoming`` («записано на предстоящие»)."""
+
     registered: int = 0
     checked_in: int = 0
     waitlisted: int = 0
     students: int = 0
     teachers: int = 0
     parents: int = 0
+    #: Registered and checked in at events that have ended (what a no-show is counted over).
+    registered_ended: int = 0
+    checked_in_ended: int = 0
+
+    @property
+    def upcoming(self) -> int:
+        """Registered for events that have not ended yet."""
+        return self.registered - self.registered_ended
 
     @property
     def no_show(self) -> int:
-        return max(self.registered - self.checked_in, 0)
+        return max(self.registered_ended - self.checked_in_ended, 0)
 
     @property
     def no_show_rate(self):
-        return percent_of(self.no_show, self.registered)
+        return percent_of(self.no_show, self.registered_ended)
+
+    def add(self, other: Attendance) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def _attendance_columns():
+def _attendance_columns(now):
     checked = _checked_in_exists()
-    confirmed = tickets.c.status == _LIVE
+    registered = sa.or_(tickets.c.status == _LIVE, checked)
+    ended = events.c.ends_at <= now
 
     def count_if(condition):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -88,31 +112,37 @@ def _attendance_columns():
     # Registered = confirmed tickets now; checked in = tickets with a check-in (a ticket
     # cancelled after its check-in still counts as attended, and then as registered too).
     return [
-        count_if(sa.or_(confirmed, checked)),
+        count_if(registered),
         count_if(checked),
         count_if(tickets.c.status == "waitlisted"),
         count_if(sa.and_(checked, tickets.c.kind == "student")),
         count_if(sa.and_(checked, tickets.c.kind == "teacher")),
         count_if(sa.and_(checked, tickets.c.kind == "parent")),
+        count_if(sa.and_(registered, ended)),
+        count_if(sa.and_(checked, ended)),
     ]
 
 
-def attendance_by_event(event_ids: list[int]) -> dict[int, Attendance]:
+def attendance_by_event(event_ids: list[int], now=None) -> dict[int, Attendance]:
     if not event_ids:
         return {}
     rows = db.session.execute(
-        sa.select(tickets.c.event_id, *_attendance_columns())
+        sa.select(tickets.c.event_id, *_attendance_columns(now or now_utc()))
+        .select_from(tickets.join(events, events.c.id == tickets.c.event_id))
         .where(tickets.c.event_id.in_(event_ids)).group_by(tickets.c.event_id))
     return {row[0]: Attendance(*row[1:]) for row in rows}
 
 
-def attendance_by_school(event_ids: list[int]) -> list[tuple[Organization | None, Attendance]]:
-    """Per holder organization over the given events (None: parents and walk-ins)."""
+def attendance_by_school(event_ids: list[int],
+                         now=None) -> list[tuple[Organization | None, Attendance]]:
+    """Per organization counted for (parents: the child's school) over the given events
+    (None: parents who named no school)."""
     if not event_ids:
         return []
     org = _holder_org().label("org_id")
     rows = db.session.execute(
-        sa.select(org, *_attendance_columns()).select_from(_tickets_with_holders())
+        sa.select(org, *_attendance_columns(now or now_utc()))
+        .select_from(_tickets_with_holders())
         .where(tickets.c.event_id.in_(event_ids)).group_by(org)).all()
     by_id = {o.id: o for o in Organization.query.filter(
         Organization.id.in_([r[0] for r in rows if r[0] is not None]))}

@@ -99,6 +99,17 @@ class Spravka:
         now_p, before = self.report.city[key].percent, self.previous.city[key].percent
         return format_points(None if now_p is None or before is None else now_p - before)
 
+    def parents_line(self) -> str:
+        """Parents attended (beside the nine indicators): in all, by the school named."""
+        parents = self.report.parents
+        text = (f"Родители на мероприятиях (не входит в девять показателей): "
+                f"{format_number(parents.attended)}, из них указали школу ребёнка — "
+                f"{format_number(parents.schools)}")
+        if parents.preschools:
+            text += f", детский сад — {format_number(parents.preschools)}"
+        text += f"; в {self.previous_title} — {format_number(self.previous.parents.attended)}"
+        return text
+
     def summary_lines(self) -> list[str]:
         """The headline figures; a line (or part) that carries no information is left out:
         «N из N» repeats «100 %», and «ниже городского уровня: 70 из 70» says only that every
@@ -114,6 +125,7 @@ class Spravka:
                 text += (f"; в {self.previous_title} — {format_percent(before)} "
                          f"({self.change(key)})")
             lines.append(text)
+        lines.append(self.parents_line())
         below, total = len(self.advice), len(self.report.schools)
         if below == 0 and total:
             lines.append("Все школы на городском уровне или выше по всем показателям.")

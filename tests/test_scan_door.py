@@ -396,7 +396,10 @@ def test_undoing_a_walk_in_releases_the_seat_and_leaves_the_counts(client, door,
     assert confirmed_count(event.id) == 4
     assert not any("Лисицына" in row[1] for row in door_rows(event))
     after = attendance_by_event([event.id])[event.id]
-    assert (after.checked_in, after.no_show) == (before.checked_in, before.no_show + 1)
+    # The event is under way: the promoted ticket is a registration for an event not yet
+    # over («записано на предстоящие»), not a no-show (issue #13 item 6).
+    assert (after.checked_in, after.no_show, after.upcoming) == (
+        before.checked_in, before.no_show, before.upcoming + 1)
     assert after.registered == before.registered + 1  # the promoted ticket, not the walk-in
     assert AuditLog.query.filter_by(action="checkin.undo").count() == 1
     cancel = AuditLog.query.filter_by(action="ticket.cancel").one()

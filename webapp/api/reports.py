@@ -15,8 +15,13 @@ from webapp.api_errors import forbidden, validation_error
 _FIGURE = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"},
                                             "percent": {"type": ["number", "null"]}},
            "required": ["a", "b", "percent"]}
+_PARENTS = {"type": "object", "description": "Родители, пришедшие на мероприятия (не показатель): "
+                                            "за организацию, указанную как школа ребёнка.",
+            "properties": {"attended": {"type": "integer", "minimum": 0}},
+            "required": ["attended"]}
 _BLOCK = {"type": "object", "properties": {k: _FIGURE for k in INDICATOR_KEYS},
           "required": list(INDICATOR_KEYS)}
+_KIND = {"type": "string", "enum": ["school", "preschool"]}
 INDICATORS_SCHEMA = {
     "type": "object",
     "properties": {
@@ -27,8 +32,25 @@ INDICATORS_SCHEMA = {
         "organizations": {"type": "array", "items": {
             "type": "object",
             "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                           "kind": {"type": "string", "enum": ["school", "preschool"]},
-                           "indicators": _BLOCK}}},
+                           "kind": _KIND, "indicators": _BLOCK, "parents": _PARENTS}}},
+        "parents": {
+            "type": "object",
+            "description": "Родители на мероприятиях периода, отдельно от девяти показателей: "
+                           "всего по городу (и не указавшие школу), указавшие школу, детский "
+                           "сад, не указавшие; по организациям.",
+            "properties": {
+                "attended": {"type": "integer", "minimum": 0},
+                "schools": {"type": "integer", "minimum": 0},
+                "preschools": {"type": "integer", "minimum": 0},
+                "without_organization": {"type": "integer", "minimum": 0},
+                "by_organization": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                   "kind": _KIND, "attended": {"type": "integer"}},
+                    "required": ["id", "name", "kind", "attended"]}},
+            },
+            "required": ["attended", "schools", "preschools", "without_organization",
+                         "by_organization"]},
     },
 }
 _PARAMETERS = [

@@ -231,17 +231,16 @@ def organizer():
     period = academic_year_period(year)
     events = queries.organizer_events(period, organizer_id)
     ids = [e.id for e in events]
-    attendance = queries.attendance_by_event(ids)
-    by_school = queries.attendance_by_school(ids)
+    now = now_utc()
+    attendance = queries.attendance_by_event(ids, now)
+    by_school = queries.attendance_by_school(ids, now)
     total = queries.Attendance()
     for figures in attendance.values():
-        for name in ("registered", "checked_in", "waitlisted", "students", "teachers",
-                     "parents"):
-            setattr(total, name, getattr(total, name) + getattr(figures, name))
+        total.add(figures)
     return render_template(
         "reports/organizer.html", form=form, year=year, events=events, attendance=attendance,
         by_school=by_school, total=total, organization=organization, organizers=organizers,
-        organizer_id=organizer_id, year_title=academic_year_title(year), now=now_utc(),
+        organizer_id=organizer_id, year_title=academic_year_title(year), now=now,
         Attendance=queries.Attendance, title="Отчёт организатора")
 
 

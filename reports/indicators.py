@@ -30,10 +30,11 @@ over check-ins in Python. The rules, decided once here and documented in docs/re
 - Per organization, indicators 4 and 5 are 0 or 1 out of 1.
 - Narrowing by categories, organizer or roadmap section narrows the events everything is
   counted from; the baselines (B of 1–3, 6–7) stay.
-- Parents are not one of the nine: beside them, parents attended (check-ins of parent tickets; a
-  sign-up is one parent at one event) count for the school the parent named as the child's
-  (``parent_signups.child_organization_id``, read through the ticket: a parent's scan records no
-  organization); a parent who named none counts in the city's total only.
+- Parents are not one of the nine: beside them, distinct parents checked in (a person known by
+  the phone, else the e-mail, else the one sign-up) count for the school the parent named as the
+  child's (``parent_signups.child_organization_id``, read through the ticket: a parent's scan
+  records no organization); ``city`` counts those who named a school, ``preschools`` a
+  kindergarten; a parent who named none counts in the overall total only.
 """
 
 from __future__ import annotations
@@ -141,24 +142,25 @@ class OrgIndicators:
         return self.short_name or self.name
 
     def to_json(self) -> dict:
+        parents = {"attended": self.parents}
         return {"id": self.id, "name": self.name, "kind": self.kind.value,
-                "indicators": {k: self.indicators[k].to_json() for k in INDICATOR_KEYS},
-                "parents": {"attended": self.parents}}
+                "indicators": {**{k: self.indicators[k].to_json() for k in INDICATOR_KEYS},
+                               "parents": parents},
+                "parents": parents}
 
 
 @dataclass(frozen=True)
 class ParentsAttended:
     """Parents attended in the period, beside the nine indicators."""
 
-    #: Every parent checked in (the city's total, with or without a school named).
+    #: Every parent checked in (the city's total, with or without a school named); each
+    #: person once (:func:`parents_query`).
     attended: int = 0
-    #: Of them, those who named a school / a kindergarten.
+    #: Of them, those who named a school / a kindergarten / none (a parent of two children may
+    #: be in more than one).
     schools: int = 0
     preschools: int = 0
-
-    @property
-    def without_organization(self) -> int:
-        return self.attended - self.schools - self.preschools
+    without_organization: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,8 +208,10 @@ class IndicatorReport:
         return {
             "period": {"from": self.period.first_day.isoformat(),
                        "to": self.period.last_day.isoformat()},
-            "city": {k: self.city[k].to_json() for k in INDICATOR_KEYS},
-            "preschools": {k: self.preschools[k].to_json() for k in INDICATOR_KEYS},
+            "city": {**{k: self.city[k].to_json() for k in INDICATOR_KEYS},
+                     "parents": {"attended": self.parents.schools}},
+            "preschools": {**{k: self.preschools[k].to_json() for k in INDICATOR_KEYS},
+                           "parents": {"attended": self.parents.preschools}},
             "organizations": [o.to_json() for o in self.organizations],
             "parents": {
                 "attended": self.parents.attended,
@@ -415,17 +419,20 @@ def staff_only_query(period: Period, filters: ReportFilters, now):
 
 
 def parents_query(period: Period, filters: ReportFilters):
-    """Per organization the parent named as the child's (NULL: none): parents checked in at the
-    period's events. A parent's scan records no organization (``models.scan.holder_facts``), so
-    the school is read through the ticket's sign-up; one check-in per ticket, so a count."""
+    """Parents checked in at the period's events: per check-in, the organization the parent
+    named as the child's (NULL: none) and who the parent is. A parent's scan records no
+    organization (``models.scan.holder_facts``), so both are read through the ticket's sign-up;
+    a parent signs up per event, so the same person is known by the phone, else the e-mail
+    (both normalized when given), else the sign-up itself (:func:`count_parents`)."""
     ps = ParentSignup.__table__
+    who = sa.func.coalesce(ps.c.phone, ps.c.email, sa.cast(ps.c.id, sa.String))
     return (
-        sa.select(ps.c.child_organization_id, sa.func.count())
+        sa.select(ps.c.child_organization_id, who.label("who"))
         .select_from(scans.join(tickets, tickets.c.id == scans.c.ticket_id)
                      .join(ps, ps.c.id == tickets.c.parent_signup_id))
         .where(*checkin_facts_conditions(period, filters), scans.c.student_id.is_(None),
                scans.c.teacher_id.is_(None))
-        .group_by(ps.c.child_organization_id)
+        .distinct()
     )
 
 
@@ -532,8 +539,11 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
         internal_total[audience][0] += count
         internal_total[audience][1] += early
     city_plan = session.get(CityPlan, baseline_year) if use_plans else None
-    parents_by_org = {org_id: count for org_id, count in session.execute(statements["parents"])}
-    parents_in = dict.fromkeys(SECTION_AUDIENCE, 0)
+    parent_rows = session.execute(statements["parents"]).all()
+    parents_of: dict[int | None, set] = {}
+    for org_id, who in parent_rows:
+        parents_of.setdefault(org_id, set()).add(who)
+    parents_in: dict[OrgKind, set] = {kind: set() for kind in SECTION_AUDIENCE}
 
     rows: list[OrgIndicators] = []
     totals = {kind: dict.fromkeys(("students", "students_early", "students_ovz", "schools",
@@ -578,10 +588,10 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
         t["b_students"] += b_students or 0
         t["b_ovz"] += b_ovz or 0
         t["b_teachers"] += b_teachers or 0
-        parents = parents_by_org.get(org_id, 0)
-        parents_in[kind] += parents
+        parents = parents_of.get(org_id, set())
+        parents_in[kind] |= parents
         if organization_id is None or org_id == organization_id:
-            rows.append(OrgIndicators(org_id, name, short_name, kind, figures, parents))
+            rows.append(OrgIndicators(org_id, name, short_name, kind, figures, len(parents)))
 
     def section(kind: OrgKind, held: int, held_early: int, plan_row) -> dict[str, Figure]:
         t = totals[kind]
@@ -607,8 +617,9 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
     city = section(OrgKind.SCHOOL, city_held[0], city_held[1], city_plan)
     # The city's plan is a plan of the schools' programme; kindergartens count what is published.
     preschools = section(OrgKind.PRESCHOOL, city_held[2], city_held[3], None)
-    parents = ParentsAttended(sum(parents_by_org.values()), parents_in[OrgKind.SCHOOL],
-                              parents_in[OrgKind.PRESCHOOL])
+    parents = ParentsAttended(len({who for _org, who in parent_rows}),
+                              len(parents_in[OrgKind.SCHOOL]), len(parents_in[OrgKind.PRESCHOOL]),
+                              len(parents_of.get(None, set())))
     return IndicatorReport(period, baseline_year, whole_year, filters, city, preschools, rows,
                            parents)
 

@@ -259,7 +259,7 @@ def test_one_organization_only_keeps_full_city_totals(scenario):
 def test_json_shape_matches_the_api_contract(scenario):
     body = compute_indicators(YEAR).to_json()
     assert body["period"] == {"from": "2024-09-01", "to": "2025-08-31"}
-    assert list(body["city"]) == list(INDICATOR_KEYS)
+    assert list(body["city"]) == [*INDICATOR_KEYS, "parents"]
     assert body["city"]["students"] == {"a": 4, "b": 30, "percent": 13.3}
     s3 = next(o for o in body["organizations"] if o["id"] == scenario["s3"].id)
     assert s3["kind"] == "school"

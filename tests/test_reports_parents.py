@@ -109,8 +109,10 @@ def test_api_has_parents_apart_from_the_nine(client, scene, factory):
         {"id": scene["x"].id, "name": "МАОУ СОШ № 201", "kind": "school", "attended": 1}]
     by_id = {o["id"]: o for o in body["organizations"]}
     assert by_id[scene["x"].id]["parents"] == {"attended": 1}
-    assert "parents" not in by_id[scene["x"].id]["indicators"]
-    assert "parents" not in body["city"]
+    # the public contract: every indicators block carries its parents beside the nine
+    assert by_id[scene["x"].id]["indicators"]["parents"] == {"attended": 1}
+    assert body["city"]["parents"] == {"attended": 1}
+    assert body["preschools"]["parents"] == {"attended": 0}
 
 
 def test_openapi_documents_the_parents_block(client):
@@ -213,3 +215,33 @@ def test_xlsx_and_csv_have_a_parents_column(client, auth, scene):
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["МАОУ СОШ № 201"][-1] == "1"
     assert rows[1][-1] == "2"
+
+
+def test_a_parent_is_counted_once_however_many_events(db, factory):
+    """The contract's «distinct parents»: the same person (the same phone, else the same
+    e-mail) at two events counts once for the school and the city; another parent of the same
+    school counts apart; a parent known by no contact is one person per sign-up."""
+    x = factory.create_org(name="МАОУ СОШ № 301", short_name="СОШ № 301")
+    uni = factory.create_org(name="Вуз для родителей")
+    first, second = (factory.create_event(uni, starts_at=datetime(2024, 11, day, 5, tzinfo=UTC))
+                     for day in (5, 12))
+
+    def came(event, phone=None, email=None):
+        signup = ParentSignup(event=event, name="Родитель", phone=phone, email=email,
+                              child_organization_id=x.id, consent_version="1",
+                              consent_at=now_utc(), manage_secret_hash=f"{next(_seq):064d}")
+        db.session.add(signup)
+        db.session.flush()
+        factory.create_checkin(factory.create_ticket(event, signup))
+
+    came(first, phone="+79130000001")
+    came(second, phone="+79130000001")           # the same mother, a week later
+    came(first, email="papa@mail.ru")
+    came(second, email="papa@mail.ru")           # the same father
+    came(second, phone="+79130000002")           # somebody else
+    db.session.commit()
+    report = compute_indicators(YEAR)
+    assert report.row_for(x.id).parents == 3
+    assert report.parents.schools == 3 and report.parents.attended == 3
+    body = report.to_json()
+    assert body["city"]["parents"] == {"attended": 3}

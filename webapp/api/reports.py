@@ -15,12 +15,15 @@ from webapp.api_errors import forbidden, validation_error
 _FIGURE = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"},
                                             "percent": {"type": ["number", "null"]}},
            "required": ["a", "b", "percent"]}
-_PARENTS = {"type": "object", "description": "Родители, пришедшие на мероприятия (не показатель): "
-                                            "за организацию, указанную как школа ребёнка.",
+_PARENTS = {"type": "object", "description": "Родители, пришедшие на мероприятия (не показатель), "
+                                            "каждый человек один раз: указавшие школой ребёнка "
+                                            "эту организацию (city — любую школу, preschools — "
+                                            "любой детский сад).",
             "properties": {"attended": {"type": "integer", "minimum": 0}},
             "required": ["attended"]}
-_BLOCK = {"type": "object", "properties": {k: _FIGURE for k in INDICATOR_KEYS},
-          "required": list(INDICATOR_KEYS)}
+_BLOCK = {"type": "object", "properties": {**{k: _FIGURE for k in INDICATOR_KEYS},
+                                           "parents": _PARENTS},
+          "required": [*INDICATOR_KEYS, "parents"]}
 _KIND = {"type": "string", "enum": ["school", "preschool"]}
 INDICATORS_SCHEMA = {
     "type": "object",

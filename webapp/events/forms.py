@@ -70,8 +70,10 @@ class EventForm(RussianForm):
                                           validators=[Optional()])
     checkin_closes_at = DateTimeLocalField("Отметка на входе закрывается", format=_DT_FORMAT,
                                            validators=[Optional()])
+    #: The «auto» choice and the hint name the city's rule (set by the page: the rule is data).
+    early_hint = "Правило города задаёт администратор на каждый учебный год."
     early = SelectField("«Ранняя профориентация»", choices=choices([
-        ("auto", "Определить автоматически (дошкольники и 1–4 классы — да)"),
+        ("auto", "По правилу города"),
         ("yes", "Да"), ("no", "Нет")]), default="auto")
     ovz_adapted = BooleanField("Адаптировано для обучающихся с ОВЗ")
     roadmap_item = SelectField("Пункт дорожной карты", validators=[Optional()])

@@ -220,7 +220,7 @@ def test_the_event_form_names_the_rule_and_applies_it(client, auth, db, people):
     db.session.commit()
     auth.login("org@test.local")
     page = client.get("/organizer/events/new").get_data(as_text=True)
-    assert "По правилу города (ранние: дошкольники; 1–7 классы)" in page
+    assert "Правило города на 2026/27 учебный год: ранние — дошкольники; 1–7 классы." in page
     assert '<option selected value="auto">' in page or 'value="auto" selected' in page
     response = client.post_form("/organizer/events/new", form_data())
     assert response.status_code == 303

@@ -180,7 +180,7 @@ class AuditFilterForm(FlaskForm):
 
 __all__ = [
     "AuditFilterForm", "BaselineImportForm", "BaselineRowForm", "BaselineTableForm",
-    "CityPlanForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
+    "CityPlanForm", "EarlyRuleForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
     "UserEditForm", "count_field", "select_choices",
 ]
 

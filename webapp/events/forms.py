@@ -70,7 +70,8 @@ class EventForm(RussianForm):
                                           validators=[Optional()])
     checkin_closes_at = DateTimeLocalField("Отметка на входе закрывается", format=_DT_FORMAT,
                                            validators=[Optional()])
-    #: The «auto» choice and the hint name the city's rule (set by the page: the rule is data).
+    #: «По правилу города» (the default) applies the city's rule of the event's academic year
+    #: when it is saved; the page replaces this hint with the rule itself (the rule is data).
     early_hint = "Правило города задаёт администратор на каждый учебный год."
     early = SelectField("«Ранняя профориентация»", choices=choices([
         ("auto", "По правилу города"),

@@ -113,14 +113,13 @@ def _category_choices(current: Category | None = None) -> list[tuple[str, str]]:
 
 
 def _prepare_early_field(form: EventForm) -> None:
-    """«Определить по правилу города» names the city's rule of the current academic year."""
+    """The hint under «ранняя профориентация» states the city's rule of the current academic
+    year (the «По правилу города» choice, the default, applies it when the event is saved)."""
     year = current_academic_year()
-    form.early.choices = choices([
-        ("auto", f"По правилу города (ранние: {early_rule_text(year)})"),
-        ("yes", "Да"), ("no", "Нет")])
-    form.early_hint = (f"Правило города на {academic_year_title(year)} учебный год задаёт "
-                       "администратор; для мероприятия берётся правило учебного года, в котором "
-                       "оно начинается. Можно выбрать «Да» или «Нет» самостоятельно.")
+    form.early_hint = (f"Правило города на {academic_year_title(year)} учебный год: ранние — "
+                       f"{early_rule_text(year)}. Для мероприятия берётся правило учебного "
+                       "года, в котором оно начинается. Можно выбрать «Да» или «Нет» "
+                       "самостоятельно.")
 
 
 def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventForm:

@@ -180,8 +180,8 @@ class AuditFilterForm(FlaskForm):
 
 __all__ = [
     "AuditFilterForm", "BaselineImportForm", "BaselineRowForm", "BaselineTableForm",
-    "CityPlanForm", "EarlyRuleForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
-    "UserEditForm", "count_field", "select_choices",
+    "CityPlanForm", "EarlyRuleForm", "OrganizationForm", "PasswordResetForm", "TokenForm",
+    "UserCreateForm", "UserEditForm", "count_field", "select_choices",
 ]
 
 

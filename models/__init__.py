@@ -2,6 +2,7 @@
 
 from models.audit import AuditLog, record_audit
 from models.base import db, folded, now_utc
+from models.early_rule import EarlyRule  # noqa: F401  (the city's early rule, admin area)
 from models.event import Audience, Category, Event, EventStaff, EventStatus, RoadmapItem
 from models.notice import SchoolNotice  # noqa: F401  (school notices, registration area)
 from models.organization import Baseline, CityPlan, Organization, OrgKind

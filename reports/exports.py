@@ -22,6 +22,8 @@ from openpyxl.utils import get_column_letter
 from formats.spreadsheets import csv_bytes, write_cell
 from formats.timefmt import format_datetime
 from models import now_utc
+from models.academic_year import Period, academic_year_of, academic_year_title
+from models.early_rule import early_rule_text
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_TITLES,
@@ -141,7 +143,7 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
 
     notes = wb.create_sheet("Методика")
     notes.column_dimensions["A"].width = 110
-    for line_number, line in enumerate(methodology_lines(), start=1):
+    for line_number, line in enumerate(methodology_lines(report), start=1):
         write_cell(notes, line_number, 1, line).alignment = Alignment(wrap_text=True)
     notes.cell(1, 1).font = Font(bold=True, size=12)
 
@@ -150,7 +152,17 @@ def indicators_xlsx(report: IndicatorReport, *, title: str,
     return buffer.getvalue()
 
 
-def methodology_lines() -> list[str]:
+def early_rule_lines(period: Period) -> list[str]:
+    """The city's «ранняя профориентация» rule of each academic year the period touches."""
+    first, last = academic_year_of(period.first_day), academic_year_of(period.last_day)
+    return [f"Ранняя профориентация (2, 5, 7, 9): мероприятия с отметкой «ранняя "
+            f"профориентация», как её сохранил организатор. Правило города на "
+            f"{academic_year_title(year)} учебный год (отметка по умолчанию для новых "
+            f"мероприятий): ранние — {early_rule_text(year)}."
+            for year in range(first, last + 1)]
+
+
+def methodology_lines(report: IndicatorReport) -> list[str]:
     return [
         "Как считаются показатели",
         "X = A × 100 / B, округление до десятых (половина — вверх); при B = 0 — «нет данных».",
@@ -168,6 +180,7 @@ def methodology_lines() -> list[str]:
         "иначе опубликованные мероприятия периода для обучающихся (для ДОО — для дошкольников), "
         "включая отменённые, открытые организации. A — из них не отменённые, где отмечен хотя "
         "бы один обучающийся организации.",
+        *early_rule_lines(report.period),
         "Отбор по категории, организатору или разделу дорожной карты сужает мероприятия; "
         "базовые показатели не меняются.",
         "Родители (последний столбец, не входит в девять показателей): отмеченные на входе "

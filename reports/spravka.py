@@ -24,6 +24,7 @@ from models.academic_year import (
     same_dates_a_year_before,
     year_so_far,
 )
+from models.early_rule import early_rule_text
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -79,6 +80,14 @@ class Spravka:
         if self.so_far is not None:
             title += f" на {format_date(self.previous.period.last_day)}"
         return title
+
+    @property
+    def early_rule_note(self) -> str:
+        """The city's «ранняя профориентация» rule of the year, as the справка states it."""
+        return (f"Ранняя профориентация — мероприятия с отметкой «ранняя профориентация», как "
+                f"её сохранил организатор; правило города на {self.year_title} учебный год "
+                f"(отметка по умолчанию для новых мероприятий): ранние — "
+                f"{early_rule_text(self.year)}")
 
     @property
     def period_text(self) -> str:
@@ -257,6 +266,7 @@ def spravka_pdf(data: Spravka) -> bytes:
     heading("1. Показатели города")
     for line in data.summary_lines():
         paragraph("• " + line)
+    paragraph(data.early_rule_note + ".", 8.5)
     pdf.ln(2)
     pdf.set_font(family, "", 9)
     with pdf.table(col_widths=(110, 25, 25, 28, 32, 30), headings_style=bold, cell_fill_mode="ROWS",

@@ -29,7 +29,7 @@ GROUPS = {
     "events.organizers": MORE,
     "admin.organizations": MANAGE, "admin.users": MANAGE, "admin.baselines": MANAGE,
     "schools.students": None, "parents.outbox": MANAGE, "admin.audit": MANAGE,
-    "admin.anonymize_year": MANAGE,
+    "admin.anonymize_year": MANAGE, "admin.early_rule": MANAGE,
     "reports.spravka": MANAGE, "main.own_baseline": MORE, "teacher_signups.review": MORE,
     "admin.tokens": MORE, "schools.mail_settings": MORE,
 }
@@ -45,6 +45,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Организации", "admin.organizations", (Role.ADMIN,)),
     NavEntry("Пользователи", "admin.users", (Role.ADMIN,)),
     NavEntry("Базовые показатели", "admin.baselines", (Role.ADMIN,)),
+    NavEntry("Ранняя профориентация", "admin.early_rule", (Role.ADMIN,)),
     NavEntry("Показатели школы", "main.own_baseline", (Role.COORDINATOR,)),
     NavEntry("Ученики", "schools.students", (Role.COORDINATOR,)),
     NavEntry("Педагоги", "schools.teachers", (Role.COORDINATOR,)),

@@ -16,7 +16,8 @@ from models import AuditLog, Role, TicketKind, TicketStatus
 
 OBJECT_TITLES = {
     "organizations": "Организация", "users": "Пользователь", "baselines": "Базовые показатели",
-    "city_plans": "План города", "api_tokens": "API-токен", "events": "Мероприятие",
+    "city_plans": "План города", "early_rules": "Правило ранней профориентации",
+    "api_tokens": "API-токен", "events": "Мероприятие",
     "categories": "Категория", "registrations": "Запись группы", "tickets": "Билет",
     "scans": "Отметка", "scanner_links": "Ссылка сканера", "students": "Обучающийся",
     "teachers": "Педагог", "parent_signups": "Запись родителя",
@@ -41,6 +42,7 @@ ACTION_TITLES = {
     "baseline.unlock_all": "разблокированы все показатели года",
     "baseline.import": "показатели загружены из файла",
     "city_plan.save": "план города сохранён",
+    "early_rule.save": "правило ранней профориентации изменено",
     "token.create": "API-токен создан", "token.revoke": "API-токен отозван",
     "organization.profile": "профиль организации изменён",
     "category.create": "категория добавлена",
@@ -193,6 +195,8 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "fields": _event_fields,
     "planned_events": lambda v: f"План мероприятий: {v}.",
     "planned_early_events": lambda v: f"План мероприятий ранней профориентации: {v}.",
+    "rule": lambda v: f"Ранние по умолчанию: {v}.",
+    "rule_before": lambda v: f"Было: {v}.",
     "count": lambda v: f"Записей: {v}.",
     "filename": lambda v: f"Файл: {_quoted(v)}.",
     "rows": lambda v: f"Строк: {v}.",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     EmailField,
     Form,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -124,6 +126,34 @@ class CityPlanForm(FlaskForm):
     planned_early_events = count_field("Из них мероприятий ранней профориентации")
 
 
+class EarlyRuleForm(FlaskForm):
+    """The city's «ранняя профориентация» rule of one academic year (the page sets the
+    category choices: the active categories)."""
+
+    preschool = BooleanField("Мероприятия для дошкольников")
+    max_grade = SelectField("Мероприятия для обучающихся — по какой класс включительно",
+                            choices=select_choices(
+                                [("", "— не отмечать по классам —")] +
+                                [(str(g), "1 класс" if g == 1 else f"1–{g} классы")
+                                 for g in range(1, 12)]),
+                            validate_choice=False)
+    category_codes = SelectMultipleField("Категории, ранние для любой аудитории",
+                                         validate_choice=False)
+
+    def validate_max_grade(self, field):
+        if field.data and field.data not in {str(g) for g in range(1, 12)}:
+            raise ValidationError("Выберите класс из списка: от 1 до 11.")
+
+    def validate_category_codes(self, field):
+        known = {choice.value for choice in field.choices or ()}
+        if any(code not in known for code in field.data or ()):
+            raise ValidationError("Неизвестная категория. Выберите категории из списка.")
+
+    @property
+    def max_grade_value(self) -> int | None:
+        return int(self.max_grade.data) if self.max_grade.data else None
+
+
 class BaselineImportForm(FlaskForm):
     year = SelectField("Учебный год", coerce=int, validate_choice=True)
     file = FileField("Файл XLSX или CSV", validators=[
@@ -150,8 +180,8 @@ class AuditFilterForm(FlaskForm):
 
 __all__ = [
     "AuditFilterForm", "BaselineImportForm", "BaselineRowForm", "BaselineTableForm",
-    "CityPlanForm", "OrganizationForm", "PasswordResetForm", "TokenForm", "UserCreateForm",
-    "UserEditForm", "count_field", "select_choices",
+    "CityPlanForm", "EarlyRuleForm", "OrganizationForm", "PasswordResetForm", "TokenForm",
+    "UserCreateForm", "UserEditForm", "count_field", "select_choices",
 ]
 
 

@@ -15,6 +15,7 @@ from models import (
     ApiToken,
     AuditLog,
     Baseline,
+    Category,
     CityPlan,
     Event,
     Organization,
@@ -25,6 +26,7 @@ from models import (
     folded,
 )
 from models.academic_year import academic_year_of, academic_year_title, current_academic_year
+from models.early_rule import EarlyRule, early_rule_for, early_rule_text
 from models.organization import in_name_order
 from webapp.access import admin_required
 from webapp.admin import bp
@@ -36,6 +38,7 @@ from webapp.admin.forms import (
     BaselineRowForm,
     BaselineTableForm,
     CityPlanForm,
+    EarlyRuleForm,
     OrganizationForm,
     PasswordResetForm,
     TokenForm,
@@ -490,6 +493,43 @@ def baseline_template(fmt: str):
 
 
 # --- audit log ------------------------------------------------------------------------------
+
+# --- the city's «ранняя профориентация» rule --------------------------------------------------
+
+@bp.route("/admin/early-rule", methods=["GET", "POST"])
+@admin_required
+def early_rule():
+    year = _year_arg()
+    saved = db.session.get(EarlyRule, year)
+    terms = early_rule_for(year)
+    form = EarlyRuleForm()
+    categories = Category.query.filter(Category.active.is_(True)).order_by(
+        Category.sort_order, Category.name).all()
+    form.category_codes.choices = select_choices([(c.code, c.name) for c in categories])
+    if request.method == "GET":
+        form.preschool.data = terms.preschool
+        form.max_grade.data = "" if terms.max_grade is None else str(terms.max_grade)
+        form.category_codes.data = list(terms.category_codes)
+    status = 200
+    if form.validate_on_submit():
+        with unit_of_work(form) as uow:
+            directory.save_early_rule(current_user, year, preschool=form.preschool.data,
+                                      max_grade=form.max_grade_value,
+                                      category_codes=form.category_codes.data or [])
+        if uow.ok:
+            flash(f"Правило ранней профориентации на {academic_year_title(year)} сохранено. "
+                  "Оно действует для новых мероприятий; у созданных отметка не меняется.",
+                  "success")
+            return redirect(url_for("admin.early_rule", year=year))
+        status = 422
+    elif request.method == "POST":
+        if form.csrf_token.errors:
+            abort(400)
+        status = 422
+    return render_template(
+        "admin/early_rule.html", form=form, year=year, year_title=academic_year_title(year),
+        years=_year_choices(year), saved=saved, rule_text=early_rule_text(year)), status
+
 
 AUDIT_PAGE_SIZE = 50
 

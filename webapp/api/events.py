@@ -44,8 +44,8 @@ EVENT_REQUEST_SCHEMA = {
         "per_school_quota": {"type": "integer", "minimum": 1, "nullable": True},
         "registration_opens_at": _TIME, "registration_closes_at": _TIME,
         "checkin_opens_at": _TIME, "checkin_closes_at": _TIME,
-        "early": {"type": "boolean", "description": "по умолчанию — для дошкольников и 1–4 "
-                                                    "классов"},
+        "early": {"type": "boolean", "description": "не указано при создании — по правилу "
+                  "города на учебный год мероприятия (по умолчанию — дошкольники и 1–4 классы)"},
         "ovz_adapted": {"type": "boolean"},
         "roadmap_item": {"type": "string", "description": "номер пункта, например 3.2"},
         "organizer_id": {"type": "integer", "description": "только администратор"},

@@ -70,8 +70,11 @@ class EventForm(RussianForm):
                                           validators=[Optional()])
     checkin_closes_at = DateTimeLocalField("Отметка на входе закрывается", format=_DT_FORMAT,
                                            validators=[Optional()])
+    #: «По правилу города» (the default) applies the city's rule of the event's academic year
+    #: when it is saved; the page replaces this hint with the rule itself (the rule is data).
+    early_hint = "Правило города задаёт администратор на каждый учебный год."
     early = SelectField("«Ранняя профориентация»", choices=choices([
-        ("auto", "Определить автоматически (дошкольники и 1–4 классы — да)"),
+        ("auto", "По правилу города"),
         ("yes", "Да"), ("no", "Нет")]), default="auto")
     ovz_adapted = BooleanField("Адаптировано для обучающихся с ОВЗ")
     roadmap_item = SelectField("Пункт дорожной карты", validators=[Optional()])

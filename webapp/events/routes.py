@@ -27,7 +27,9 @@ from models import (
     db,
     now_utc,
 )
+from models.academic_year import academic_year_title, current_academic_year
 from models.base import folded
+from models.early_rule import early_rule_text
 from models.organization import in_name_order
 from webapp.access import can_manage_event, events_managed_by, roles_required
 from webapp.events import bp
@@ -110,7 +112,18 @@ def _category_choices(current: Category | None = None) -> list[tuple[str, str]]:
     return [(c.code, c.name) for c in categories]
 
 
+def _prepare_early_field(form: EventForm) -> None:
+    """The hint under «ранняя профориентация» states the city's rule of the current academic
+    year (the «По правилу города» choice, the default, applies it when the event is saved)."""
+    year = current_academic_year()
+    form.early_hint = (f"Правило города на {academic_year_title(year)} учебный год: ранние — "
+                       f"{early_rule_text(year)}. Для мероприятия берётся правило учебного "
+                       "года, в котором оно начинается. Можно выбрать «Да» или «Нет» "
+                       "самостоятельно.")
+
+
 def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventForm:
+    _prepare_early_field(form)
     form.category.choices = choices([("", "— выберите категорию —")] + _category_choices(
         event.category if event else None))
     form.roadmap_item.choices = choices([("", "— не относится к пункту дорожной карты —")] + [

@@ -36,6 +36,8 @@ from models import (
     now_utc,
     record_audit,
 )
+from models.academic_year import academic_year_of
+from models.early_rule import early_rule_for
 from models.event import (
     effective_checkin_closes,
     effective_checkin_opens,
@@ -45,8 +47,6 @@ from models.event import (
 
 #: Grades run from 0 (preschool / before first grade) to 11.
 GRADE_MIN, GRADE_MAX = 0, 11
-#: «ранняя профориентация» defaults on up to this grade (and for preschoolers).
-EARLY_MAX_GRADE = 4
 MAX_REPEAT_COPIES = 52
 
 #: Fields a caller may set; anything else is a programming error.
@@ -66,12 +66,13 @@ _TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_c
                 "checkin_opens_at", "checkin_closes_at")
 
 
-def default_early(audience: Audience | None, grades_max: int | None) -> bool:
-    """Preschoolers and students up to grade 4 are «ранняя профориентация» by default."""
-    if audience == Audience.PRESCHOOL:
-        return True
-    return audience == Audience.STUDENTS and grades_max is not None and \
-        grades_max <= EARLY_MAX_GRADE
+def default_early(audience: Audience | None, grades_max: int | None,
+                  category: Category | None, starts_at: datetime | None) -> bool:
+    """Whether a new event without its own «ранняя профориентация» answer is early: the city's
+    rule (``models.early_rule``) of the academic year the event starts in."""
+    year = academic_year_of(starts_at or now_utc())
+    return early_rule_for(year).applies(audience, grades_max,
+                                        category.code if category else None)
 
 
 def search_terms(query: str | None) -> list[str]:
@@ -258,7 +259,8 @@ def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
 
     early = values.get("early")
     if early is None:
-        early = default_early(audience, values.get("grades_max"))
+        early = default_early(audience, values.get("grades_max"), category,
+                              values.get("starts_at"))
     school_internal = _school_internal(actor, values.get("school_internal"), organizer_id,
                                        event if not creating else None)
 

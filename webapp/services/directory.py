@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from errors import ConflictError, ServiceError
 from formats.spreadsheets import Column, ProblemCollector, read_table
-from models import Baseline, CityPlan, Organization, OrgKind, db, record_audit
+from models import Baseline, Category, CityPlan, Organization, OrgKind, db, record_audit
+from models.early_rule import EARLY_GRADE_MAX, EARLY_GRADE_MIN, EarlyRule, early_rule_for
 from models.organization import in_name_order, organization_name_key
 
 BASELINE_FIELDS = ("students_total", "students_ovz", "teachers_total", "planned_events",
@@ -420,3 +423,34 @@ def baseline_template_rows(year: int) -> list[list]:
         rows.append([org.external_id or "", org.name,
                      *( [getattr(b, f) for f in BASELINE_FIELDS] if b else [None] * 5)])
     return rows
+
+
+def save_early_rule(actor, year: int, *, preschool: bool, max_grade: int | None,
+                    category_codes: list[str]) -> EarlyRule:
+    """Set the city's «ранняя профориентация» rule of academic year ``year`` (new events
+    only: saved events keep their flag)."""
+    if max_grade is not None and not EARLY_GRADE_MIN <= max_grade <= EARLY_GRADE_MAX:
+        raise ServiceError("invalid_early_rule",
+                           f"Класс — от {EARLY_GRADE_MIN} до {EARLY_GRADE_MAX}.", "max_grade")
+    codes = sorted(set(category_codes))
+    before = early_rule_for(year)
+    known = set(db.session.execute(sa.select(Category.code).where(
+        Category.code.in_(codes), Category.active.is_(True))).scalars())
+    if any(code not in known for code in codes):
+        raise ServiceError("invalid_early_rule", "Неизвестная категория. Выберите категории "
+                           "из списка.", "category_codes")
+    rule = db.session.get(EarlyRule, year)
+    if rule is None:
+        rule = EarlyRule(year=year)
+        db.session.add(rule)
+    rule.preschool = bool(preschool)
+    rule.max_grade = max_grade
+    rule.category_codes = codes
+    db.session.flush()
+    if rule.terms != before:
+        names = dict(db.session.execute(sa.select(Category.code, Category.name).where(
+            Category.code.in_(set(codes) | set(before.category_codes)))).all())
+        record_audit(actor, "early_rule.save", object_type="early_rules", object_id=year,
+                     year=year, rule=rule.terms.describe(names),
+                     rule_before=before.describe(names))
+    return rule

@@ -5,14 +5,14 @@
   early by default when created. A year without a row uses the built-in rule (preschoolers
   and grades 1–4), which is what every existing event was created with; no event changes.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

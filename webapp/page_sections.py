@@ -7,6 +7,7 @@ for this event or user); the contracts are in ``webapp/events/hooks.py``. Filled
 
 from __future__ import annotations
 
+from webapp.attendance import hooks as attendance
 from webapp.checkin_admin import hooks as door
 from webapp.events import routes as events
 from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
@@ -22,12 +23,14 @@ def install_page_sections() -> None:
         parents.event_page_actions,
         teacher_signups.event_page_actions,
         schools.event_page_actions,
+        attendance.event_page_action,
     ]
     # The organizer's page of one event.
     EVENT_MANAGE_SECTIONS[:] = [
         parents.event_manage_sections,
         schools.event_manage_sections,
         door.event_manage_section,
+        attendance.event_manage_section,
     ]
     # The dashboard.
     DASHBOARD_SECTIONS[:] = [

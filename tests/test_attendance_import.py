@@ -1,0 +1,261 @@
+"""Attendance imports (issue #13, item 1): a list of who attended becomes check-ins with the
+source «import»; all or nothing; a re-import counts nobody twice; a withdrawal takes its people
+out of the indicators."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from openpyxl import Workbook
+
+from errors import ConflictError, PermissionDenied
+from formats.spreadsheets import MAX_ROWS, ImportProblems
+from models import (
+    AttendanceImport,
+    AuditLog,
+    OrgKind,
+    Role,
+    Scan,
+    ScanOutcome,
+    ScanSource,
+    Ticket,
+    TicketStatus,
+    db,
+    now_utc,
+)
+from models.academic_year import academic_year_of
+from reports.indicators import compute_indicators
+from webapp.attendance.imports import import_attendance_file, withdraw_import
+
+HEADER = ["Фамилия", "Имя", "Отчество", "Класс", "Идентификатор", "Школа"]
+
+
+def xlsx(rows, header=HEADER) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv(rows, header=HEADER, encoding="utf-8") -> bytes:
+    lines = [";".join(header)] + [";".join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+@pytest.fixture
+def scene(factory):
+    """A university's event that is over; school 1 with three students (one registered) and
+    a teacher; school 2 with a student; the organizer and each school's coordinator."""
+    university = factory.create_org(kind=OrgKind.UNIVERSITY)
+    school = factory.create_org(name="МАОУ СОШ № 2")
+    other = factory.create_org(name="МАОУ СОШ № 40")
+    start = now_utc() - timedelta(days=2)
+    event = factory.create_event(university, starts_at=start, capacity=2)
+    future = factory.create_event(university, starts_at=now_utc() + timedelta(days=3))
+    ivanov = factory.create_student(school, last_name="Иванов", first_name="Пётр",
+                                    middle_name="Сергеевич", class_name="7Б", grade=7)
+    smirnova = factory.create_student(school, last_name="Смирнова", first_name="Алёна",
+                                      class_name="7Б", grade=7, external_id="A-77")
+    kim = factory.create_student(school, last_name="Ким", first_name="Олег", class_name="8А",
+                                 grade=8)
+    teacher = factory.create_teacher(school, last_name="Петрова", first_name="Анна",
+                                     middle_name="Сергеевна")
+    stranger = factory.create_student(other, last_name="Чужой", first_name="Иван",
+                                      class_name="7Б", grade=7)
+    ticket = factory.create_ticket(event, ivanov)
+    organizer = factory.create_user(Role.ORGANIZER, university)
+    coordinator = factory.create_user(Role.COORDINATOR, school)
+    other_coordinator = factory.create_user(Role.COORDINATOR, other)
+    db.session.commit()
+    return dict(university=university, school=school, other=other, event=event, future=future,
+                ivanov=ivanov, smirnova=smirnova, kim=kim, teacher=teacher, stranger=stranger,
+                ticket=ticket, organizer=organizer, coordinator=coordinator,
+                other_coordinator=other_coordinator)
+
+
+def checkins(event) -> list[Scan]:
+    return db.session.query(Scan).filter(Scan.event_id == event.id,
+                                         Scan.outcome == ScanOutcome.OK,
+                                         Scan.undone_at.is_(None)).all()
+
+
+def counted_students(event, school) -> int:
+    report = compute_indicators(academic_year_of(event.starts_at.date()))
+    return report.row_for(school.id).indicators["students"].a
+
+
+def state(event) -> tuple:
+    """Everything an import may change, to compare before and after a refusal."""
+    return (db.session.query(Scan).filter_by(event_id=event.id).count(),
+            db.session.query(Ticket).filter_by(event_id=event.id).count(),
+            db.session.query(AttendanceImport).count(),
+            db.session.query(AuditLog).filter(AuditLog.action.like("attendance.%")).count())
+
+
+SCHOOL_ROWS = [["Иванов", "Петр", "", "7 б", "", ""],          # ё folded, class normalized
+               ["", "", "", "", "A-77", ""],                    # by external id
+               ["ПЕТРОВА", "анна", "Сергеевна", "", "", ""]]    # a teacher: no class
+
+
+def test_coordinator_import_checks_in_with_source_and_new_tickets(scene):
+    data = xlsx([[c or None for c in r] for r in SCHOOL_ROWS])
+    outcome = import_attendance_file(scene["coordinator"], scene["event"], "был.xlsx", data)
+    db.session.commit()
+    assert (outcome.checked_in, outcome.already, outcome.new_tickets) == (3, 0, 2)
+    scans = checkins(scene["event"])
+    assert {s.student_id for s in scans} == {scene["ivanov"].id, scene["smirnova"].id, None}
+    assert {s.teacher_id for s in scans} == {scene["teacher"].id, None}
+    assert {s.source for s in scans} == {ScanSource.IMPORT}
+    upload = db.session.get(AttendanceImport, outcome.upload.id)
+    assert {s.attendance_import_id for s in scans} == {upload.id}
+    assert (upload.file_name, upload.uploaded_by_id, upload.rows) == (
+        "был.xlsx", scene["coordinator"].id, 3)
+    assert all(s.organization_id == scene["school"].id for s in scans)
+    # New tickets are confirmed though the event had 2 seats: an import records what happened.
+    live = db.session.query(Ticket).filter_by(event_id=scene["event"].id,
+                                              status=TicketStatus.CONFIRMED).count()
+    assert live == 3
+    assert AuditLog.query.filter_by(action="attendance.import").count() == 1
+
+
+def test_one_unknown_row_imports_nothing_and_names_the_row(scene):
+    before = state(scene["event"])
+    rows = SCHOOL_ROWS + [["Сидоров", "Игорь", "", "7Б", "", ""]]
+    with pytest.raises(ImportProblems) as info:
+        import_attendance_file(scene["coordinator"], scene["event"], "был.csv", csv(rows))
+    db.session.rollback()
+    assert [(p.row, "Сидоров" in p.message) for p in info.value.cells] == [(5, True)]
+    assert state(scene["event"]) == before
+
+
+def test_every_problem_in_one_pass(scene):
+    rows = [["Сидоров", "Игорь", "", "7Б", "", ""],
+            ["=HYPERLINK(\"x\")", "Пётр", "", "7Б", "", ""],
+            ["Иванов", "", "", "семь", "", ""],
+            ["Иванов", "Пётр", "", "7Б", "", ""],
+            ["Иванов", "Пётр", "Сергеевич", "7Б", "", ""]]
+    with pytest.raises(ImportProblems) as info:
+        import_attendance_file(scene["coordinator"], scene["event"], "был.csv", csv(rows))
+    problems = [(p.row, p.column) for p in info.value.cells]
+    assert problems == [(2, None), (3, "Фамилия"), (4, "Имя"), (4, "Класс"), (6, None)]
+    assert "формулы" in info.value.cells[1].message
+    assert "строке 5" in info.value.cells[-1].message
+
+
+def test_reimport_counts_nobody_twice(scene):
+    data = csv(SCHOOL_ROWS, encoding="cp1251")
+    import_attendance_file(scene["coordinator"], scene["event"], "был.csv", data)
+    db.session.commit()
+    counted = counted_students(scene["event"], scene["school"])
+    before = state(scene["event"])
+    again = import_attendance_file(scene["coordinator"], scene["event"], "был.csv", data)
+    db.session.commit()
+    assert (again.checked_in, again.already, again.new_tickets) == (0, 3, 0)
+    assert again.upload is None
+    assert state(scene["event"]) == before
+    assert counted_students(scene["event"], scene["school"]) == counted == 2
+
+
+def test_withdrawal_takes_people_out_of_indicators(scene, factory):
+    factory.create_checkin(scene["ticket"])  # Иванов passed the door: stays
+    db.session.commit()
+    assert counted_students(scene["event"], scene["school"]) == 1
+    outcome = import_attendance_file(scene["coordinator"], scene["event"], "был.csv",
+                                     csv(SCHOOL_ROWS))
+    db.session.commit()
+    assert (outcome.checked_in, outcome.already) == (2, 1)
+    assert counted_students(scene["event"], scene["school"]) == 2
+    report = compute_indicators(academic_year_of(scene["event"].starts_at.date()))
+    assert report.row_for(scene["school"].id).indicators["teachers"].a == 1
+
+    withdraw_import(scene["coordinator"], outcome.upload.id, "не тот список")
+    db.session.commit()
+    assert counted_students(scene["event"], scene["school"]) == 1
+    report = compute_indicators(academic_year_of(scene["event"].starts_at.date()))
+    assert report.row_for(scene["school"].id).indicators["teachers"].a == 0
+    undone = db.session.query(Scan).filter(Scan.attendance_import_id == outcome.upload.id).all()
+    assert all(s.undone_at is not None and "не тот список" in s.undo_reason for s in undone)
+    created = db.session.query(Ticket).filter_by(attendance_import_id=outcome.upload.id).all()
+    assert len(created) == 2 and {t.status for t in created} == {TicketStatus.CANCELLED}
+    assert scene["ticket"].status == TicketStatus.CONFIRMED
+    assert AuditLog.query.filter_by(action="attendance.withdraw").count() == 1
+    with pytest.raises(ConflictError):
+        withdraw_import(scene["coordinator"], outcome.upload.id, "ещё раз")
+    db.session.rollback()
+    # After the withdrawal the same list may be uploaded again.
+    again = import_attendance_file(scene["coordinator"], scene["event"], "был.csv",
+                                   csv(SCHOOL_ROWS))
+    assert (again.checked_in, again.already, again.new_tickets) == (2, 1, 2)
+
+
+def test_organizer_marks_ticket_holders_only(scene):
+    outcome = import_attendance_file(scene["organizer"], scene["event"], "был.csv",
+                                     csv([["Иванов", "Пётр", "", "7Б", "", "МАОУ СОШ № 2"]]))
+    db.session.commit()
+    assert (outcome.checked_in, outcome.new_tickets) == (1, 0)
+    with pytest.raises(ImportProblems) as info:
+        import_attendance_file(scene["organizer"], scene["event"], "был.csv",
+                               csv([["Ким", "Олег", "", "8А", "", ""]]))
+    assert "среди записанных" in info.value.cells[0].message
+
+
+def test_another_schools_students_are_unknown_to_a_coordinator(scene):
+    before = state(scene["event"])
+    with pytest.raises(ImportProblems) as info:
+        import_attendance_file(scene["coordinator"], scene["event"], "был.csv",
+                               csv([["Чужой", "Иван", "", "7Б", "", ""]]))
+    db.session.rollback()
+    assert info.value.cells[0].row == 2 and "в списке школы" in info.value.cells[0].message
+    assert state(scene["event"]) == before
+
+
+def test_event_to_come_is_refused_for_a_coordinator(scene):
+    with pytest.raises(ConflictError) as info:
+        import_attendance_file(scene["coordinator"], scene["future"], "был.csv",
+                               csv(SCHOOL_ROWS))
+    assert info.value.code == "event_not_over"
+    assert "ещё не закончилось" in info.value.message
+
+
+def test_event_of_another_organizer_is_refused(scene, factory):
+    stranger = factory.create_user(Role.ORGANIZER)
+    before = state(scene["event"])
+    with pytest.raises(PermissionDenied):
+        import_attendance_file(stranger, scene["event"], "был.csv", csv(SCHOOL_ROWS))
+    db.session.rollback()
+    assert state(scene["event"]) == before
+    outcome = import_attendance_file(scene["coordinator"], scene["event"], "был.csv",
+                                     csv(SCHOOL_ROWS))
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        withdraw_import(stranger, outcome.upload.id, "чужое")
+    with pytest.raises(PermissionDenied):
+        withdraw_import(scene["other_coordinator"], outcome.upload.id, "чужое")
+
+
+def test_not_a_spreadsheet_renamed_xlsx(scene):
+    with pytest.raises(ImportProblems) as info:
+        import_attendance_file(scene["coordinator"], scene["event"], "был.xlsx",
+                               b"%PDF-1.4 not a table")
+    assert "не таблица XLSX" in info.value.cells[0].message
+    # A zip that is no workbook either.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    with pytest.raises(ImportProblems):
+        import_attendance_file(scene["coordinator"], scene["event"], "был.xlsx",
+                               buffer.getvalue())
+
+
+def test_too_many_rows(scene):
+    rows = [["Иванов", "Пётр", "", "7Б", "", ""]] * 50000
+    with pytest.raises(ImportProblems) as info:
+        import_attendance_file(scene["coordinator"], scene["event"], "был.csv", csv(rows))
+    assert f"больше {MAX_ROWS} строк" in info.value.cells[0].message

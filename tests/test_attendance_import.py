@@ -259,3 +259,123 @@ def test_too_many_rows(scene):
     with pytest.raises(ImportProblems) as info:
         import_attendance_file(scene["coordinator"], scene["event"], "был.csv", csv(rows))
     assert f"больше {MAX_ROWS} строк" in info.value.cells[0].message
+
+
+# --------------------------------------------------------------------------- pages and API
+
+def test_organizer_page_upload_result_and_withdraw(scene, client, auth):
+    auth.login(scene["organizer"].email)
+    event = scene["event"]
+    manage = client.get(f"/organizer/events/{event.id}").get_data(as_text=True)
+    assert "Загрузить список присутствовавших" in manage
+    response = client.post_form(f"/events/{event.id}/attendance", {
+        "file": (io.BytesIO(csv([["Иванов", "Пётр", "", "7Б", "", ""]])), "был.csv")},
+        content_type="multipart/form-data", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Отмечено: 1, уже были отмечены: 0, новых билетов: 0." in page
+    assert "был.csv" in page and "Учитывается" in page
+    upload = AttendanceImport.query.one()
+    response = client.post_form(f"/events/{event.id}/attendance/{upload.id}/withdraw",
+                                {f"withdraw-{upload.id}-reason": "список не тот"},
+                                follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "отозван" in page and "список не тот" in page
+    assert checkins(event) == []
+
+
+def test_page_shows_row_problems_and_changes_nothing(scene, client, auth):
+    auth.login(scene["coordinator"].email)
+    before = state(scene["event"])
+    response = client.post_form(f"/events/{scene['event'].id}/attendance", {
+        "file": (io.BytesIO(csv([["Чужой", "Иван", "", "7Б", "", ""]])), "был.csv")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Файл не загружен, ничего не изменено" in page and "«Чужой Иван» (7Б)" in page
+    assert state(scene["event"]) == before
+
+
+def test_coordinator_sees_section_on_past_event_page_only(scene, client, auth):
+    auth.login(scene["coordinator"].email)
+    past = client.get(f"/events/{scene['event'].id}").get_data(as_text=True)
+    assert "Загрузить список присутствовавших" in past
+    future = client.get(f"/events/{scene['future'].id}").get_data(as_text=True)
+    assert "Загрузить список присутствовавших" not in future
+    response = client.post_form(f"/events/{scene['future'].id}/attendance", {
+        "file": (io.BytesIO(csv(SCHOOL_ROWS)), "был.csv")},
+        content_type="multipart/form-data")
+    assert "ещё не закончилось" in response.get_data(as_text=True)
+    assert state(scene["future"])[0:2] == (0, 0)
+
+
+def test_access_matrix(scene, client, auth, factory):
+    """Organizer of another event: 403 on the page and the upload; a coordinator withdraws
+    only the school's own uploads."""
+    stranger = factory.create_user(Role.ORGANIZER)
+    db.session.commit()
+    outcome = import_attendance_file(scene["coordinator"], scene["event"], "был.csv",
+                                     csv(SCHOOL_ROWS))
+    db.session.commit()
+    auth.login(stranger.email)
+    assert client.get(f"/events/{scene['event'].id}/attendance").status_code == 403
+    response = client.post_form(f"/events/{scene['event'].id}/attendance", {
+        "file": (io.BytesIO(csv(SCHOOL_ROWS)), "был.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 403
+    auth.logout()
+    auth.login(scene["other_coordinator"].email)
+    page = client.get(f"/events/{scene['event'].id}/attendance").get_data(as_text=True)
+    assert "был.csv" not in page  # another school's upload is not listed
+    response = client.post_form(
+        f"/events/{scene['event'].id}/attendance/{outcome.upload.id}/withdraw",
+        {f"withdraw-{outcome.upload.id}-reason": "чужое"})
+    assert response.status_code == 403
+    assert db.session.get(AttendanceImport, outcome.upload.id).withdrawn_at is None
+    assert len(checkins(scene["event"])) == 3
+
+
+def test_template_download(scene, client, auth):
+    auth.login(scene["coordinator"].email)
+    response = client.get("/attendance-imports/template.xlsx")
+    assert response.status_code == 200
+    from openpyxl import load_workbook
+    header = [c.value for c in load_workbook(io.BytesIO(response.data)).active[1]]
+    assert header == HEADER
+
+
+def test_api_json_rows_file_and_withdraw(scene, client, factory):
+    token = factory.create_token(scene["coordinator"])
+    db.session.commit()
+    url = f"/api/v1/events/{scene['event'].id}/attendance-imports"
+    bad = client.post(url, json={"rows": [{"last_name": "Сидоров", "first_name": "Игорь",
+                                           "class_name": "7Б"}]},
+                      headers=factory.bearer(token))
+    assert bad.status_code == 422 and "rows[0]" in bad.get_json()["error"]["fields"]
+    ok = client.post(url, json={"file_name": "журнал", "rows": [
+        {"last_name": "Иванов", "first_name": "Пётр", "class_name": "7Б"}]},
+        headers=factory.bearer(token))
+    assert ok.status_code == 201
+    assert ok.get_json() | {"id": None} == {"id": None, "rows": 1, "checked_in": 1,
+                                            "already_checked_in": 0, "new_tickets": 0}
+    again = client.post(url, data={"file": (io.BytesIO(csv(SCHOOL_ROWS)), "был.csv")},
+                        headers=factory.bearer(token), content_type="multipart/form-data")
+    assert again.status_code == 201
+    assert (again.get_json()["checked_in"], again.get_json()["already_checked_in"]) == (2, 1)
+    withdrawn = client.post(f"{url}/{ok.get_json()['id']}/withdraw", json={"reason": "ошибка"},
+                            headers=factory.bearer(token))
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["withdraw_reason"] == "ошибка"
+    assert len(checkins(scene["event"])) == 2
+    empty = client.post(f"{url}/{again.get_json()['id']}/withdraw", json={"reason": " "},
+                        headers=factory.bearer(token))
+    assert empty.status_code == 422 and "reason" in empty.get_json()["error"]["fields"]
+    future = client.post(f"/api/v1/events/{scene['future'].id}/attendance-imports",
+                         json={"rows": [{"last_name": "Иванов", "first_name": "Пётр",
+                                         "class_name": "7Б"}]}, headers=factory.bearer(token))
+    assert future.status_code == 409 and future.get_json()["error"]["code"] == "event_not_over"
+
+
+def test_openapi_documents_both_forms(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    post = spec["paths"]["/api/v1/events/{event_id}/attendance-imports"]["post"]
+    assert set(post["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert "post" in spec["paths"][
+        "/api/v1/events/{event_id}/attendance-imports/{import_id}/withdraw"]

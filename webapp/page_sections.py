@@ -10,7 +10,7 @@ from __future__ import annotations
 from webapp.attendance import hooks as attendance
 from webapp.checkin_admin import hooks as door
 from webapp.events import routes as events
-from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
+from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, EVENT_PAGE_SECTIONS
 from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.parents import hooks as parents
 from webapp.schools import hooks as schools
@@ -23,7 +23,10 @@ def install_page_sections() -> None:
         parents.event_page_actions,
         teacher_signups.event_page_actions,
         schools.event_page_actions,
-        attendance.event_page_action,
+    ]
+    # The public event page: sections after the description.
+    EVENT_PAGE_SECTIONS[:] = [
+        attendance.event_page_section,
     ]
     # The organizer's page of one event.
     EVENT_MANAGE_SECTIONS[:] = [

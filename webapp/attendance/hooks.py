@@ -13,7 +13,7 @@ def event_manage_section(event) -> list[tuple[str, dict]]:
     return [("attendance/_section.html", section_context(event))]
 
 
-def event_page_action(event, user) -> list[tuple[str, dict]]:
+def event_page_section(event, user) -> list[tuple[str, dict]]:
     if (not getattr(user, "is_authenticated", False) or user.role != Role.COORDINATOR
             or not event.is_finished()):
         return []

@@ -379,3 +379,29 @@ def test_openapi_documents_both_forms(client):
     assert set(post["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
     assert "post" in spec["paths"][
         "/api/v1/events/{event_id}/attendance-imports/{import_id}/withdraw"]
+
+
+def test_api_contract_form_of_docs(scene, client, factory):
+    """docs/api.md fixed ``POST /events/{id}/attendance`` and ``DELETE
+    /attendance-imports/{id}`` earlier: they are the same service."""
+    token = factory.create_token(scene["organizer"])
+    db.session.commit()
+    url = f"/api/v1/events/{scene['event'].id}/attendance"
+    bad = client.post(url, json={"rows": [
+        {"kind": "student", "last_name": "Иванов", "first_name": "Пётр", "class_name": "7Б"},
+        {"kind": "teacher", "last_name": "Петрова", "first_name": "Анна"}]},
+        headers=factory.bearer(token))
+    assert bad.status_code == 422
+    assert list(bad.get_json()["error"]["fields"]) == ["rows[1]"]  # no ticket: not the organizer's
+    assert state(scene["event"])[0] == 0
+    ok = client.post(url, json={"rows": [
+        {"kind": "student", "last_name": "Иванов", "first_name": "Пётр",
+         "patronymic": "Сергеевич", "class_name": "7Б",
+         "organization_id": scene["school"].id}]}, headers=factory.bearer(token))
+    assert ok.status_code == 201
+    body = ok.get_json()
+    assert (body["checked_in"], body["already"]) == (1, 0)
+    gone = client.delete(f"/api/v1/attendance-imports/{body['import_id']}",
+                         json={"reason": "ошибка"}, headers=factory.bearer(token))
+    assert gone.status_code == 200
+    assert checkins(scene["event"]) == []

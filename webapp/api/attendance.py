@@ -148,3 +148,103 @@ def post_attendance_withdraw(event_id: int, import_id: int):
         upload = withdraw_import(current_caller().user, import_id, reason, event=event)
     return jsonify({"id": upload.id, "withdrawn_at": upload.withdrawn_at.isoformat(),
                     "withdraw_reason": upload.withdraw_reason})
+
+
+# --------------------------------------------------------------------------- docs/api.md's form
+# The contract fixed earlier in docs/api.md («Attendance the door never sees»): the same
+# service, its own field names (``patronymic``, ``kind``, ``organization_id``) and answer.
+
+CONTRACT_ROW = {
+    "type": "object", "required": ["kind"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["student", "teacher"]},
+        "external_id": {"type": "string"}, "last_name": {"type": "string"},
+        "first_name": {"type": "string"}, "patronymic": {"type": "string"},
+        "class_name": {"type": "string"}, "organization_id": {"type": "integer"},
+    },
+}
+CONTRACT_KEYS = ("kind", "external_id", "last_name", "first_name", "patronymic", "class_name",
+                 "organization_id")
+
+
+def _contract_rows() -> tuple[str, list[tuple[int, dict]]]:
+    body = json_body()
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise validation_error({"rows": "Ожидается непустой список."})
+    if len(rows) > MAX_ITEMS:
+        raise validation_error({"rows": f"Не больше {MAX_ITEMS} за один запрос."})
+    file_name = body.get("file_name", "API")
+    if not isinstance(file_name, str) or not 0 < len(file_name.strip()) <= 255:
+        raise validation_error({"file_name": "Строка до 255 символов."})
+    errors: dict[str, str] = {}
+    items = []
+    for index, item in enumerate(rows):
+        prefix = f"rows[{index}]"
+        if not isinstance(item, dict):
+            errors[prefix] = "Ожидается объект."
+            continue
+        unknown = set(item) - set(CONTRACT_KEYS)
+        if unknown:
+            errors[prefix] = "Неизвестные поля: " + ", ".join(sorted(unknown)) + "."
+        if item.get("kind") not in ("student", "teacher"):
+            errors[f"{prefix}.kind"] = "Ожидается student или teacher."
+        org_id = item.get("organization_id")
+        if org_id is not None and (isinstance(org_id, bool) or not isinstance(org_id, int)
+                                   or not 0 < org_id < 2**31):
+            errors[f"{prefix}.organization_id"] = "Ожидается номер организации."
+        for key in CONTRACT_KEYS[1:-1]:
+            if item.get(key) is not None and not isinstance(item[key], str):
+                errors[f"{prefix}.{key}"] = "Ожидается строка."
+        values = {k: item.get(k) for k in ("external_id", "last_name", "first_name",
+                                           "class_name")}
+        values.update(middle_name=item.get("patronymic"), kind=item.get("kind"),
+                      organization_id=org_id)
+        if values["kind"] == "teacher":
+            values["class_name"] = None
+        items.append((index, values))
+    if errors:
+        raise validation_error(errors)
+    return file_name.strip(), items
+
+
+@bp.post("/events/<int:event_id>/attendance")
+@documented("Отметить присутствовавших списком (форма из docs/api.md)",
+            tags=["Отметка на входе"],
+            request={"type": "object", "required": ["rows"], "properties": {
+                "file_name": {"type": "string"},
+                "rows": {"type": "array", "items": CONTRACT_ROW}}},
+            response={"type": "object", "properties": {
+                "import_id": {"type": "integer", "nullable": True},
+                "checked_in": {"type": "integer"}, "already": {"type": "integer"}}},
+            status=201,
+            description="То же, что POST /events/{id}/attendance-imports с JSON; ошибки "
+                        "по строкам rows[i].")
+@api_login_required(Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
+def post_attendance(event_id: int):
+    event = _event(event_id)
+    file_name, items = _contract_rows()
+    with unit_of_work(catch=ImportProblems) as uow:
+        outcome = import_attendance(current_caller().user, event, file_name, items,
+                                    ProblemCollector())
+    if uow.error is not None:
+        raise _problems_to_error(uow.error, "rows")
+    return jsonify({"import_id": outcome.upload.id if outcome.upload else None,
+                    "checked_in": outcome.checked_in, "already": outcome.already}), 201
+
+
+@bp.delete("/attendance-imports/<int:import_id>")
+@documented("Отозвать загруженный список (форма из docs/api.md)", tags=["Отметка на входе"],
+            request={"type": "object", "required": ["reason"],
+                     "properties": {"reason": {"type": "string", "maxLength": 500}}},
+            response=WITHDRAWN)
+@api_login_required(Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
+def delete_attendance_import(import_id: int):
+    body = json_body()
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        raise validation_error({"reason": "Укажите причину строкой."})
+    with unit_of_work():
+        upload = withdraw_import(current_caller().user, import_id, reason)
+    return jsonify({"id": upload.id, "withdrawn_at": upload.withdrawn_at.isoformat(),
+                    "withdraw_reason": upload.withdraw_reason})

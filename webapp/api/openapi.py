@@ -103,7 +103,7 @@ def build_document() -> dict:
             ] + meta["parameters"]
             if params:
                 op["parameters"] = params
-            if meta["request"] is not None and method in ("POST", "PUT", "PATCH"):
+            if meta["request"] is not None and method in ("POST", "PUT", "PATCH", "DELETE"):
                 op["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": meta["request"]}},

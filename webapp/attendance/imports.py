@@ -223,6 +223,8 @@ def match_rows(event: Event, items: list[tuple[object, dict]], organization_id: 
         if problems:
             continue
         school = fold(cells["school"])
+        # The API's rows may also say who (``kind``) and the organization's id.
+        kind, org_id = values.get("kind"), values.get("organization_id")
         found: list[Person]
         if cells["external_id"]:
             found = [p for p in by_external.get(cells["external_id"], [])
@@ -236,6 +238,8 @@ def match_rows(event: Event, items: list[tuple[object, dict]], organization_id: 
                                     cells["middle_name"]) if v) or cells["external_id"]
         described = f"«{full}»" + (f" ({cells['class_name']})" if cells["class_name"]
                                    else " (педагог: класс не указан)")
+        found = [p for p in found if (kind is None or p.kind.value == kind)
+                 and (org_id is None or p.organization_id == org_id)]
         if not found:
             if cells["external_id"]:
                 collector.add(label, f"ученика с идентификатором «{cells['external_id']}» нет "

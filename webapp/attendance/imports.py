@@ -331,6 +331,7 @@ def import_attendance(actor: User, event: Event, file_name: str,
     db.session.add(upload)
     db.session.flush()
     outcome.upload = upload
+    tickets = []
     for person, ticket in to_mark:
         if ticket is None:
             ticket = Ticket(event_id=event.id, kind=person.kind, status=TicketStatus.CONFIRMED,
@@ -338,15 +339,19 @@ def import_attendance(actor: User, event: Event, file_name: str,
                             student_id=person.id if person.kind == TicketKind.STUDENT else None,
                             teacher_id=person.id if person.kind == TicketKind.TEACHER else None)
             db.session.add(ticket)
-            db.session.flush()
             outcome.new_tickets += 1
         elif ticket.status != TicketStatus.CONFIRMED:
             # On the waiting list, yet came: the list records what happened.
             ticket.status = TicketStatus.CONFIRMED
-            db.session.flush()
+        tickets.append(ticket)
+    db.session.flush()  # the new tickets in one batch
+    for ticket in tickets:
         result = perform_scan(event, ticket.token, actor_user=actor, force=True,
                               scanned_at=event.starts_at, source=ScanSource.IMPORT,
                               attendance_import_id=upload.id)
+        if result["status"] == ScanOutcome.ALREADY_CHECKED_IN.value:
+            outcome.already += 1  # checked in at the door meanwhile
+            continue
         if result["status"] != ScanOutcome.OK.value:
             raise ConflictError("import_scan_refused", "Не удалось отметить: "
                                 + result.get("message", ""))

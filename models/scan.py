@@ -173,6 +173,7 @@ class Scan(db.Model):
     ticket = relationship("Ticket")
     user = relationship("User", foreign_keys=[user_id])
     scanner_link = relationship("ScannerLink")
+    attendance_import = relationship("AttendanceImport")
 
     def __init__(self, *, ticket: Ticket | None = None, **values):
         """A scan made as an object (demo data, tests, tools); with ``ticket``, the holder's

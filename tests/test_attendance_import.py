@@ -274,6 +274,8 @@ def test_organizer_page_upload_result_and_withdraw(scene, client, auth):
     page = response.get_data(as_text=True)
     assert "Отмечено: 1, уже были отмечены: 0, новых билетов: 0." in page
     assert "был.csv" in page and "Учитывается" in page
+    log = client.get(f"/organizer/events/{event.id}/scans").get_data(as_text=True)
+    assert "Загрузка списка присутствовавших: «был.csv»" in log
     upload = AttendanceImport.query.one()
     response = client.post_form(f"/events/{event.id}/attendance/{upload.id}/withdraw",
                                 {f"withdraw-{upload.id}-reason": "список не тот"},

@@ -17,7 +17,7 @@ from models.registration import (
     TicketStatus,
 )
 from models.roster import Student, Teacher
-from models.scan import Scan, ScannerLink, ScanOutcome, WalkIn
+from models.scan import AttendanceImport, Scan, ScannerLink, ScanOutcome, ScanSource, WalkIn
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus  # noqa: F401  (parents area)
 from models.user import ApiToken, LoginThrottle, Role, User
 
@@ -26,6 +26,7 @@ __all__ = [
     "EventStaff", "EventStatus", "LIVE_TICKET_STATUSES", "LoginThrottle", "OrgKind", "Organization",
     "ParentSignup",
     "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
+    "AttendanceImport", "ScanSource",
     "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "WalkIn",
     "db", "folded", "now_utc", "record_audit",
 ]

@@ -185,6 +185,9 @@ class Ticket(db.Model):
     #: also releases the seat, since the person never was registered before they came.
     walk_in: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
                                           server_default=sa.false())
+    #: Created by an uploaded list of who attended (``webapp.attendance``): withdrawing the
+    #: upload cancels it. No foreign key: ``attendance_imports`` lives with the scans.
+    attendance_import_id: Mapped[int | None] = mapped_column(sa.Integer)
 
     event = relationship("Event")
     registration = relationship("Registration", back_populates="tickets")

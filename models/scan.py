@@ -19,6 +19,49 @@ class ScanOutcome(TitledEnum):
     INVALID = ("invalid", "Неизвестный код")
 
 
+class ScanSource(TitledEnum):
+    """How a check-in came about (issue #13: what was verified at a door, what was declared)."""
+
+    DOOR = ("door", "Сканирование на входе")
+    OFFLINE = ("offline", "Сканирование офлайн")
+    GROUP = ("group", "Отметка по списку группы")
+    WALK_IN = ("walk_in", "Пришёл без билета")
+    CLASS_LIST = ("class_list", "Отметка по списку класса")
+    IMPORT = ("import", "Загрузка списка присутствовавших")
+
+
+class AttendanceImport(db.Model):
+    """One uploaded list of who attended an event: its check-ins refer to it, and the whole
+    upload can be withdrawn at once (its check-ins undone, the tickets it created cancelled)."""
+
+    __tablename__ = "attendance_imports"
+    __table_args__ = (
+        sa.CheckConstraint("withdrawn_at IS NULL OR withdraw_reason IS NOT NULL",
+                           name="withdrawn_with_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    file_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    #: Data rows in the file (everyone named, checked in now or before).
+    rows: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    withdrawn_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    withdraw_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    event = relationship("Event")
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
+
+
 class ScannerLink(db.Model):
     """A link (and Bearer token) that lets a volunteer scan one event until it expires."""
 
@@ -116,6 +159,13 @@ class Scan(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     undo_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: How the check-in came about; rows before issue #13 are all ``door``.
+    source: Mapped[ScanSource] = mapped_column(
+        enum_column(ScanSource, name="scan_source"), nullable=False, default=ScanSource.DOOR,
+        server_default=ScanSource.DOOR.value)
+    #: The uploaded list a check-in of source ``import`` came from.
+    attendance_import_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("attendance_imports.id", ondelete="RESTRICT"), index=True)
     #: The answer given, returned again for a repeated ``client_scan_id``.
     response: Mapped[dict | None] = mapped_column(sa.JSON)
 
@@ -123,6 +173,7 @@ class Scan(db.Model):
     ticket = relationship("Ticket")
     user = relationship("User", foreign_keys=[user_id])
     scanner_link = relationship("ScannerLink")
+    attendance_import = relationship("AttendanceImport")
 
     def __init__(self, *, ticket: Ticket | None = None, **values):
         """A scan made as an object (demo data, tests, tools); with ``ticket``, the holder's

@@ -11,5 +11,6 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.schools",
     "webapp.tickets",
     "webapp.checkin_admin",
+    "webapp.attendance",
     "webapp.reports",
 ]

@@ -7,9 +7,10 @@ for this event or user); the contracts are in ``webapp/events/hooks.py``. Filled
 
 from __future__ import annotations
 
+from webapp.attendance import hooks as attendance
 from webapp.checkin_admin import hooks as door
 from webapp.events import routes as events
-from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS
+from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, EVENT_PAGE_SECTIONS
 from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.parents import hooks as parents
 from webapp.schools import hooks as schools
@@ -23,11 +24,16 @@ def install_page_sections() -> None:
         teacher_signups.event_page_actions,
         schools.event_page_actions,
     ]
+    # The public event page: sections after the description.
+    EVENT_PAGE_SECTIONS[:] = [
+        attendance.event_page_section,
+    ]
     # The organizer's page of one event.
     EVENT_MANAGE_SECTIONS[:] = [
         parents.event_manage_sections,
         schools.event_manage_sections,
         door.event_manage_section,
+        attendance.event_manage_section,
     ]
     # The dashboard.
     DASHBOARD_SECTIONS[:] = [

@@ -52,6 +52,7 @@ from models import (
     Scan,
     ScannerLink,
     ScanOutcome,
+    ScanSource,
     Student,
     Teacher,
     Ticket,
@@ -351,9 +352,12 @@ def scanner_fields(event, *, actor_user=None, scanner_link=None, client_scan_id=
 def prepare_scan(event: EventInfo, code: str, scanner: dict, ticket, conn, *,
                  client_scan_id: str | None = None, scanned_at: datetime | None = None,
                  device_label: str | None = None, gate: str | None = None,
-                 force: bool = False, offline: bool = False) -> ScanDecision:
+                 force: bool = False, offline: bool = False, source: ScanSource | None = None,
+                 attendance_import_id: int | None = None) -> ScanDecision:
     """Judge a scan by reading only: ``ticket`` is the door's row of the scanned ticket (None
-    when no ticket has that code), read on ``conn`` with its current check-in."""
+    when no ticket has that code), read on ``conn`` with its current check-in. ``source``:
+    how the check-in came about (by default a door scan, online or offline);
+    ``attendance_import_id`` the uploaded list it came from (source ``import``)."""
     received_at = now_utc()
     at, skewed = check_scan_time(event, scanned_at, received_at)
     raw = (code or "")[:MAX_RAW_CODE]
@@ -368,7 +372,9 @@ def prepare_scan(event: EventInfo, code: str, scanner: dict, ticket, conn, *,
            "scanner_link_id": scanner["scanner_link_id"],
            "device_label": (device_label or None) and device_label[:MAX_LABEL],
            "gate": (gate or None) and gate[:MAX_LABEL],
-           "scanned_at": at, "received_at": received_at, "forced": False}
+           "scanned_at": at, "received_at": received_at, "forced": False,
+           "source": source or (ScanSource.OFFLINE if offline else ScanSource.DOOR),
+           "attendance_import_id": attendance_import_id}
     decision = ScanDecision(row, ScanOutcome.INVALID, {"checkin": None, "attendee": None},
                             [FLAG_CLOCK_SKEW] if skewed else [])
     _judge(event, ticket, decision, conn, force=force, offline=offline,

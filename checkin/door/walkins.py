@@ -38,6 +38,7 @@ from models import (
     Organization,
     OrgKind,
     ParentSignup,
+    ScanSource,
     Student,
     Teacher,
     TicketKind,
@@ -251,7 +252,7 @@ def register_walk_in(event, data: dict, *, actor_user=None, scanner_link=None) -
     record_audit(actor_user, "checkin.walk_in", ticket, event_id=event.id, kind=kind.value,
                  scanner_link_id=getattr(scanner_link, "id", None))
     return perform_scan(event, ticket.token, actor_user=actor_user, scanner_link=scanner_link,
-                        force=force, **extras)
+                        force=force, source=ScanSource.WALK_IN, **extras)
 
 
 # --------------------------------------------------------------------------- pending walk-ins
@@ -339,7 +340,8 @@ def confirm_walk_in(actor, walk_in: WalkIn) -> dict:
     # as forced when the person came inside the window).
     result = perform_scan(event, ticket.token, actor_user=actor, scanner_link=None,
                           scanned_at=walk_in.arrived_at, force=True,
-                          device_label=walk_in.device_label, gate=walk_in.gate)
+                          device_label=walk_in.device_label, gate=walk_in.gate,
+                          source=ScanSource.WALK_IN)
     record_audit(actor, "checkin.walk_in_confirm", ticket, event_id=event.id,
                  kind=walk_in.kind, walk_in_id=walk_in.id, scan_id=result.get("scan_id"))
     db.session.delete(walk_in)

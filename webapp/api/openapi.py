@@ -30,8 +30,10 @@ ERROR_SCHEMA = {
 
 def documented(summary: str, *, tags: list[str] | None = None, request: dict | None = None,
                response: dict | None = None, status: int = 200, auth: str = "bearer",
-               description: str | None = None, parameters: list[dict] | None = None):
-    """Attach OpenAPI metadata to a view function."""
+               description: str | None = None, parameters: list[dict] | None = None,
+               multipart: dict | None = None):
+    """Attach OpenAPI metadata to a view function; ``multipart``: the schema of a file upload
+    the view also takes (``multipart/form-data``) besides the JSON ``request``."""
 
     def decorator(view):
         view._openapi = {
@@ -43,6 +45,7 @@ def documented(summary: str, *, tags: list[str] | None = None, request: dict | N
             "auth": auth,
             "description": description,
             "parameters": parameters or [],
+            "multipart": multipart,
         }
         return view
 
@@ -100,11 +103,14 @@ def build_document() -> dict:
             ] + meta["parameters"]
             if params:
                 op["parameters"] = params
-            if meta["request"] is not None and method in ("POST", "PUT", "PATCH"):
+            if meta["request"] is not None and method in ("POST", "PUT", "PATCH", "DELETE"):
                 op["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": meta["request"]}},
                 }
+                if meta.get("multipart") is not None:
+                    op["requestBody"]["content"]["multipart/form-data"] = {
+                        "schema": meta["multipart"]}
             if meta["auth"] == "none":
                 op["security"] = []
             paths.setdefault(path, {})[method.lower()] = op

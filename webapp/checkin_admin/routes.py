@@ -140,7 +140,8 @@ def scans(event_id: int):
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     rows = db.session.execute(
-        query.options(joinedload(Scan.user), joinedload(Scan.scanner_link))
+        query.options(joinedload(Scan.user), joinedload(Scan.scanner_link),
+                      joinedload(Scan.attendance_import))
         .order_by(Scan.scanned_at.desc(), Scan.id.desc())
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).unique().scalars().all()

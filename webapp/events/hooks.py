@@ -13,6 +13,9 @@ Contracts:
 * ``EVENT_MANAGE_SECTIONS``: ``(event) -> list[(template_name, context_dict)]``; each pair is
   rendered (``render_template(template, **context)``) on the organizer's page of one event
   (``events.manage``).
+* ``EVENT_PAGE_SECTIONS``: ``(event, user) -> list[(template_name, context_dict)]``; rendered on
+  the public event page after its description, whether or not the event is over (the
+  attendance upload for a school's coordinator once it is).
 * ``EVENT_PAGE_ACTIONS``: ``(event, user) -> list[(template_name, context_dict)]``; rendered as
   calls to action on the public event page (``events.detail``). ``user`` is ``current_user``
   (may be anonymous).
@@ -24,6 +27,7 @@ from collections.abc import Callable
 
 EVENT_MANAGE_SECTIONS: list[Callable] = []
 EVENT_PAGE_ACTIONS: list[Callable] = []
+EVENT_PAGE_SECTIONS: list[Callable] = []
 
 
 def collect_sections(hooks: list[Callable], *args) -> list[tuple[str, dict]]:

@@ -51,7 +51,12 @@ from webapp.events.forms import (
     choices,
     parse_dates,
 )
-from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, render_sections
+from webapp.events.hooks import (
+    EVENT_MANAGE_SECTIONS,
+    EVENT_PAGE_ACTIONS,
+    EVENT_PAGE_SECTIONS,
+    render_sections,
+)
 from webapp.events.ical import calendar_bytes
 from webapp.events.visibility import can_view_event
 from webapp.forms import EmptyForm
@@ -212,9 +217,10 @@ def detail(event_id: int):
     event = _event_or_404(event_id)
     registered, checked_in = svc.event_counts([event.id])[event.id]
     actions = render_sections(EVENT_PAGE_ACTIONS, event, current_user)
+    sections = render_sections(EVENT_PAGE_SECTIONS, event, current_user)
     return render_template(
         "events/detail.html", event=event, registered=registered,
-        seats_left=max(event.capacity - registered, 0), actions=actions,
+        seats_left=max(event.capacity - registered, 0), actions=actions, sections=sections,
         can_manage=can_manage_event(current_user, event), now=now_utc())
 
 

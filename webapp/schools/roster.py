@@ -248,7 +248,8 @@ class ImportResult:
                 f"без изменений: {len(self.unchanged)}.")
 
 
-def _name_key(last_name, first_name, middle_name) -> tuple:
+def name_key(last_name, first_name, middle_name) -> tuple:
+    """A person's full name as the roster import compares it (folded: case, ё, spaces)."""
     return tuple(fold(p) for p in (last_name, first_name, middle_name))
 
 
@@ -273,7 +274,7 @@ def upsert_students(actor, organization: Organization,
     by_external = {s.external_id: s for s in existing if s.external_id}
     by_name: dict[tuple, list[Student]] = {}
     for s in existing:
-        by_name.setdefault(_name_key(s.last_name, s.first_name, s.middle_name)
+        by_name.setdefault(name_key(s.last_name, s.first_name, s.middle_name)
                            + (s.class_name,), []).append(s)
 
     seen_external: dict[str, object] = {}
@@ -281,7 +282,7 @@ def upsert_students(actor, organization: Organization,
     plan: list[tuple[Student | None, StudentData]] = []
     matched_ids: dict[int, object] = {}
     for label, data in checked:
-        key = _name_key(data.last_name, data.first_name, data.middle_name) + (data.class_name,)
+        key = name_key(data.last_name, data.first_name, data.middle_name) + (data.class_name,)
         if data.external_id:
             if data.external_id in seen_external:
                 collector.add(label, f"«{data.external_id}» уже встречался в строке "
@@ -374,11 +375,11 @@ def upsert_teachers(actor, organization: Organization,
     by_email = {t.email: t for t in existing if t.email}
     by_name: dict[tuple, list[Teacher]] = {}
     for t in existing:
-        by_name.setdefault(_name_key(t.last_name, t.first_name, t.middle_name), []).append(t)
+        by_name.setdefault(name_key(t.last_name, t.first_name, t.middle_name), []).append(t)
     plan = []
     seen: dict[tuple, object] = {}
     for label, data in checked:
-        key = _name_key(data.last_name, data.first_name, data.middle_name)
+        key = name_key(data.last_name, data.first_name, data.middle_name)
         seen_key = ("email", data.email) if data.email else ("name",) + key
         if seen_key in seen:
             collector.add(label, f"{data.last_name} {data.first_name} уже встречается в строке "

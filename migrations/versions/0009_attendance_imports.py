@@ -8,15 +8,15 @@
   names the upload a check-in came from, ``tickets.attendance_import_id`` the upload that
   created a ticket (cancelled when the upload is withdrawn).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

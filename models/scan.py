@@ -30,6 +30,11 @@ class ScanSource(TitledEnum):
     IMPORT = ("import", "Загрузка списка присутствовавших")
 
 
+#: Check-ins verified at a door: scans (online and offline), a group's list ticked at the
+#: entrance, people who came without a ticket. Class lists and uploaded lists are declared.
+VERIFIED_SOURCES = (ScanSource.DOOR, ScanSource.OFFLINE, ScanSource.GROUP, ScanSource.WALK_IN)
+
+
 class AttendanceImport(db.Model):
     """One uploaded list of who attended an event: its check-ins refer to it, and the whole
     upload can be withdrawn at once (its check-ins undone, the tickets it created cancelled)."""

@@ -65,6 +65,7 @@ from models import (
     now_utc,
 )
 from models.academic_year import TOMSK, Period, academic_year_of, academic_year_period
+from models.scan import VERIFIED_SOURCES
 
 INDICATOR_KEYS = (
     "students", "students_early", "students_ovz", "schools", "schools_early",
@@ -170,6 +171,9 @@ class ReportFilters:
     category_codes: tuple[str, ...] = ()
     organizer_id: int | None = None
     roadmap_section: int | None = None
+    #: Only check-ins verified at a door (``models.scan.VERIFIED_SOURCES``): not class lists,
+    #: not uploaded lists. Narrows the check-ins, not the events.
+    verified_only: bool = False
 
     @property
     def narrowed(self) -> bool:
@@ -267,11 +271,14 @@ def scans_in_period(period: Period, filters: ReportFilters, sc=scans):
                                                                             chosen)))
 
 
-def checkin_conditions(sc=scans) -> list:
-    """A scan that is a check-in. An ``ok`` scan is always of a ticket of the scanned event (the
-    check-in service answers ``wrong_event`` otherwise), so a check-in's event is
-    ``scans.event_id``."""
-    return [sc.c.outcome == "ok", sc.c.undone_at.is_(None)]
+def checkin_conditions(sc=scans, filters: ReportFilters | None = None) -> list:
+    """A scan that is a check-in (with ``filters.verified_only``: one verified at a door). An
+    ``ok`` scan is always of a ticket of the scanned event (the check-in service answers
+    ``wrong_event`` otherwise), so a check-in's event is ``scans.event_id``."""
+    conditions = [sc.c.outcome == "ok", sc.c.undone_at.is_(None)]
+    if filters is not None and filters.verified_only:
+        conditions.append(sc.c.source.in_([s.value for s in VERIFIED_SOURCES]))
+    return conditions
 
 
 def _edu_kinds() -> list[str]:
@@ -283,7 +290,7 @@ def checkin_facts_conditions(period: Period, filters: ReportFilters, sc=scans) -
     who it counts for (``student_id``/``teacher_id`` and their ``organization_id``, copied from
     the ticket when it was scanned). ``ix_scans_event_checkins`` (event, outcome, undone_at,
     organization, student, teacher) answers this from the index without touching the table."""
-    return [*checkin_conditions(sc), scans_in_period(period, filters, sc)]
+    return [*checkin_conditions(sc, filters), scans_in_period(period, filters, sc)]
 
 
 def _one_if(condition):
@@ -364,7 +371,7 @@ def city_events_held_query(period: Period, filters: ReportFilters):
         return sa.exists(
             sa.select(sa.literal(1))
             .select_from(sc.join(og, og.c.id == sc.c.organization_id))
-            .where(sc.c.event_id == events.c.id, *checkin_conditions(sc),
+            .where(sc.c.event_id == events.c.id, *checkin_conditions(sc, filters),
                    sc.c.student_id.is_not(None), og.c.kind == kind.value)
         )
 
@@ -393,7 +400,7 @@ def staff_only_query(period: Period, filters: ReportFilters, now):
     sc, tk, ev = scans.alias("s3"), tickets.alias("t3"), events.alias("e3")
 
     def checked_in(early_only: bool):
-        conditions = [tk.c.teacher_id == staff.c.teacher_id, *checkin_conditions(sc),
+        conditions = [tk.c.teacher_id == staff.c.teacher_id, *checkin_conditions(sc, filters),
                       *event_conditions(period, filters, ev)]
         if early_only:
             conditions.append(ev.c.early.is_(True))
@@ -476,9 +483,10 @@ def tune_for_reports() -> None:
 
 
 def normalize_filters(category_codes: Iterable[str] | None = None, organizer_id: int | None = None,
-                      roadmap_section: int | None = None) -> ReportFilters:
+                      roadmap_section: int | None = None,
+                      verified_only: bool = False) -> ReportFilters:
     codes = tuple(sorted({c for c in (category_codes or ()) if c}))
-    return ReportFilters(codes, organizer_id, roadmap_section)
+    return ReportFilters(codes, organizer_id, roadmap_section, bool(verified_only))
 
 
 def report_statements(period: Period, filters: ReportFilters, baseline_year: int,
@@ -498,14 +506,14 @@ def report_statements(period: Period, filters: ReportFilters, baseline_year: int
 def compute_indicators(period: Period | int, *, organization_id: int | None = None,
                        category_codes: Iterable[str] | None = None,
                        organizer_id: int | None = None, roadmap_section: int | None = None,
-                       now=None) -> IndicatorReport:
+                       verified_only: bool = False, now=None) -> IndicatorReport:
     """All nine indicators for every school and kindergarten and both city sections.
 
     ``period`` is a :class:`Period` or an academic year. With ``organization_id`` only that
     organization's row is returned (the city totals are always complete).
     """
     period = as_period(period)
-    filters = normalize_filters(category_codes, organizer_id, roadmap_section)
+    filters = normalize_filters(category_codes, organizer_id, roadmap_section, verified_only)
     now = now or now_utc()
     baseline_year = academic_year_of(period.first_day)
     whole_year = period == academic_year_period(baseline_year)
@@ -651,13 +659,14 @@ def month_starts(period: Period) -> list[date]:
 
 def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
                   organization_id: int | None = None, category_codes=None, organizer_id=None,
-                  roadmap_section=None, now=None) -> list[MonthPoint]:
+                  roadmap_section=None, verified_only: bool = False,
+                  now=None) -> list[MonthPoint]:
     """Student check-ins per month of the period and the cumulative reach (distinct students
     first checked in by each month's end), in two grouped queries. Months that have not begun
     yet (Asia/Tomsk) are left out: a chart of the current year ends with the current month
     instead of showing the rest of the year as months without anyone."""
     period = as_period(period)
-    filters = normalize_filters(category_codes, organizer_id, roadmap_section)
+    filters = normalize_filters(category_codes, organizer_id, roadmap_section, verified_only)
     tune_for_reports()
     starts = month_starts(period)
     bounds = [Period(s, s).starts_at for s in starts[1:]]

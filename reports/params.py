@@ -57,7 +57,8 @@ class ReportQuery:
         """Keyword arguments for ``compute_indicators`` (without organization_id)."""
         return {"category_codes": self.filters.category_codes,
                 "organizer_id": self.filters.organizer_id,
-                "roadmap_section": self.filters.roadmap_section}
+                "roadmap_section": self.filters.roadmap_section,
+                "verified_only": self.filters.verified_only}
 
     def query_args(self, **overrides) -> dict:
         """The query string that reproduces this report (for links and exports)."""
@@ -75,6 +76,8 @@ class ReportQuery:
             args["organizer_id"] = self.filters.organizer_id
         if self.filters.roadmap_section is not None:
             args["roadmap_section"] = self.filters.roadmap_section
+        if self.filters.verified_only:
+            args["verified_only"] = "true"
         args.update(overrides)
         return {k: v for k, v in args.items() if v is not None and v != ""}
 
@@ -146,6 +149,12 @@ def parse_report_args(args) -> ReportQuery:
         unknown = sorted(set(codes) - known)
         if unknown:
             errors["category"] = "Неизвестная категория: " + ", ".join(unknown) + "."
+    verified_only = False
+    raw_verified = (args.get("verified_only") or "").strip().lower()
+    if raw_verified in ("true", "1", "yes", "on"):
+        verified_only = True
+    elif raw_verified not in ("", "false", "0", "no", "off"):
+        errors["verified_only"] = "Только подтверждённое на входе: true или false."
     if errors:
         raise ReportParamsError(errors)
 
@@ -157,7 +166,7 @@ def parse_report_args(args) -> ReportQuery:
         year_value = year if year is not None else current_academic_year()
         period = academic_year_period(year_value)
     return ReportQuery(period, year_value, organization_id,
-                       normalize_filters(codes, organizer_id, section))
+                       normalize_filters(codes, organizer_id, section, verified_only))
 
 
 def organization_scope(user, query: ReportQuery) -> int | None:

@@ -73,6 +73,10 @@ _PARAMETERS = [
     {"name": "roadmap_section", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                          "maximum": 7},
      "description": "Только мероприятия раздела дорожной карты (1–7)."},
+    {"name": "verified_only", "in": "query", "schema": {"type": "boolean"},
+     "description": "true — только отметки, подтверждённые на входе (сканирование онлайн и "
+                    "офлайн, список группы, пришедшие без записи); без него — также списки "
+                    "класса и загруженные списки присутствовавших."},
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SubmitField
+from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from models import Baseline, db
@@ -43,6 +43,8 @@ class ReportFilterForm(FlaskForm):
                           validators=[Optional()], invalid_value_message=_BAD_DATE)
     date_to = DateField("по", name="to", format="%Y-%m-%d", validators=[Optional()],
                         invalid_value_message=_BAD_DATE)
+    verified_only = BooleanField("Только подтверждённое на входе",
+                                 false_values=("false", "0", "", "no", "off"))
     threshold = IntegerField(
         "Порог, %", validators=[Optional(), NumberRange(min=0, max=100,
                                                          message="Порог — от 0 до 100.")])

@@ -66,6 +66,8 @@ def _filter_titles(query: ReportQuery) -> list[str]:
     if query.filters.roadmap_section is not None:
         titles.append(f"раздел дорожной карты {query.filters.roadmap_section}. "
                       f"{ROADMAP_SECTIONS[query.filters.roadmap_section]}")
+    if query.filters.verified_only:
+        titles.append("только подтверждённое на входе")
     return titles
 
 

@@ -25,6 +25,7 @@ from models import (
 )
 from models.academic_year import academic_year_of
 from reports.indicators import compute_indicators
+from webapp.admin.audit_text import ACTION_TITLES, describe_details
 from webapp.attendance.class_lists import create_activity, mark_classes
 
 
@@ -249,3 +250,13 @@ def test_page_bad_class_and_other_school(scene, client, auth):
     assert client.post_form(f"/events/{scene['lesson'].id}/class-attendance?classes=7А",
                             {"classes": ["7А"]}).status_code == 403
     assert state()[0] == 0
+
+
+def test_audit_log_says_what_was_ticked(scene):
+    mark_classes(scene["coordinator"], scene["lesson"], ["7А"], [scene["a"][0].id])
+    db.session.commit()
+    entry = AuditLog.query.filter_by(action="attendance.class_list").one()
+    text = describe_details(entry.details)
+    assert "Классы: 7А." in text and "Присутствовали: 2." in text
+    assert f"Отсутствовали: 1 (ученики № {scene['a'][0].id})." in text
+    assert ACTION_TITLES[entry.action] == "отметка по списку класса"

@@ -260,3 +260,15 @@ def test_audit_log_says_what_was_ticked(scene):
     assert "Классы: 7А." in text and "Присутствовали: 2." in text
     assert f"Отсутствовали: 1 (ученики № {scene['a'][0].id})." in text
     assert ACTION_TITLES[entry.action] == "отметка по списку класса"
+
+
+def test_kindergarten_groups_are_classes_as_stored(factory):
+    kindergarten = factory.create_org(name="МАДОУ № 5", kind=OrgKind.PRESCHOOL)
+    kids = [factory.create_student(kindergarten, class_name="Старшая группа «Солнышко»",
+                                   grade=0) for _ in range(2)]
+    coordinator = factory.create_user(Role.COORDINATOR, kindergarten)
+    event = factory.create_event(kindergarten, school_internal=True,
+                                 starts_at=now_utc() - timedelta(hours=1))
+    db.session.commit()
+    outcome = mark_classes(coordinator, event, ["Старшая  группа «Солнышко»"], [kids[1].id])
+    assert (outcome.checked_in, outcome.absent) == (1, 1)

@@ -96,8 +96,9 @@ def resolve_classes(organization_id: int, classes) -> list[str]:
     known = {name for name, _ in school_classes(organization_id)}
     result, unknown = [], []
     for value in classes:
-        try:
-            name = normalize_class(value if isinstance(value, str) else "")[0]
+        text = " ".join(value.split()) if isinstance(value, str) else ""
+        try:  # as stored (a kindergarten's group), else normalized («7 б» → «7Б»)
+            name = text if text in known else normalize_class(text)[0]
         except ClassNameError:
             name = None
         if name is None or name not in known:

@@ -39,4 +39,5 @@ def test_page_sections_are_listed_once_in_display_order(app):
     assert [f.__module__ for f in EVENT_PAGE_ACTIONS] == [
         "webapp.parents.hooks", "webapp.teacher_signups.hooks", "webapp.schools.hooks"]
     assert [f.__module__ for f in DASHBOARD_SECTIONS] == [
-        "webapp.events.routes", "webapp.teacher_signups.hooks", "webapp.schools.hooks"]
+        "webapp.events.routes", "webapp.teacher_signups.hooks", "webapp.schools.hooks",
+        "webapp.attendance.hooks"]

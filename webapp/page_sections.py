@@ -40,4 +40,5 @@ def install_page_sections() -> None:
         events.dashboard_section,
         teacher_signups.dashboard_section,
         schools.dashboard_sections,
+        attendance.dashboard_section,
     ]

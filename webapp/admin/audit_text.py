@@ -77,6 +77,7 @@ ACTION_TITLES = {
     "checkin.walk_in_reject": "пришедший без записи отклонён",
     "attendance.import": "загружен список присутствовавших",
     "attendance.withdraw": "список присутствовавших отозван: его отметки не учитываются",
+    "attendance.class_list": "отметка по списку класса",
     "mail.retry_failed": "повторная отправка писем",
     "year.anonymize": "учебный год обезличен",
     "student.anonymize": "данные обучающегося обезличены",
@@ -207,6 +208,10 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "checked_in": lambda v: f"Отмечено: {v}.",
     "already": lambda v: f"Уже были отмечены: {v}.",
     "new_tickets": lambda v: f"Новых билетов: {v}.",
+    "classes": lambda v: f"Классы: {spell(v)}.",
+    "present": lambda v: f"Присутствовали: {v}.",
+    "absent": lambda v: (f"Отсутствовали: {len(v)} (ученики № {spell(v)})."
+                         if isinstance(v, list) else f"Отсутствовали: {v}."),
     "undone": lambda v: f"Отменено отметок: {v}.",
     "tickets_cancelled": lambda v: f"Отменено билетов, созданных загрузкой: {v}.",
     "attendance_import_id": _number("Список присутствовавших"),

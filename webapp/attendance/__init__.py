@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("attendance", __name__)
 
-from webapp.attendance import hooks, routes  # noqa: E402,F401
+from webapp.attendance import class_routes, hooks, routes  # noqa: E402,F401

@@ -3,7 +3,10 @@ school's coordinator, on the page of an event that is over."""
 
 from __future__ import annotations
 
+from flask_login import current_user
+
 from models import Role, now_utc
+from webapp.attendance.class_lists import class_list_events
 from webapp.attendance.routes import section_context
 
 
@@ -19,3 +22,13 @@ def event_page_section(event, user) -> list[tuple[str, dict]]:
         return []
     return [("attendance/_section.html", section_context(event))]
 
+
+
+def dashboard_section() -> list[tuple[str, dict]]:
+    """«Отметка по спискам классов» on a school coordinator's dashboard: the way in, and the
+    latest lessons ticked by class list."""
+    if not current_user.is_authenticated or current_user.role != Role.COORDINATOR \
+            or current_user.organization_id is None:
+        return []
+    return [("attendance/_dashboard.html",
+             {"class_events": class_list_events(current_user.organization_id, limit=5)})]

@@ -111,7 +111,8 @@ def test_spravka_states_the_door_figure_where_it_differs(client, auth, scene, fa
     assert data.door_figure("students", scene["x"].id).a == 4
     assert data.door_figure("students").a == 4
     assert data.door_figure("students_ovz", scene["x"].id) is None  # no ОВЗ anywhere: same
-    line = next(line for line in data.summary_lines() if line.startswith(INDICATOR_TITLES["students"]))
+    title = INDICATOR_TITLES["students"]
+    line = next(line for line in data.summary_lines() if line.startswith(title))
     assert "из них подтверждено на входе: 4" in line
     factory.create_user(Role.ADMIN, email="chief@verified.local")
     db.session.commit()

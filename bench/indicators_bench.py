@@ -95,6 +95,14 @@ def main() -> None:
         def report():
             return ind.compute_indicators(year)
 
+        def report_verified():
+            return ind.compute_indicators(year, verified_only=True)
+
+        def both():
+            # What the school page and the справка do: all check-ins, then those verified at
+            # a door (one computation, called twice).
+            return ind.compute_indicators(year), ind.compute_indicators(year, verified_only=True)
+
         filters, now = ind.ReportFilters(), now_utc()
         statements = list(ind.report_statements(period, filters, year, now).values())
 
@@ -112,6 +120,13 @@ def main() -> None:
         result = report()
         report_wall, report_cpu, report_runs = timed(report, args.runs)
         sql_wall, sql_cpu, sql_runs = timed(bare_sql, args.runs)
+        verified_wall, verified_cpu, verified_runs = timed(report_verified, args.runs)
+        both_wall, _both_cpu, both_runs = timed(both, args.runs)
+        verified = report_verified()
+        by_source = dict(session.execute(
+            sa.select(Scan.source, sa.func.count()).select_from(ind.scans)
+            .where(*ind.checkin_facts_conditions(period, ind.ReportFilters()))
+            .group_by(Scan.source)).all())
         trend_wall, _trend_cpu, _ = timed(trend, max(3, args.runs // 2))
         print(f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.python_version()}"
               f" · {dialect} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · load "
@@ -125,6 +140,15 @@ def main() -> None:
         print(f"bare aggregate SQL: median {sql_wall:.3f} s wall ({sql_cpu:.3f} s CPU); runs "
               f"{', '.join(f'{w:.3f}' for w in sql_runs)}")
         print(f"ratio report / bare SQL: {report_wall / sql_wall:.2f}")
+        print("check-ins by source: " + ", ".join(
+            f"{getattr(k, 'value', k)} {v:,} ({v * 100 / checkins:.1f} %)".replace(",", " ")
+            for k, v in sorted(by_source.items(), key=lambda kv: -kv[1])))
+        print(f"verified only: city students {verified.city['students'].a} of "
+              f"{verified.city['students'].b}")
+        print(f"compute_indicators(verified_only=True): median {verified_wall:.3f} s wall "
+              f"({verified_cpu:.3f} s CPU); runs {', '.join(f'{w:.3f}' for w in verified_runs)}")
+        print(f"both (all + verified_only, as the school page and the справка): median "
+              f"{both_wall:.3f} s wall; runs {', '.join(f'{w:.3f}' for w in both_runs)}")
         print(f"monthly_trend (dashboard chart): median {trend_wall:.3f} s")
 
 

@@ -110,9 +110,10 @@ class Scan(db.Model):
         ),
         # A scanned event's scans by outcome; for check-ins (outcome 'ok', undone_at NULL)
         # also who they count for, so reports read a period's check-ins from this index alone
-        # (reports.indicators: one index range per event of the period).
+        # (reports.indicators: one index range per event of the period); with the source, the
+        # figures verified at a door too (migration 0010).
         sa.Index("ix_scans_event_checkins", "event_id", "outcome", "undone_at",
-                 "organization_id", "student_id", "teacher_id"),
+                 "organization_id", "student_id", "teacher_id", "source"),
         sa.CheckConstraint(
             "undone_at IS NULL OR outcome = 'ok'", name="only_checkins_undone"
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cached_property
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -64,6 +65,9 @@ class Spravka:
     #: The days counted while the year is in progress (compared with the same dates of the
     #: year before), None for a year that is over (compared with the whole year before).
     so_far: Period | None = None
+    #: The same figures counting only check-ins verified at a door (issue #13): shown beside
+    #: the full ones where they differ.
+    verified: IndicatorReport | None = None
 
     @property
     def groups(self) -> list[AdviceGroup]:
@@ -100,6 +104,30 @@ class Spravka:
                      f"{format_date(self.previous.period.last_day)})")
         return text
 
+    def door_figure(self, key: str, organization_id: int | None = None):
+        """The figure verified at a door (scans, group lists, walk-ins) where it differs from
+        the one counting every check-in; None where they are the same."""
+        if self.verified is None:
+            return None
+        if organization_id is None:
+            full, door = self.report.city[key], self.verified.city[key]
+        else:
+            full = self._rows[organization_id].indicators[key]
+            row = self._verified_rows.get(organization_id)
+            door = row.indicators[key] if row is not None else None
+        return door if door is not None and door.a != full.a else None
+
+    @cached_property
+    def _rows(self) -> dict[int, OrgIndicators]:
+        return {row.id: row for row in self.report.organizations}
+
+    @cached_property
+    def _verified_rows(self) -> dict[int, OrgIndicators]:
+        return {row.id: row for row in self.verified.organizations} if self.verified else {}
+
+    def door_differs(self) -> bool:
+        return any(self.door_figure(key) is not None for key in INDICATOR_KEYS)
+
     def trend_percent(self, point: MonthPoint):
         return percent_of(point.cumulative, self.report.city["students"].b)
 
@@ -133,7 +161,13 @@ class Spravka:
             if figure.percent is not None and before is not None:
                 text += (f"; в {self.previous_title} — {format_percent(before)} "
                          f"({self.change(key)})")
+            door = self.door_figure(key)
+            if door is not None:
+                text += (f"; из них подтверждено на входе: {format_number(door.a)} "
+                         f"({format_percent(door.percent)})")
             lines.append(text)
+        if self.door_differs():
+            lines.append(DOOR_NOTE)
         lines.append(self.parents_line())
         below, total = len(self.advice), len(self.report.schools)
         if below == 0 and total:
@@ -144,6 +178,14 @@ class Spravka:
         return lines
 
 
+#: What the справка counts (issue #13: not only the door).
+BASIS_TEXT = ("по всем отметкам участников: на входе, по спискам групп и классов, из "
+              "загруженных списков присутствовавших")
+DOOR_NOTE = ("Все отметки — сканирование на входе (онлайн и офлайн), списки групп, пришедшие "
+             "без билета, отметки по списку класса и загруженные списки присутствовавших; "
+             "«подтверждено на входе» — без отметок по списку класса и загруженных списков.")
+
+
 def build_spravka(year: int, now=None) -> Spravka:
     """The report of academic year ``year``. A year in progress is counted up to today and
     compared with the same dates of the year before (not with that year's end, which would
@@ -151,15 +193,18 @@ def build_spravka(year: int, now=None) -> Spravka:
     now = now or now_utc()
     so_far = year_so_far(year, now)
     if so_far is None:
-        report = compute_indicators(year, now=now)
+        counted = year
         previous = compute_indicators(year - 1, now=now)
     else:
-        report = compute_indicators(so_far, now=now)
+        counted = so_far
         previous = compute_indicators(same_dates_a_year_before(so_far), now=now)
+    report = compute_indicators(counted, now=now)
+    verified = compute_indicators(counted, now=now, verified_only=True)
     trend = monthly_trend(year, now=now)
     strongest, weakest = strongest_and_weakest(report)
     advice = recommendations(report, upcoming_events(now=now))
-    return Spravka(year, report, previous, trend, strongest, weakest, advice, now, so_far)
+    return Spravka(year, report, previous, trend, strongest, weakest, advice, now, so_far,
+                   verified)
 
 
 def figure_note(key: str, figure) -> str:
@@ -261,7 +306,7 @@ def spravka_pdf(data: Spravka) -> bytes:
                    "муниципальной системы образования города Томска",
                    align="L", new_x="LMARGIN", new_y="NEXT")
     paragraph(f"{data.period_text}. Сформировано {format_datetime(data.generated_at)}"
-              f" (Томск) по отметкам участников на входе.")
+              f" (Томск) {BASIS_TEXT}.")
 
     heading("1. Показатели города")
     for line in data.summary_lines():

@@ -1,7 +1,9 @@
 """Property test: the aggregate SQL agrees with a literal reading of docs/domain.md on random data.
 
 Each example builds a small random city inside one transaction (flushed, never committed),
-computes the indicators, compares them with ``reference_indicators`` and rolls back.
+computes the indicators, compares them with ``reference_indicators`` and rolls back. Scans
+come from every source (``ScanSource``): the figures of all check-ins and those verified at a
+door (``verified_only``) are both compared.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from models import (
     OrgKind,
     Scan,
     ScanOutcome,
+    ScanSource,
     Student,
     Teacher,
     Ticket,
@@ -53,16 +56,22 @@ event_st = st.fixed_dictionaries({
     "category": st.sampled_from(["university", "cpc_program"]),
 })
 SCAN_KINDS = ["ok", "ok_undone", "repeat", "wrong_event", "not_open"]
+#: docs/domain.md, «подтверждено на входе»: scans at a door (online, offline), a group's list
+#: ticked at the entrance, people who came without a ticket — written out here, not imported.
+DOOR_VERIFIED = {ScanSource.DOOR, ScanSource.OFFLINE, ScanSource.GROUP, ScanSource.WALK_IN}
+#: Mostly check-ins (a list with none would compare nothing), each from any source.
+scan_st = st.tuples(st.sampled_from(["ok", "ok", "ok", *SCAN_KINDS]),
+                    st.sampled_from(list(ScanSource)))
 city_st = st.fixed_dictionaries({
     "baselines": st.lists(baselines, min_size=5, max_size=5),
     "events": st.lists(event_st, min_size=1, max_size=6),
-    "students": st.lists(st.tuples(st.integers(0, 4), st.booleans()), max_size=8),
+    "students": st.lists(st.tuples(st.integers(0, 4), st.booleans()), min_size=1, max_size=8),
     "teachers": st.lists(st.integers(0, 4), max_size=5),
     "student_tickets": st.lists(st.tuples(st.integers(0, 7), st.integers(0, 5),
-                                          st.lists(st.sampled_from(SCAN_KINDS), max_size=3)),
-                                max_size=14),
+                                          st.lists(scan_st, min_size=1, max_size=3)),
+                                min_size=1, max_size=14),
     "teacher_tickets": st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5),
-                                          st.lists(st.sampled_from(SCAN_KINDS), max_size=2)),
+                                          st.lists(scan_st, max_size=2)),
                                 max_size=6),
     "staff": st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5)), max_size=4),
     "city_plan": st.one_of(st.none(), st.tuples(st.one_of(st.none(), st.integers(0, 5)),
@@ -123,7 +132,7 @@ def build(city):
             db.session.add(ticket)
             db.session.flush()
             has_checkin = False
-            for scan_kind in scan_kinds:
+            for scan_kind, source in scan_kinds:
                 scan_event, outcome, undone = event, ScanOutcome(
                     {"repeat": "already_checked_in"}.get(scan_kind, scan_kind.replace(
                         "ok_undone", "ok"))), None
@@ -138,7 +147,7 @@ def build(city):
                     scan_event = others[0]
                 db.session.add(Scan(event_id=scan_event.id, ticket=ticket, raw_code="x",
                                     outcome=outcome, scanned_at=NOW, received_at=NOW,
-                                    undone_at=undone))
+                                    undone_at=undone, source=source))
             db.session.flush()
 
     add_tickets(city["student_tickets"], students, TicketKind.STUDENT)
@@ -150,8 +159,10 @@ def build(city):
     return orgs
 
 
-def reference_indicators(period: Period, narrow: str | None, orgs) -> dict:
-    """docs/domain.md read literally, over Python objects (the rules: reports/indicators.py)."""
+def reference_indicators(period: Period, narrow: str | None, orgs,
+                         verified_only: bool = False) -> dict:
+    """docs/domain.md read literally, over Python objects (the rules: reports/indicators.py);
+    with ``verified_only``, only check-ins whose source is ``DOOR_VERIFIED`` count."""
     whole_year = period == PERIOD
     use_plans = whole_year and narrow is None
 
@@ -161,7 +172,8 @@ def reference_indicators(period: Period, narrow: str | None, orgs) -> dict:
 
     checkins = [s.ticket for s in Scan.query.all()
                 if s.outcome == ScanOutcome.OK and s.undone_at is None
-                and s.event_id == s.ticket.event_id and in_scope(s.ticket.event)]
+                and s.event_id == s.ticket.event_id and in_scope(s.ticket.event)
+                and (not verified_only or s.source in DOOR_VERIFIED)]
     staff = [(row.teacher, row.event) for row in EventStaff.query.all()
              if in_scope(row.event) and row.event.status == EventStatus.PUBLISHED
              and row.event.starts_at <= NOW]
@@ -256,15 +268,17 @@ def test_sql_matches_the_python_reference(db, city):
         orgs = build(city)
         period = Period(date(2024, 10, 1), date(2025, 2, 28)) if city["range"] else PERIOD
         narrow = [city["narrow"]] if city["narrow"] else None
-        report = compute_indicators(period, category_codes=narrow, now=NOW)
-        expected = reference_indicators(period, city["narrow"], orgs)
-        for org in orgs:
-            got = report.row_for(org.id).indicators
-            for key in INDICATOR_KEYS:
-                assert got[key] == expected[org.id][key], (org.name, key)
-        for kind, block in ((OrgKind.SCHOOL, report.city), (OrgKind.PRESCHOOL,
-                                                             report.preschools)):
-            for key in INDICATOR_KEYS:
-                assert block[key] == expected[kind][key], (kind, key)
+        for verified_only in (False, True):
+            report = compute_indicators(period, category_codes=narrow, now=NOW,
+                                        verified_only=verified_only)
+            expected = reference_indicators(period, city["narrow"], orgs, verified_only)
+            for org in orgs:
+                got = report.row_for(org.id).indicators
+                for key in INDICATOR_KEYS:
+                    assert got[key] == expected[org.id][key], (org.name, key, verified_only)
+            for kind, block in ((OrgKind.SCHOOL, report.city), (OrgKind.PRESCHOOL,
+                                                                 report.preschools)):
+                for key in INDICATOR_KEYS:
+                    assert block[key] == expected[kind][key], (kind, key, verified_only)
     finally:
         db.session.rollback()

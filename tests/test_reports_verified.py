@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from models import Role, ScanSource
-from reports.indicators import compute_indicators
+from reports.indicators import INDICATOR_TITLES, compute_indicators
+from reports.spravka import build_spravka
 from tests.factories import bearer
 
 YEAR = 2024
@@ -77,3 +78,45 @@ def test_dashboard_and_spreadsheet_say_what_was_counted(client, auth, scene, fac
         sheet = load_workbook(__import__("io").BytesIO(data))["Методика"]
         lines = [c.value for row in sheet.iter_rows() for c in row if c.value]
         assert any(str(v).startswith(expected) for v in lines), lines
+
+
+def _cell(page: str, cell_id: str) -> str:
+    start = page.index(f'id="{cell_id}"')
+    return page[start:page.index("</td>", start)]
+
+
+def test_school_page_shows_the_door_figure_beside_where_it_differs(client, auth, scene,
+                                                                  factory, db):
+    factory.create_user(Role.ADMIN, email="head@verified.local")
+    # School Y: every check-in at a door — nothing to put beside.
+    y = factory.create_org(name="МАОУ СОШ № 402", short_name="СОШ № 402")
+    factory.create_baseline(y, YEAR, students_total=10, students_ovz=1, teachers_total=4)
+    event = factory.create_event(starts_at=datetime(2024, 11, 13, 5, tzinfo=UTC))
+    factory.create_checkin(factory.create_ticket(event, factory.create_student(y)),
+                           source=ScanSource.DOOR)
+    db.session.commit()
+    auth.login("head@verified.local")
+    page = client.get(f"/reports/schools/{scene['x'].id}?year=2024").get_data(as_text=True)
+    assert "Подтверждено на входе</th>" in page
+    students = _cell(page, "door-students")
+    assert ">4<" in students and "40,0" in students  # 4 of 10, beside A = 7 (70 %)
+    assert ">0<" in _cell(page, "door-teachers")  # 1 teacher by upload, none at a door
+    assert "столько же" in _cell(page, "door-students_ovz")  # no ОВЗ student: the same
+    same = client.get(f"/reports/schools/{y.id}?year=2024").get_data(as_text=True)
+    assert "Подтверждено на входе</th>" not in same and 'id="door-students"' not in same
+
+
+def test_spravka_states_the_door_figure_where_it_differs(client, auth, scene, factory, db):
+    data = build_spravka(YEAR)
+    assert data.door_figure("students", scene["x"].id).a == 4
+    assert data.door_figure("students").a == 4
+    assert data.door_figure("students_ovz", scene["x"].id) is None  # no ОВЗ anywhere: same
+    title = INDICATOR_TITLES["students"]
+    line = next(line for line in data.summary_lines() if line.startswith(title))
+    assert "из них подтверждено на входе: 4" in line
+    factory.create_user(Role.ADMIN, email="chief@verified.local")
+    db.session.commit()
+    auth.login("chief@verified.local")
+    page = client.get("/reports/spravka?year=2024").get_data(as_text=True)
+    assert "из них подтверждено на входе: 4" in page
+    assert 'id="door-note"' in page and "на входе: 40,0" in page

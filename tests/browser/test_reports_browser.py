@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from models import Audience, Role, now_utc
+from models import Audience, Role, ScanSource, now_utc
 
 YEAR = 2024
 #: A real kind of long name: a whole organization's name typed without spaces.
@@ -82,3 +82,28 @@ def test_a_long_name_without_spaces_never_widens_a_page(live_server, browser, fa
                  "/dashboard"):
         page.goto(live_server.url + path)
         assert _scroll_width(page) <= 390, path
+
+
+def test_school_page_on_a_phone_shows_the_door_figure_beside(live_server, browser, factory,
+                                                             db):
+    """A coordinator's school page (390 px): a class list and an upload counted, and beside
+    the figure what was verified at a door; the page does not widen, the table scrolls."""
+    school = factory.create_org(name="МАОУ СОШ № 9", short_name="СОШ № 9")
+    factory.create_baseline(school, YEAR, students_total=20, students_ovz=0, teachers_total=2)
+    coordinator = factory.create_user(Role.COORDINATOR, email="coord@door.local",
+                                      organization=school)
+    event = factory.create_event(starts_at=datetime(2024, 11, 12, 5, tzinfo=UTC))
+    for n, source in enumerate([ScanSource.DOOR, ScanSource.DOOR, ScanSource.CLASS_LIST,
+                                ScanSource.IMPORT]):
+        student = factory.create_student(school, last_name=f"Ученик {n}")
+        factory.create_checkin(factory.create_ticket(event, student), source=source)
+    db.session.commit()
+    page = browser.phone(live_server).new_page()
+    _login(page, live_server.url, coordinator.email, factory.PASSWORD)
+    page.goto(f"{live_server.url}/reports/schools/{school.id}?year={YEAR}")
+    assert page.get_by_role("columnheader", name="Подтверждено на входе").count() == 1
+    cell = page.locator("#door-students")
+    cell.scroll_into_view_if_needed()
+    assert cell.is_visible()
+    assert cell.inner_text().split() == ["2", "10,0", "%"]  # of 4 (20 %) in all
+    assert _scroll_width(page) <= 390

@@ -15,6 +15,7 @@ used for every year (a simplification: promotions between years do not matter to
 from __future__ import annotations
 
 import math
+import random
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -215,7 +216,7 @@ def load(rng, size: str, ctx: dict) -> None:
              for org_id, people in active.items()}
 
     codes = _short_codes()
-    ids = {"ticket": 0, "scan": 0, "registration": 0, "staff": 0}
+    ids = {"ticket": 0, "scan": 0, "registration": 0, "staff": 0, "attendance_import": 0}
     totals = {"events": 0, "tickets": 0, "checkins": 0}
     for y in years:
         _year(rng, writer, y, now, schools, preschools, organizers, categories, roadmap,
@@ -223,7 +224,7 @@ def load(rng, size: str, ctx: dict) -> None:
         db.session.flush()
         _log(f"{y}/{y + 1}: готово ({time.monotonic() - started:.0f} с)")
     writer.fix_sequences(["students", "teachers", "registrations", "tickets", "scans",
-                          "event_staff"])
+                          "event_staff", "attendance_imports"])
     if writer.postgres:  # fresh statistics, so plans do not wait for autovacuum
         db.session.flush()
         writer.connection.exec_driver_sql("ANALYZE")
@@ -289,10 +290,17 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
     # 0.88: groups are capped by the size of schools, so ask for more than the target.
     scale = CHECKINS_PER_YEAR / SHOW_RATE / 0.88 / sum(weights)
     ticket_rows, scan_rows, registration_rows, staff_rows = [], [], [], []
+    import_rows = []
     started_events = [e for e in specs if e.starts_at < now]
+    # How check-ins came about (models.scan.ScanSource), drawn from a generator of its own so
+    # the people and events stay what they were: most at a door, some offline or by a group's
+    # list; a few events' attendance declared — a class list, an uploaded file.
+    sources_rng = random.Random(rng.random())
 
     def flush_rows(final=False):
         if final or len(ticket_rows) >= CHUNK:
+            writer.insert("attendance_imports", ("id", "event_id", "file_name", "uploaded_at",
+                                                 "rows"), writer.convert(import_rows))
             writer.insert("registrations", ("id", "event_id", "organization_id", "group_code",
                                             "status", "created_at"),
                           writer.convert(registration_rows))
@@ -303,8 +311,10 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
             writer.insert("scans", ("id", "event_id", "ticket_id", "raw_code", "outcome",
                                     "scanned_at", "received_at", "forced", "undone_at",
                                     "undo_reason", "student_id", "teacher_id",
-                                    "organization_id"), writer.convert(scan_rows))
+                                    "organization_id", "source", "attendance_import_id"),
+                          writer.convert(scan_rows))
             writer.insert("event_staff", ("id", "event_id", "teacher_id"), staff_rows)
+            import_rows.clear()
             registration_rows.clear()
             ticket_rows.clear()
             scan_rows.clear()
@@ -313,6 +323,14 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
     for event, weight in zip(specs, weights, strict=True):
         size = max(10, int(weight * scale))
         held = event.status == EventStatus.PUBLISHED and event.starts_at < now
+        declared, import_id, imported = None, None, 0
+        roll = sources_rng.random()
+        if held and event.school_internal and roll < 0.3:
+            declared = "class_list"
+        elif held and not event.school_internal and roll < 0.04:
+            declared = "import"
+            ids["attendance_import"] += 1
+            import_id = ids["attendance_import"]
         created = event.starts_at - timedelta(days=10)
         if event.audience == Audience.PRESCHOOL:
             pool_orgs = preschool_ids
@@ -358,8 +376,14 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
                         continue
                     at = event.starts_at - timedelta(minutes=rng.randint(0, 40))
                     # Who the scan counts for (models.scan.Scan.student_id).
+                    if declared:
+                        how = (declared, import_id)
+                        imported += 1
+                    else:
+                        how = (sources_rng.choices(("door", "offline", "group"),
+                                                   (0.89, 0.05, 0.06))[0], None)
                     holder = (person if kind == "student" else None,
-                              person if kind == "teacher" else None, org_id)
+                              person if kind == "teacher" else None, org_id, *how)
                     noise = rng.random()
                     if noise < 0.005:  # a mistaken check-in, undone, then the real one
                         ids["scan"] += 1
@@ -382,7 +406,11 @@ def _year(rng, writer, y, now, schools, preschools, organizers, categories, road
                             ids["scan"] += 1
                             scan_rows.append((ids["scan"], other.id, ticket_id, token,
                                               "wrong_event", other.starts_at, other.starts_at,
-                                              False, None, None, *holder))
+                                              False, None, None, *holder[:3], "door",
+                                              None))
+        if import_id is not None:
+            import_rows.append((import_id, event.id, "Билет в будущее — присутствовали.xlsx",
+                                event.starts_at + timedelta(days=1), imported))
         if rng.random() < 0.15:
             owner = event.organizer_id if event.organizer_id in teachers_of \
                 else rng.choice(school_ids)

@@ -38,6 +38,7 @@ from reports.params import (
 from reports.recommendations import school_gaps
 from reports.spravka import (
     ADVICE_INTRO,
+    BASIS_TEXT,
     YES_NO,
     build_spravka,
     figure_note,
@@ -188,6 +189,10 @@ def school(org_id: int):
     report = compute_indicators(period, organization_id=org.id)
     row = report.row_for(org.id)
     section = report.section_for(org.kind)
+    # Beside each figure, what was verified at a door where that differs (issue #13).
+    door_row = compute_indicators(period, organization_id=org.id,
+                                  verified_only=True).row_for(org.id)
+    door_differs = any(door_row.indicators[k].a != row.indicators[k].a for k in INDICATOR_KEYS)
     short = PRESCHOOL_SHORT if org.kind == OrgKind.PRESCHOOL else INDICATOR_SHORT
     chart = bar_chart([(short[k], row.indicators[k].percent, section[k].percent)
                        for k in INDICATOR_KEYS],
@@ -207,7 +212,8 @@ def school(org_id: int):
         if org.kind == OrgKind.SCHOOL else []
     return render_template(
         "reports/school.html", org=org, form=form, year=year, report=report, row=row,
-        section=section, chart=chart, trend=trend, trend_chart=trend_chart, keys=INDICATOR_KEYS,
+        door_row=door_row, door_differs=door_differs, section=section, chart=chart,
+        trend=trend, trend_chart=trend_chart, keys=INDICATOR_KEYS,
         short=short, titles=INDICATOR_TITLES, not_involved=not_involved, by_class=by_class,
         ovz_roster=ovz_roster, ovz_covered=ovz_covered, ovz_waiting=ovz_waiting,
         events=queries.school_events(org.id, period), gaps=gaps,
@@ -304,7 +310,8 @@ def spravka():
                       title=f"Показатели города за {data.year_title} и {data.previous_title}",
                       series=(data.year_title, data.previous_title), chart_id="spravka-chart")
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
-                           chart=chart, advice_intro=ADVICE_INTRO, yes_no=YES_NO,
+                           chart=chart, advice_intro=ADVICE_INTRO, basis_text=BASIS_TEXT,
+                           yes_no=YES_NO,
                            figure_note=figure_note, group_heading=group_heading,
                            gap_text=gap_text, group_events_text=group_events_text,
                            titles=INDICATOR_TITLES, short=INDICATOR_SHORT,

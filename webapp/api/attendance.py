@@ -64,7 +64,9 @@ def _problems_to_error(err: ImportProblems, prefix: str | None) -> ApiError:
     return ApiError(422, "validation_error", "Ничего не записано: исправьте ошибки.", fields)
 
 
-def _json_rows() -> tuple[str, list[tuple[int, dict]]]:
+def _rows_envelope() -> tuple[str, list]:
+    """The body's ``rows`` (a non-empty list, at most MAX_ITEMS) and ``file_name`` (how the
+    upload is called; «API» when not given)."""
     body = json_body()
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows:
@@ -74,6 +76,11 @@ def _json_rows() -> tuple[str, list[tuple[int, dict]]]:
     file_name = body.get("file_name", "API")
     if not isinstance(file_name, str) or not 0 < len(file_name.strip()) <= 255:
         raise validation_error({"file_name": "Строка до 255 символов."})
+    return file_name.strip(), rows
+
+
+def _json_rows() -> tuple[str, list[tuple[int, dict]]]:
+    file_name, rows = _rows_envelope()
     errors: dict[str, str] = {}
     items = []
     for index, item in enumerate(rows):
@@ -90,7 +97,7 @@ def _json_rows() -> tuple[str, list[tuple[int, dict]]]:
         items.append((index, {k: item.get(k) for k in ROW_KEYS}))
     if errors:
         raise validation_error(errors)
-    return file_name.strip(), items
+    return file_name, items
 
 
 @bp.post("/events/<int:event_id>/attendance-imports")
@@ -168,15 +175,7 @@ CONTRACT_KEYS = ("kind", "external_id", "last_name", "first_name", "patronymic",
 
 
 def _contract_rows() -> tuple[str, list[tuple[int, dict]]]:
-    body = json_body()
-    rows = body.get("rows")
-    if not isinstance(rows, list) or not rows:
-        raise validation_error({"rows": "Ожидается непустой список."})
-    if len(rows) > MAX_ITEMS:
-        raise validation_error({"rows": f"Не больше {MAX_ITEMS} за один запрос."})
-    file_name = body.get("file_name", "API")
-    if not isinstance(file_name, str) or not 0 < len(file_name.strip()) <= 255:
-        raise validation_error({"file_name": "Строка до 255 символов."})
+    file_name, rows = _rows_envelope()
     errors: dict[str, str] = {}
     items = []
     for index, item in enumerate(rows):
@@ -205,7 +204,7 @@ def _contract_rows() -> tuple[str, list[tuple[int, dict]]]:
         items.append((index, values))
     if errors:
         raise validation_error(errors)
-    return file_name.strip(), items
+    return file_name, items
 
 
 @bp.post("/events/<int:event_id>/attendance")

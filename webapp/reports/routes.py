@@ -180,8 +180,7 @@ def _school_access(org_id: int) -> Organization:
 @roles_required(Role.ADMIN, Role.COORDINATOR)
 def school(org_id: int):
     org = _school_access(org_id)
-    form = YearForm(request.args)
-    year = _chosen_year(form)
+    form, year = _chosen_year()
     if year is None:
         return render_template("reports/school.html", org=org, form=form, report=None,
                                title=org.display_name), 422
@@ -225,8 +224,7 @@ def school(org_id: int):
 @roles_required(Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)
 def organizer():
     """Per own event: registered against checked in, no-show rate; by school."""
-    form = YearForm(request.args)
-    year = _chosen_year(form)
+    form, year = _chosen_year()
     if year is None:
         return render_template("reports/organizer.html", form=form, events=None,
                                title="Отчёт организатора"), 422
@@ -269,8 +267,7 @@ def event(event_id: int):
 @bp.get("/roadmap")
 @roles_required(Role.ADMIN)
 def roadmap():
-    form = YearForm(request.args)
-    year = _chosen_year(form)
+    form, year = _chosen_year()
     if year is None:
         return render_template("reports/roadmap.html", form=form, lines=None,
                                title="Исполнение дорожной карты"), 422
@@ -285,22 +282,22 @@ def roadmap():
         year_title=academic_year_title(year), title="Исполнение дорожной карты")
 
 
-def _chosen_year(form) -> int | None:
-    """The academic year a report page's year form names (the current one when none is
-    chosen), or None when the choice is invalid (the page answers 422 with the form)."""
+def _chosen_year() -> tuple[YearForm, int | None]:
+    """A report page's year form and the academic year it names (the current one when none is
+    chosen; None when the choice is invalid: the page answers 422 with the form)."""
+    form = YearForm(request.args)
     form.fill_choices()
     year = request.args.get("year", type=int) or current_academic_year()
     if request.args.get("year") and not form.validate():
-        return None
+        return form, None
     form.year.data = str(year)
-    return year
+    return form, year
 
 
 @bp.get("/spravka")
 @roles_required(Role.ADMIN)
 def spravka():
-    form = YearForm(request.args)
-    year = _chosen_year(form)
+    form, year = _chosen_year()
     if year is None:
         return render_template("reports/spravka.html", form=form, data=None,
                                title="Аналитическая справка"), 422
@@ -322,8 +319,7 @@ def spravka():
 @bp.get("/spravka.pdf")
 @roles_required(Role.ADMIN)
 def spravka_pdf_view():
-    form = YearForm(request.args)
-    year = _chosen_year(form)
+    form, year = _chosen_year()
     if year is None:
         abort(404)
     body = spravka_pdf(build_spravka(year))

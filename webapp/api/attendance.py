@@ -79,18 +79,26 @@ def _rows_envelope() -> tuple[str, list]:
     return file_name.strip(), rows
 
 
-def _json_rows() -> tuple[str, list[tuple[int, dict]]]:
-    file_name, rows = _rows_envelope()
-    errors: dict[str, str] = {}
-    items = []
+def _row_objects(rows: list, keys: tuple[str, ...], errors: dict):
+    """(index, error prefix, row) for each row that is an object; a row that is not, or that
+    has fields outside ``keys``, is recorded in ``errors`` (an unknown field's row is still
+    checked field by field)."""
     for index, item in enumerate(rows):
         prefix = f"rows[{index}]"
         if not isinstance(item, dict):
             errors[prefix] = "Ожидается объект."
             continue
-        unknown = set(item) - set(ROW_KEYS)
+        unknown = set(item) - set(keys)
         if unknown:
             errors[prefix] = "Неизвестные поля: " + ", ".join(sorted(unknown)) + "."
+        yield index, prefix, item
+
+
+def _json_rows() -> tuple[str, list[tuple[int, dict]]]:
+    file_name, rows = _rows_envelope()
+    errors: dict[str, str] = {}
+    items = []
+    for index, prefix, item in _row_objects(rows, ROW_KEYS, errors):
         for key in ROW_KEYS:
             if item.get(key) is not None and not isinstance(item[key], str):
                 errors[f"{prefix}.{key}"] = "Ожидается строка."
@@ -178,14 +186,7 @@ def _contract_rows() -> tuple[str, list[tuple[int, dict]]]:
     file_name, rows = _rows_envelope()
     errors: dict[str, str] = {}
     items = []
-    for index, item in enumerate(rows):
-        prefix = f"rows[{index}]"
-        if not isinstance(item, dict):
-            errors[prefix] = "Ожидается объект."
-            continue
-        unknown = set(item) - set(CONTRACT_KEYS)
-        if unknown:
-            errors[prefix] = "Неизвестные поля: " + ", ".join(sorted(unknown)) + "."
+    for index, prefix, item in _row_objects(rows, CONTRACT_KEYS, errors):
         if item.get("kind") not in ("student", "teacher"):
             errors[f"{prefix}.kind"] = "Ожидается student или teacher."
         org_id = item.get("organization_id")

@@ -80,6 +80,25 @@ def test_whole_class_registration_with_waitlist(client, auth, coordinator, schoo
     assert "Петрова" in page and "лист ожидания" in page
 
 
+def test_proposed_students_come_ticked_and_strangers_are_dropped(client, auth, coordinator,
+                                                                 school, factory, event):
+    """A «кого записать» link ticks the proposed students; anyone not free here is dropped."""
+    behind = factory.create_student(school, last_name="Отстающий", class_name="8Б", grade=8)
+    other = factory.create_student(school, last_name="Другой", class_name="8Б", grade=8)
+    young = factory.create_student(school, last_name="Пятиклассник", class_name="5А", grade=5)
+    stranger = factory.create_student(factory.create_org())
+    db.session.commit()
+    auth.login(coordinator.email)
+    page = client.get(f"/events/{event.id}/register?student={behind.id}&student={young.id}"
+                      f"&student={stranger.id}&student=x&student={behind.id}"
+                      ).get_data(as_text=True)
+    assert "Отмечены предложенные ученики: 1." in page
+    assert f'value="{behind.id}" checked' in page
+    assert f'value="{other.id}" checked' not in page and f'value="{other.id}"' in page
+    plain = client.get(f"/events/{event.id}/register").get_data(as_text=True)
+    assert "Отмечены предложенные" not in plain and f'value="{behind.id}" checked' not in plain
+
+
 def test_register_page_error_keeps_nothing(client, auth, coordinator, school, factory, event):
     stranger = factory.create_student(factory.create_org())
     db.session.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from checkin.seats.printing import group_sheet_pdf, tickets_pdf
@@ -116,6 +116,20 @@ def _selected_ids(form: GroupForm, picker: dict) -> tuple[list[int], list[int]]:
     return student_ids, list(dict.fromkeys(form.teachers.data or []))
 
 
+MAX_PROPOSED = 2000
+
+
+def proposed_student_ids(picker: dict) -> list[int]:
+    """``?student=ID`` (repeated) of a link that proposes whom to send: the ids among the
+    school's free, eligible students, in the order given; anything else is dropped."""
+    free = {s.id for klass in picker["classes"] for s in klass["free"]}
+    wanted = []
+    for raw in request.args.getlist("student")[:MAX_PROPOSED]:
+        if raw.isdigit() and len(raw) <= 12 and int(raw) in free:
+            wanted.append(int(raw))
+    return list(dict.fromkeys(wanted))
+
+
 def _event_can_take_groups(event: Event) -> bool:
     return event.audience in (Audience.STUDENTS, Audience.PRESCHOOL, Audience.TEACHERS)
 
@@ -131,6 +145,9 @@ def register_group_page(event_id: int):
     form = GroupForm()
     picker = _picker(event, school)
     closed = registration_window_problem(event)
+    proposed = [] if form.is_submitted() else proposed_student_ids(picker)
+    if proposed:
+        form.students.data = proposed
     if form.validate_on_submit() and not closed:
         student_ids, teacher_ids = _selected_ids(form, picker)
         with unit_of_work(catch=ServiceError) as uow:
@@ -154,7 +171,7 @@ def register_group_page(event_id: int):
                            title=f"Записать группу: {event.title}",
                            action=school_url("schools.register_group_page", school,
                                              event_id=event.id),
-                           submit_label="Зарегистрировать группу",
+                           submit_label="Зарегистрировать группу", proposed=len(proposed),
                            existing=_school_registrations(event, school))
 
 

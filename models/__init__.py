@@ -16,6 +16,7 @@ from models.registration import (
     TicketKind,
     TicketStatus,
 )
+from models.report_changes import ReportChange  # noqa: F401  (kept reports' counters)
 from models.roster import Student, Teacher
 from models.scan import AttendanceImport, Scan, ScannerLink, ScanOutcome, ScanSource, WalkIn
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus  # noqa: F401  (parents area)

@@ -40,7 +40,7 @@ over check-ins in Python. The rules, decided once here and documented in docs/re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -66,6 +66,7 @@ from models import (
 )
 from models.academic_year import TOMSK, Period, academic_year_of, academic_year_period
 from models.scan import VERIFIED_SOURCES
+from reports.cache import kept
 
 INDICATOR_KEYS = (
     "students", "students_early", "students_ovz", "schools", "schools_early",
@@ -510,10 +511,18 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
     """All nine indicators for every school and kindergarten and both city sections.
 
     ``period`` is a :class:`Period` or an academic year. With ``organization_id`` only that
-    organization's row is returned (the city totals are always complete).
+    organization's row is returned (the city totals are always complete). A closed period's
+    report is kept while nothing it counts changes (``reports.cache``).
     """
     period = as_period(period)
     filters = normalize_filters(category_codes, organizer_id, roadmap_section, verified_only)
+    report = kept(("indicators", period, filters), period,
+                  lambda: _all_indicators(period, filters, now), now)
+    return replace(report, organizations=[o for o in report.organizations
+                                          if organization_id is None or o.id == organization_id])
+
+
+def _all_indicators(period: Period, filters: ReportFilters, now) -> IndicatorReport:
     now = now or now_utc()
     baseline_year = academic_year_of(period.first_day)
     whole_year = period == academic_year_period(baseline_year)
@@ -598,8 +607,7 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
         t["b_teachers"] += b_teachers or 0
         parents = parents_of.get(org_id, set())
         parents_in[kind] |= parents
-        if organization_id is None or org_id == organization_id:
-            rows.append(OrgIndicators(org_id, name, short_name, kind, figures, len(parents)))
+        rows.append(OrgIndicators(org_id, name, short_name, kind, figures, len(parents)))
 
     def section(kind: OrgKind, held: int, held_early: int, plan_row) -> dict[str, Figure]:
         t = totals[kind]
@@ -664,9 +672,16 @@ def monthly_trend(period: Period | int, *, kind: OrgKind = OrgKind.SCHOOL,
     """Student check-ins per month of the period and the cumulative reach (distinct students
     first checked in by each month's end), in two grouped queries. Months that have not begun
     yet (Asia/Tomsk) are left out: a chart of the current year ends with the current month
-    instead of showing the rest of the year as months without anyone."""
+    instead of showing the rest of the year as months without anyone. A closed period's trend is
+    kept while nothing it counts changes (``reports.cache``)."""
     period = as_period(period)
     filters = normalize_filters(category_codes, organizer_id, roadmap_section, verified_only)
+    return list(kept(("trend", period, kind, organization_id, filters), period,
+                     lambda: _monthly_trend(period, kind, organization_id, filters, now), now))
+
+
+def _monthly_trend(period: Period, kind: OrgKind, organization_id: int | None,
+                   filters: ReportFilters, now) -> list[MonthPoint]:
     tune_for_reports()
     starts = month_starts(period)
     bounds = [Period(s, s).starts_at for s in starts[1:]]

@@ -59,6 +59,10 @@ class Config:
     #: werkzeug's password hashing method (scrypt: slow on purpose, against stolen hashes).
     PASSWORD_HASH_METHOD = "scrypt"
 
+    #: Reports of closed academic years are kept in each worker while nothing they count has
+    #: changed (``reports.cache``; docs/reports.md «Kept figures of closed years»).
+    REPORT_CACHE = _bool("REPORT_CACHE", True)
+
     #: Offline scans that reach the server after check-in closed are accepted (and flagged
     #: «поздняя синхронизация» for the organizer) only this many hours after it closed; later
     #: ones are recorded as refused (docs/security.md).
@@ -95,6 +99,10 @@ class TestConfig(Config):
     #: One cheap round instead of scrypt: the suite hashes thousands of passwords.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    #: Every test has a fresh database whose counters start again from nothing: a report kept
+    #: from an earlier test would be taken for this one's (tests/test_report_cache.py turns it
+    #: on and clears what is kept).
+    REPORT_CACHE = False
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
     PROFROUTE_BASE_URL = "http://profroute.test"

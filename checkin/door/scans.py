@@ -63,7 +63,9 @@ from models import (
     now_utc,
     record_audit,
 )
+from models.academic_year import academic_year_of
 from models.event import in_checkin_window
+from models.report_changes import note_report_change
 from models.roster import parent_display_name, person_full_name
 from models.scan import holder_facts
 
@@ -554,7 +556,12 @@ def scan(door, event: EventInfo, code: str, scanner: dict, *, ticket=None,
             continue
         try:
             with door.attempt():
-                return record_scan(decision, door)
+                answer = record_scan(decision, door)
+                if decision.outcome == ScanOutcome.OK:
+                    # A check-in of a closed year (a late batch, a list, an import) changes
+                    # that year's kept reports; a running year's is left alone at once.
+                    note_report_change([academic_year_of(event.starts_at)], door)
+                return answer
         except (IntegrityError, StaleCheckin):
             pass
         # A parallel scan won (its row is visible now), or this client id was recorded.

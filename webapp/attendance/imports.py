@@ -52,6 +52,8 @@ from models import (
     now_utc,
     record_audit,
 )
+from models.academic_year import academic_year_of
+from models.report_changes import note_report_change
 from models.user import manages_event
 from webapp.schools.roster import name_key
 
@@ -399,6 +401,8 @@ def withdraw_import(actor: User, upload_id: int, reason: str,
                               Scan.outcome == ScanOutcome.OK, Scan.undone_at.is_(None))
         .values(undone_at=now, undone_by_id=actor.id, undo_reason=WITHDRAWN_PREFIX + reason)
         .execution_options(synchronize_session=False)).rowcount
+    if undone:
+        note_report_change([academic_year_of(locked_event.starts_at)])
     tickets = db.session.execute(sa.select(Ticket).where(
         Ticket.attendance_import_id == upload.id,
         Ticket.status != TicketStatus.CANCELLED)).scalars().all()

@@ -298,7 +298,13 @@ def _one_if(condition):
     return sa.case((condition, 1), else_=0)
 
 
-def persons_query(period: Period, filters: ReportFilters):
+def _only(column, organization_id: int | None) -> list:
+    """With ``organization_id``: the condition keeping that organization's rows (a school's
+    own row, :func:`organization_indicators`)."""
+    return [] if organization_id is None else [column == organization_id]
+
+
+def persons_query(period: Period, filters: ReportFilters, organization_id: int | None = None):
     """Per organization: students involved (all, early, ОВЗ) and teachers checked in (all,
     early), each person once.
 
@@ -311,7 +317,8 @@ def persons_query(period: Period, filters: ReportFilters):
         sa.select(scans.c.organization_id.label("org_id"), scans.c.student_id,
                   scans.c.teacher_id, early.label("early"))
         .select_from(scans.join(events, events.c.id == scans.c.event_id))
-        .where(*checkin_facts_conditions(period, filters), scans.c.organization_id.is_not(None))
+        .where(*checkin_facts_conditions(period, filters), scans.c.organization_id.is_not(None),
+               *_only(scans.c.organization_id, organization_id))
         .group_by(scans.c.organization_id, scans.c.student_id, scans.c.teacher_id)
         .subquery("persons")
     )
@@ -331,23 +338,25 @@ def persons_query(period: Period, filters: ReportFilters):
     )
 
 
-def _held_pairs(period: Period, filters: ReportFilters):
+def _held_pairs(period: Period, filters: ReportFilters, organization_id: int | None = None):
     """(event, organization) for every event of the period with at least one student of the
     organization checked in: one index range per event, no sort."""
     return (
         sa.select(scans.c.event_id, scans.c.organization_id.label("org_id"))
-        .where(*checkin_facts_conditions(period, filters), scans.c.student_id.is_not(None))
+        .where(*checkin_facts_conditions(period, filters), scans.c.student_id.is_not(None),
+               *_only(scans.c.organization_id, organization_id))
         .group_by(scans.c.event_id, scans.c.organization_id)
         .subquery("held_pairs")
     )
 
 
-def held_events_query(period: Period, filters: ReportFilters):
+def held_events_query(period: Period, filters: ReportFilters,
+                      organization_id: int | None = None):
     """Per organization: published events held by its students — of audience ``students``
     (all, early) and of audience ``preschool`` (all, early); the caller keeps the pair
     matching the organization's kind. A school-internal event counts for its own school
     only."""
-    pairs = _held_pairs(period, filters)
+    pairs = _held_pairs(period, filters, organization_id)
     open_to = sa.and_(events.c.status == "published",
                       sa.or_(events.c.school_internal.is_(False),
                              events.c.organizer_id == pairs.c.org_id))
@@ -394,7 +403,8 @@ def city_events_held_query(period: Period, filters: ReportFilters):
     )
 
 
-def staff_only_query(period: Period, filters: ReportFilters, now):
+def staff_only_query(period: Period, filters: ReportFilters, now,
+                     organization_id: int | None = None):
     """Per organization: teachers running a published, already started event of the period who
     are not already counted by a check-in (all events; early events) — added to
     ``people_query``'s teachers. Small: only staff rows are looked at."""
@@ -421,12 +431,12 @@ def staff_only_query(period: Period, filters: ReportFilters, now):
         .select_from(staff.join(events, events.c.id == staff.c.event_id)
                      .join(teachers, teachers.c.id == staff.c.teacher_id))
         .where(*event_conditions(period, filters), events.c.status == "published",
-               events.c.starts_at <= now)
+               events.c.starts_at <= now, *_only(teachers.c.organization_id, organization_id))
         .group_by(teachers.c.organization_id)
     )
 
 
-def parents_query(period: Period, filters: ReportFilters):
+def parents_query(period: Period, filters: ReportFilters, organization_id: int | None = None):
     """Parents checked in at the period's events: per check-in, the organization the parent
     named as the child's (NULL: none) and who the parent is. A parent's scan records no
     organization (``models.scan.holder_facts``), so both are read through the ticket's sign-up;
@@ -439,7 +449,7 @@ def parents_query(period: Period, filters: ReportFilters):
         .select_from(scans.join(tickets, tickets.c.id == scans.c.ticket_id)
                      .join(ps, ps.c.id == tickets.c.parent_signup_id))
         .where(*checkin_facts_conditions(period, filters), scans.c.student_id.is_(None),
-               scans.c.teacher_id.is_(None))
+               scans.c.teacher_id.is_(None), *_only(ps.c.child_organization_id, organization_id))
         .distinct()
     )
 
@@ -459,7 +469,7 @@ def planned_events_query(period: Period, filters: ReportFilters):
     )
 
 
-def organizations_query(baseline_year: int):
+def organizations_query(baseline_year: int, organization_id: int | None = None):
     """Schools and kindergartens with their baseline for the year (active or with a baseline)."""
     bl = Baseline.__table__
     return (
@@ -469,7 +479,8 @@ def organizations_query(baseline_year: int):
         .select_from(orgs.outerjoin(bl, sa.and_(bl.c.organization_id == orgs.c.id,
                                                 bl.c.year == baseline_year)))
         .where(orgs.c.kind.in_(_edu_kinds()),
-               sa.or_(orgs.c.active.is_(True), bl.c.id.is_not(None)))
+               sa.or_(orgs.c.active.is_(True), bl.c.id.is_not(None)),
+               *_only(orgs.c.id, organization_id))
         .order_by(orgs.c.kind, orgs.c.name)
     )
 
@@ -491,16 +502,17 @@ def normalize_filters(category_codes: Iterable[str] | None = None, organizer_id:
 
 
 def report_statements(period: Period, filters: ReportFilters, baseline_year: int,
-                      now) -> dict[str, sa.Select]:
-    """The aggregate statements one report runs (bench/indicators_bench.py times the same)."""
+                      now, organization_id: int | None = None) -> dict[str, sa.Select]:
+    """The aggregate statements one report runs (bench/indicators_bench.py times the same);
+    with ``organization_id``, only what that organization's own row needs."""
     return {
-        "persons": persons_query(period, filters),
-        "held": held_events_query(period, filters),
-        "staff": staff_only_query(period, filters, now),
+        "persons": persons_query(period, filters, organization_id),
+        "held": held_events_query(period, filters, organization_id),
+        "staff": staff_only_query(period, filters, now, organization_id),
         "city_held": city_events_held_query(period, filters),
         "planned": planned_events_query(period, filters),
-        "parents": parents_query(period, filters),
-        "organizations": organizations_query(baseline_year),
+        "parents": parents_query(period, filters, organization_id),
+        "organizations": organizations_query(baseline_year, organization_id),
     }
 
 
@@ -522,7 +534,24 @@ def compute_indicators(period: Period | int, *, organization_id: int | None = No
                                           if organization_id is None or o.id == organization_id])
 
 
-def _all_indicators(period: Period, filters: ReportFilters, now) -> IndicatorReport:
+def organization_indicators(period: Period | int, organization_id: int, *,
+                            category_codes: Iterable[str] | None = None,
+                            organizer_id: int | None = None, roadmap_section: int | None = None,
+                            verified_only: bool = False, now=None) -> OrgIndicators | None:
+    """One organization's row alone, the same as ``compute_indicators(...).row_for(...)``,
+    reading only its own check-ins (a school page's second pass, verified at a door). None
+    for an organization that is not a row of the report."""
+    period = as_period(period)
+    filters = normalize_filters(category_codes, organizer_id, roadmap_section, verified_only)
+    return kept(("organization", period, filters, organization_id), period,
+                lambda: _all_indicators(period, filters, now, organization_id), now
+                ).row_for(organization_id)
+
+
+def _all_indicators(period: Period, filters: ReportFilters, now,
+                    only_organization: int | None = None) -> IndicatorReport:
+    """Every row and both sections; with ``only_organization``, that organization's row
+    alone (the sections then count it alone and are not the city's)."""
     now = now or now_utc()
     baseline_year = academic_year_of(period.first_day)
     whole_year = period == academic_year_period(baseline_year)
@@ -530,7 +559,7 @@ def _all_indicators(period: Period, filters: ReportFilters, now) -> IndicatorRep
     session = db.session
     tune_for_reports()
 
-    statements = report_statements(period, filters, baseline_year, now)
+    statements = report_statements(period, filters, baseline_year, now, only_organization)
     persons = {row[0]: row[1:] for row in session.execute(statements["persons"])}
     held_by = {row[0]: row[1:] for row in session.execute(statements["held"])}
     # One row per organization: students, early, ОВЗ, held (students: all, early; preschool:
@@ -541,7 +570,8 @@ def _all_indicators(period: Period, filters: ReportFilters, now) -> IndicatorRep
         h = held_by.get(org_id, (0,) * 4)
         people_rows[org_id] = tuple(int(v or 0) for v in (*p[:3], *h, *p[3:]))
     staff_rows = {row[0]: row[1:] for row in session.execute(statements["staff"])}
-    city_held = session.execute(statements["city_held"]).one()
+    city_held = session.execute(statements["city_held"]).one() if only_organization is None \
+        else (0, 0, 0, 0)
     planned_public = {"students": [0, 0], "preschool": [0, 0]}
     planned_internal: dict[tuple[str, int], list[int]] = {}
     for audience, owner, count, early in session.execute(statements["planned"]):

@@ -268,3 +268,18 @@ def test_changes_of_every_year_bump_the_shared_row(app, keeping, scenario):  # n
     _student(scenario["s1"]).first_name = "Иван"
     db.session.commit()
     assert report_versions() == {**before, EVERY_YEAR: before.get(EVERY_YEAR, 0) + 1}
+
+
+@pytest.mark.parametrize("verified_only", [False, True])
+def test_one_organization_alone_is_its_row_of_the_whole_report(app, scenario,  # noqa: F811
+                                                              verified_only):
+    from reports.indicators import organization_indicators
+
+    whole = compute_indicators(YEAR, verified_only=verified_only)
+    for row in whole.organizations:
+        alone = organization_indicators(YEAR, row.id, verified_only=verified_only)
+        assert alone == row
+    narrowed = compute_indicators(RANGE, category_codes=["cpc_program"])
+    for row in narrowed.organizations:
+        assert organization_indicators(RANGE, row.id, category_codes=["cpc_program"]) == row
+    assert organization_indicators(YEAR, scenario["uni"].id) is None

@@ -26,6 +26,7 @@ from reports.indicators import (
     PRESCHOOL_SHORT,
     compute_indicators,
     monthly_trend,
+    organization_indicators,
     percent_of,
 )
 from reports.params import (
@@ -188,9 +189,9 @@ def school(org_id: int):
     report = compute_indicators(period, organization_id=org.id)
     row = report.row_for(org.id)
     section = report.section_for(org.kind)
-    # Beside each figure, what was verified at a door where that differs (issue #13).
-    door_row = compute_indicators(period, organization_id=org.id,
-                                  verified_only=True).row_for(org.id)
+    # Beside each figure, what was verified at a door where that differs (issue #13): the
+    # school's own check-ins only, the city's totals are not shown for it.
+    door_row = organization_indicators(period, org.id, verified_only=True)
     door_differs = any(door_row.indicators[k].a != row.indicators[k].a for k in INDICATOR_KEYS)
     short = PRESCHOOL_SHORT if org.kind == OrgKind.PRESCHOOL else INDICATOR_SHORT
     chart = bar_chart([(short[k], row.indicators[k].percent, section[k].percent)

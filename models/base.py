@@ -116,6 +116,10 @@ def _sqlite_fold(value):
     return None if value is None else fold(value)
 
 
+#: How long a SQLite connection waits for another writer before giving up (set on connect).
+SQLITE_BUSY_TIMEOUT_MS = 10000
+
+
 def register_sqlite_functions(dbapi_connection) -> None:
     """Make ``fold(text)`` callable in SQLite's SQL (see :class:`folded`)."""
     dbapi_connection.create_function("fold", 1, _sqlite_fold, deterministic=True)

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from formats.timefmt import TOMSK
 from models.academic_year import academic_year_of, academic_year_period
-from models.base import db, now_utc
+from models.base import SQLITE_BUSY_TIMEOUT_MS, UTCDateTime, db, now_utc
 from models.early_rule import EarlyRule
 from models.event import Category, Event, EventStaff, RoadmapItem
 from models.organization import Baseline, CityPlan, Organization
@@ -93,6 +93,53 @@ def note_report_change(years: Iterable[int | None], connection=None) -> None:
         index_elements=[table.c.academic_year],
         set_={"version": table.c.version + 1})
     target.execute(statement)
+
+
+class KeptReport(db.Model):
+    """A closed period's report as computed under the counters ``stamp``, shared by every worker
+    and app instance (``reports.cache``): a worker that has just started finds it here."""
+
+    __tablename__ = "kept_reports"
+
+    #: What was computed (a digest of the report's kind, period and filters).
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: The counters it was computed under and the code that computed it.
+    stamp: Mapped[str] = mapped_column(sa.String(400), nullable=False)
+    body: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+
+
+def read_kept(key: str, stamp: str) -> bytes | None:
+    table = KeptReport.__table__
+    return db.session.execute(sa.select(table.c.body).where(
+        table.c.key == key, table.c.stamp == stamp)).scalar()
+
+
+def write_kept(key: str, stamp: str, body: bytes) -> bool:
+    """Store a report on a connection of its own, committed at once and apart from the
+    request (which only reads); False, and nothing stored, when the database is busy: a
+    report is never made to wait for, or fail on, its copy."""
+    table = KeptReport.__table__
+    engine = db.engine
+    sqlite_db = engine.dialect.name == "sqlite"
+    insert = sqlite.insert if sqlite_db else postgresql.insert
+    values = {"key": key, "stamp": stamp, "body": body, "kept_at": now_utc()}
+    statement = insert(table).values(values).on_conflict_do_update(
+        index_elements=[table.c.key], set_={k: v for k, v in values.items() if k != "key"})
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection  # a setting, outside any transaction
+            if sqlite_db:  # another writer: give up at once rather than wait for it
+                raw.execute("PRAGMA busy_timeout=50")
+            try:
+                with connection.begin():
+                    connection.execute(statement)
+            finally:
+                if sqlite_db:
+                    raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except sa.exc.OperationalError:
+        return False
+    return True
 
 
 def report_versions(connection=None) -> dict[int, int]:

@@ -231,6 +231,7 @@ def test_a_kept_answer_equals_a_fresh_one_after_each_change(app, keeping, scenar
         db.session.commit()
     before = answers()
     assert answers() == before  # kept
+    db.session.rollback()  # the next request
     change(scenario)
     db.session.commit()
     kept_answer = answers()
@@ -243,6 +244,7 @@ def test_a_kept_answer_equals_a_fresh_one_after_each_change(app, keeping, scenar
 def test_a_change_made_elsewhere_is_seen_through_the_counters(app, keeping, scenario):  # noqa: F811
     """Another worker or app instance changed the data: only the counter tells this one."""
     before = answers()
+    db.session.rollback()
     baseline_table = Baseline.__table__
     with db.engine.begin() as other:  # not this session: no ORM hook runs
         other.execute(sa.update(baseline_table).where(baseline_table.c.year == YEAR)
@@ -283,3 +285,21 @@ def test_one_organization_alone_is_its_row_of_the_whole_report(app, scenario,  #
     for row in narrowed.organizations:
         assert organization_indicators(RANGE, row.id, category_codes=["cpc_program"]) == row
     assert organization_indicators(YEAR, scenario["uni"].id) is None
+
+
+def test_a_worker_that_has_just_started_finds_the_shared_copy(app, keeping, scenario,  # noqa: F811
+                                                              monkeypatch):
+    first = answers()
+    db.session.rollback()
+    cache.forget_all()  # a new worker: nothing in its memory
+    with counted_statements() as statements:
+        assert answers() == first
+    # Per report: the counters and the shared copy; no aggregate statement over check-ins.
+    assert not any("scans" in s for s in statements)
+    assert {("report_changes" in s) or ("kept_reports" in s) for s in statements} == {True}
+    # Another release computes its own: it never reads a copy made by other code.
+    cache.forget_all()
+    monkeypatch.setattr(cache, "CODE_DIGEST", "another-release")
+    with counted_statements() as statements:
+        assert answers() == first
+    assert any("scans" in s for s in statements)

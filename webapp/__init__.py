@@ -13,7 +13,7 @@ from checkin.seats.capacity import SQLITE_AUTOCOMMIT_OPTION, SQLITE_IMMEDIATE_OP
 from formats import timefmt
 from formats.log_redaction import install_log_filters
 from formats.text import plural
-from models.base import register_sqlite_functions
+from models.base import SQLITE_BUSY_TIMEOUT_MS, register_sqlite_functions
 from webapp import input_guard, security_headers
 from webapp.admin import bp as admin_bp
 from webapp.api import bp as api_bp
@@ -123,7 +123,7 @@ def _configure_sqlite(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             register_sqlite_functions(dbapi_connection)
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if engine.url.database and engine.url.database != ":memory:":
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")

@@ -95,6 +95,10 @@ def note_report_change(years: Iterable[int | None], connection=None) -> None:
     target.execute(statement)
 
 
+#: Copies kept in ``kept_reports`` (each some tens of kilobytes); the oldest go first.
+MAX_KEPT_REPORTS = 500
+
+
 class KeptReport(db.Model):
     """A closed period's report as computed under the counters ``stamp``, shared by every worker
     and app instance (``reports.cache``): a worker that has just started finds it here."""
@@ -134,6 +138,12 @@ def write_kept(key: str, stamp: str, body: bytes) -> bool:
             try:
                 with connection.begin():
                     connection.execute(statement)
+                    # The newest copies only: date ranges are many, and an older release's
+                    # copies are never read again.
+                    stale = (sa.select(table.c.key).order_by(table.c.kept_at.desc())
+                             .offset(MAX_KEPT_REPORTS).subquery())
+                    connection.execute(sa.delete(table).where(
+                        table.c.key.in_(sa.select(stale.c.key))))
             finally:
                 if sqlite_db:
                     raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

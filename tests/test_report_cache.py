@@ -304,3 +304,13 @@ def test_a_worker_that_has_just_started_finds_the_shared_copy(app, keeping, scen
     with counted_statements() as statements:
         assert answers() == first
     assert any("scans" in s for s in statements)
+
+
+def test_the_shared_copies_are_bounded(app, keeping, scenario, monkeypatch):  # noqa: F811
+    from models import report_changes
+
+    monkeypatch.setattr(report_changes, "MAX_KEPT_REPORTS", 2)
+    answers()  # five reports
+    db.session.rollback()
+    kept_rows = db.session.execute(sa.text("SELECT count(*) FROM kept_reports")).scalar_one()
+    assert kept_rows == 2

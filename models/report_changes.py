@@ -20,6 +20,10 @@ This module is the one home of "bump the counter":
   flag, teachers' organization, parents' contacts and named school, categories' codes, roadmap
   sections.
 
+``kept_reports`` (:class:`KeptReport`) holds the kept reports themselves, shared by every worker
+and app instance (``reports.cache`` reads and writes them through :func:`read_kept` and
+:func:`write_kept`).
+
 Years still running, and those to come, are not counted: their reports are never kept, and a
 door's check-ins would otherwise all queue on one row. A year counts from the day before its last
 day (:func:`counted_year`), so a change made as the year closes is never missed.

@@ -4,6 +4,7 @@ from models.audit import AuditLog, record_audit
 from models.base import db, folded, now_utc
 from models.early_rule import EarlyRule  # noqa: F401  (the city's early rule, admin area)
 from models.event import Audience, Category, Event, EventStaff, EventStatus, RoadmapItem
+from models.invitation import SchoolInvitation  # noqa: F401  (organizers invite schools, #15)
 from models.notice import SchoolNotice  # noqa: F401  (school notices, registration area)
 from models.organization import Baseline, CityPlan, Organization, OrgKind
 from models.outbox import OutboxMessage, OutboxStatus  # noqa: F401  (mail outbox, parents area)

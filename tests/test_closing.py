@@ -21,6 +21,7 @@ from reports.closing import (
     school_plans,
     schools_for_event,
 )
+
 try:  # fc's interface (h-fc); until it is merged, the same dataclass here
     from reports.forecast import TargetGap
 except ImportError:  # pragma: no cover - removed once h-fc is merged

@@ -24,6 +24,7 @@ OBJECT_TITLES = {
     "teachers": "Педагог", "parent_signups": "Запись родителя",
     "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
     "academic_year": "Учебный год", "walk_ins": "Пришедший без записи",
+    "school_invitations": "Приглашение школы",
 }
 
 ACTION_TITLES = {
@@ -54,6 +55,7 @@ ACTION_TITLES = {
     "registration.create": "группа записана", "registration.cancel": "запись группы отменена",
     "registration.add_people": "в запись добавлены участники",
     "ticket.cancel": "билет отменён",
+    "invitation.send": "школа приглашена на мероприятие",
     "roster.import_students": "загружен список обучающихся",
     "roster.import_teachers": "загружен список педагогов",
     "roster.promote": "переход в следующий класс",
@@ -236,6 +238,7 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "parent_signups": _anonymized_counts("Записей родителей"),
     "teacher_signups": _anonymized_counts("Записей педагогов"),
     "events": _anonymized_counts("Мероприятий"),
+    "letters": lambda v: f"Писем координаторам: {v}.",
 }
 
 

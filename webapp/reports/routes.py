@@ -17,6 +17,7 @@ from models.academic_year import (
 )
 from reports import queries
 from reports.charts import bar_chart, column_chart
+from reports.closing import need_text
 from reports.exports import indicators_csv, indicators_xlsx
 from reports.indicators import (
     INDICATOR_KEYS,
@@ -48,6 +49,7 @@ from reports.spravka import (
     spravka_pdf,
 )
 from webapp.access import can_manage_event, roles_required
+from webapp.reports import gap_sections
 from webapp.reports.forms import ReportFilterForm, YearForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -161,6 +163,11 @@ def dashboard():
         filter_titles=_filter_titles(query), keys=INDICATOR_KEYS, titles=INDICATOR_TITLES,
         short=INDICATOR_SHORT, preschool_short=PRESCHOOL_SHORT,
         percent_of=percent_of,
+        # Issue #15: schools below their targets and events with seats for them (current
+        # year, the whole city only).
+        at_risk=(gap_sections.city_at_risk(query.year)
+                 if query.year is not None and not _filter_titles(query) else None),
+        need_text=need_text,
     )
     return render_template("reports/dashboard.html", **context)
 
@@ -216,6 +223,7 @@ def school(org_id: int):
         short=short, titles=INDICATOR_TITLES, not_involved=not_involved, by_class=by_class,
         ovz_roster=ovz_roster, ovz_covered=ovz_covered, ovz_waiting=ovz_waiting,
         events=queries.school_events(org.id, period), gaps=gaps,
+        closing=gap_sections.school_closing(org, year),
         year_title=academic_year_title(year), percent_of=percent_of,
         title=f"Показатели: {org.display_name}")
 

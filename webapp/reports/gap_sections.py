@@ -1,0 +1,52 @@
+"""Where the report pages and the organizer's event page learn which schools are below their
+targets (``reports.forecast``) and what would close the gaps (``reports.closing``), issue #15
+items 4 and 6. Only the current academic year has a future to plan: other years get nothing.
+"""
+
+from __future__ import annotations
+
+from models import Event, Organization, OrgKind, now_utc
+from models.academic_year import current_academic_year
+from reports.closing import (
+    GapPlan,
+    SchoolAtRisk,
+    SchoolDemand,
+    city_plans,
+    school_plans,
+    schools_for_event,
+)
+from reports.forecast import city_gaps, school_gaps
+
+
+def current_school_gaps(organization_id: int, now=None) -> list:
+    """The school's indicators at risk this academic year (``TargetGap``)."""
+    return school_gaps(current_academic_year(now), organization_id, now=now)
+
+
+def current_city_gaps(now=None) -> list:
+    """Every school's indicators at risk this academic year, the largest gap first."""
+    return city_gaps(current_academic_year(now), now=now)
+
+
+def school_closing(org: Organization, year: int, now=None) -> list[GapPlan]:
+    """«Что поможет достичь цели» on the school's page: for the current year only."""
+    now = now or now_utc()
+    if org.kind != OrgKind.SCHOOL or year != current_academic_year(now):
+        return []
+    return school_plans(current_school_gaps(org.id, now), org.id, year, now)
+
+
+def city_at_risk(year: int, now=None) -> list[SchoolAtRisk] | None:
+    """«Школы под угрозой» on the city dashboard; None for a year other than the current one."""
+    now = now or now_utc()
+    if year != current_academic_year(now):
+        return None
+    return city_plans(current_city_gaps(now), now)
+
+
+def event_demand(event: Event, now=None) -> list[SchoolDemand]:
+    """Schools at risk the event could serve and that have not registered for it."""
+    now = now or now_utc()
+    if event.school_internal or not event.registration_open(now):
+        return []  # nothing to compute (the forecast of every school is not free)
+    return schools_for_event(event, current_city_gaps(now), now)

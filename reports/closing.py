@@ -11,8 +11,8 @@ indicators 8–9 — its forecast point needs). Here, for such a gap:
   ОВЗ-adapted ones for ОВЗ coverage; for teachers, events for teachers first; for the events
   indicators, events the school has not registered for yet;
 - **whom to send**: the school's students not yet involved this year (in early guidance, for the
-  early indicators; with ОВЗ, for indicator 3), who hold no ticket for an upcoming event either
-  (the forecast already counts those), by class; for the events indicators any student will do,
+  early indicators; with ОВЗ, for indicator 3), who hold no confirmed ticket for an upcoming
+  event either (the forecast already counts those), by class; for the events indicators any student will do,
   those not yet involved first. Never one already registered for the event, never more than
   the event's free seats, the school's quota, what the gap needs or ``MAX_SELECTION`` (the
   selection travels in a link to the group registration page).
@@ -198,7 +198,8 @@ class Candidate:
     ovz: bool
     #: Checked in this year (at an early event, for the early indicators).
     involved: bool
-    #: Holds a live ticket for an event of the year not yet over (early, for the early ones).
+    #: Holds a confirmed ticket for an event of the year not yet over (early, for the early
+    #: ones): the forecast already expects them (a waitlisted ticket it does not count).
     booked: bool
 
     @property
@@ -222,7 +223,7 @@ def _booked(organization_id: int, period: Period, now: datetime, early: bool) ->
              .join(Event, Event.id == Ticket.event_id)
              .join(Student, Student.id == Ticket.student_id)
              .where(Student.organization_id == organization_id,
-                    Ticket.status.in_(LIVE_TICKET_STATUSES),
+                    Ticket.status == TicketStatus.CONFIRMED,
                     Event.status == EventStatus.PUBLISHED, Event.ends_at > now,
                     Event.starts_at >= period.starts_at, Event.starts_at < period.ends_before))
     if early:

@@ -19,6 +19,7 @@ from models.registration import (
 )
 from models.roster import Student, Teacher
 from models.scan import AttendanceImport, Scan, ScannerLink, ScanOutcome, ScanSource, WalkIn
+from models.target import TARGET_KEYS, Target
 from models.teacher_signup import TeacherSignup, TeacherSignupStatus  # noqa: F401  (parents area)
 from models.user import ApiToken, LoginThrottle, Role, User
 
@@ -28,6 +29,7 @@ __all__ = [
     "ParentSignup",
     "Registration", "RegistrationStatus", "RoadmapItem", "Role", "Scan", "ScanOutcome",
     "AttendanceImport", "ScanSource",
-    "ScannerLink", "Student", "Teacher", "Ticket", "TicketKind", "TicketStatus", "User", "WalkIn",
+    "ScannerLink", "Student", "TARGET_KEYS", "Target", "Teacher", "Ticket", "TicketKind",
+    "TicketStatus", "User", "WalkIn",
     "db", "folded", "now_utc", "record_audit",
 ]

@@ -16,7 +16,8 @@ from models import AuditLog, Role, TicketKind, TicketStatus
 
 OBJECT_TITLES = {
     "organizations": "Организация", "users": "Пользователь", "baselines": "Базовые показатели",
-    "city_plans": "План города", "early_rules": "Правило ранней профориентации",
+    "city_plans": "План города", "targets": "Цели по показателям",
+    "early_rules": "Правило ранней профориентации",
     "api_tokens": "API-токен", "events": "Мероприятие",
     "categories": "Категория", "registrations": "Запись группы", "tickets": "Билет",
     "attendance_imports": "Список присутствовавших",
@@ -44,6 +45,10 @@ ACTION_TITLES = {
     "baseline.unlock_all": "разблокированы все показатели года",
     "baseline.import": "показатели загружены из файла",
     "city_plan.save": "план города сохранён",
+    "target.save": "цели по показателям сохранены", "target.lock": "цели заблокированы",
+    "target.unlock": "цели разблокированы", "target.lock_all": "заблокированы все цели года",
+    "target.unlock_all": "разблокированы все цели года",
+    "target.import": "цели загружены из файла",
     "early_rule.save": "правило ранней профориентации изменено",
     "token.create": "API-токен создан", "token.revoke": "API-токен отозван",
     "organization.profile": "профиль организации изменён",

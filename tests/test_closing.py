@@ -21,21 +21,7 @@ from reports.closing import (
     school_plans,
     schools_for_event,
 )
-
-try:  # fc's interface (h-fc); until it is merged, the same dataclass here
-    from reports.forecast import TargetGap
-except ImportError:  # pragma: no cover - removed once h-fc is merged
-    from dataclasses import dataclass as _dataclass
-
-    @_dataclass(frozen=True)
-    class TargetGap:
-        organization_id: int
-        indicator: str
-        target: Decimal
-        forecast_low: Decimal
-        forecast: Decimal
-        forecast_high: Decimal
-        people_needed: int
+from reports.forecast import TargetGap
 from tests.factories import (
     create_checkin,
     create_event,

@@ -263,3 +263,40 @@ def test_no_demand_section_for_events_not_taking_registrations(
     auth.login(organizer.email)
     page = client.get(f"/organizer/events/{closed.id}").get_data(as_text=True)
     assert "Школы, которым это мероприятие поможет" not in page
+
+
+def test_forecast_gap_end_to_end(client, auth, factory, school, coordinator, university):
+    """The admin sets a city target of 60 % for indicator 1 (API); the school has no check-ins
+    yet, so even its forecast's high end is below: its page says whom to send; registering that
+    group in one step raises the forecast (confirmed bookings × show rate) to the target, and
+    the block for indicator 1 goes."""
+    year = current_academic_year()
+    factory.create_baseline(school, year, students_total=10, students_ovz=0, teachers_total=2)
+    kids = [factory.create_student(school, last_name=f"Ученик{i}", class_name="7А", grade=7)
+            for i in range(8)]
+    event = factory.create_event(organizer=university, title="Профпроба", capacity=30)
+    admin = factory.create_user(Role.ADMIN)
+    token = factory.create_token(admin)
+    db.session.commit()
+    assert client.put(f"/api/v1/targets/{year}", json={"city": {"students": 60.0}},
+                      headers=factory.bearer(token)).status_code == 200
+
+    def forecast():
+        body = client.get(f"/api/v1/reports/forecast?year={year}&organization_id={school.id}",
+                          headers=factory.bearer(token)).json
+        return body["students"]
+
+    before = forecast()
+    assert before["status"] == "at_risk" and before["forecast"]["percent"] == 0.0
+    auth.login(coordinator.email)
+    page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
+    assert 'id="closing-students"' in page and "ещё 6 обучающихся" in page
+    link = register_link(page)
+    assert [int(v) for v in re.findall(r"student=(\d+)", link)] == [k.id for k in kids[:6]]
+    response = client.post_form(link, {"students": re.findall(r"student=(\d+)", link)})
+    assert response.status_code == 303
+    assert Ticket.query.filter_by(event_id=event.id, status=TicketStatus.CONFIRMED).count() == 6
+    after = forecast()
+    assert after["forecast"]["percent"] == 60.0 and after["status"] != "at_risk"
+    page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
+    assert 'id="closing-students"' not in page

@@ -27,7 +27,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from formats.class_names import class_sort_key
-from formats.text import plural
 from models import (
     LIVE_TICKET_STATUSES,
     Audience,
@@ -53,6 +52,7 @@ from reports.indicators import (
     scans,
     tune_for_reports,
 )
+from reports.recommendations import need_text as recommendation_need_text
 
 #: Most students proposed at once: the selection is a link (``?student=ID&…``) and a request
 #: line longer than 4 KB is refused by gunicorn.
@@ -67,26 +67,9 @@ MAX_EVENTS = 300
 
 PEOPLE, EVENT_COUNT, TEACHERS = "people", "events", "teachers"
 
-#: «вовлечь ещё 12 обучающихся»: what the missing amount is, per indicator.
-_NEED_FORMS = {
-    "students": ("обучающегося", "обучающихся", "обучающихся"),
-    "students_early": ("обучающегося в раннюю профориентацию",
-                       "обучающихся в раннюю профориентацию",
-                       "обучающихся в раннюю профориентацию"),
-    "students_ovz": ("обучающегося с ОВЗ", "обучающихся с ОВЗ", "обучающихся с ОВЗ"),
-    "schools": ("обучающегося", "обучающихся", "обучающихся"),
-    "schools_early": ("обучающегося в раннюю профориентацию",
-                      "обучающихся в раннюю профориентацию",
-                      "обучающихся в раннюю профориентацию"),
-    "teachers": ("педагога", "педагогов", "педагогов"),
-    "teachers_early": ("педагога в раннюю профориентацию", "педагогов в раннюю профориентацию",
-                       "педагогов в раннюю профориентацию"),
-    "events": ("мероприятие с участием обучающихся", "мероприятия с участием обучающихся",
-               "мероприятий с участием обучающихся"),
-    "events_early": ("раннее мероприятие с участием обучающихся",
-                     "ранних мероприятия с участием обучающихся",
-                     "ранних мероприятий с участием обучающихся"),
-}
+#: Every grade a school may have: a school without a roster in the system is taken to have them
+#: all (as the weekly digest does), so organizers still see it and it sees the events.
+ALL_GRADES = frozenset(range(1, 12))
 
 
 def gap_kind(indicator: str) -> str:
@@ -99,8 +82,10 @@ def gap_kind(indicator: str) -> str:
 
 
 def need_text(indicator: str, needed: int) -> str:
-    """«ещё 12 обучающихся с ОВЗ»."""
-    return f"ещё {needed} {plural(needed, _NEED_FORMS[indicator])}"
+    """«вовлечь ещё 12 обучающихся с ОВЗ» (the recommendations' words; a school's indicators 4–5
+    are reached through its students)."""
+    key = {"schools": "students", "schools_early": "students_early"}.get(indicator, indicator)
+    return recommendation_need_text(key, needed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,6 +321,9 @@ class GapPlan:
     #: Students who would raise the indicator (not involved, not booked); None for teachers.
     helpful: int | None
     options: list[EventOption]
+    #: The school has no students in the system yet: events are offered for every grade, with
+    #: nobody to propose.
+    no_roster: bool = False
 
     @property
     def indicator(self) -> str:
@@ -364,7 +352,7 @@ def school_plans(gaps: Iterable, organization_id: int, year: int | None = None,
                  ) -> list[GapPlan]:
     """For each gap of one school (``TargetGap`` values), the events that fit and whom to send
     to each. An event with no seat for the school (capacity or quota) or nobody to send is not
-    offered."""
+    offered (a school without a roster gets the events for every grade, nobody proposed)."""
     now = now or now_utc()
     tune_for_reports()
     gaps = [g for g in gaps if g.organization_id == organization_id]
@@ -376,6 +364,10 @@ def school_plans(gaps: Iterable, organization_id: int, year: int | None = None,
     registered = _registered(ids, [organization_id])
     pools: dict[str, list[Candidate]] = {}
     plans = []
+    no_roster = not db.session.execute(
+        sa.select(sa.exists().where(Student.organization_id == organization_id,
+                                    Student.active.is_(True),
+                                    Student.anonymized_at.is_(None)))).scalar()
     for gap in gaps:
         kind = gap_kind(gap.indicator)
         pool: list[Candidate] = []
@@ -388,7 +380,7 @@ def school_plans(gaps: Iterable, organization_id: int, year: int | None = None,
             if gap.indicator == "students_ovz":
                 pool = [c for c in pool if c.ovz]
         sendable = pool if kind == EVENT_COUNT else [c for c in pool if c.helps]
-        grades = {c.grade for c in sendable}
+        grades = set(ALL_GRADES) if no_roster else {c.grade for c in sendable}
         fitting = []
         for item in events:
             event = item.event
@@ -403,7 +395,7 @@ def school_plans(gaps: Iterable, organization_id: int, year: int | None = None,
             fitting.append(option)
         if kind == TEACHERS:
             fitting.sort(key=lambda o: (_teacher_rank(o.event), o.event.starts_at, o.event.id))
-        else:
+        elif not no_roster:
             held = _holders([o.event.id for o in fitting], [c.id for c in sendable])
             for option in fitting:
                 option.selection = select_students(
@@ -411,8 +403,8 @@ def school_plans(gaps: Iterable, organization_id: int, year: int | None = None,
                     _limit(gap.indicator, gap.people_needed, option.can_take),
                     held.get(option.event.id, set()))
             fitting = [o for o in fitting if o.selection]
-        plans.append(GapPlan(gap, None if kind == TEACHERS
-                             else sum(1 for c in pool if c.helps), fitting[:EVENTS_PER_GAP]))
+        plans.append(GapPlan(gap, None if kind == TEACHERS else sum(1 for c in pool if c.helps),
+                             fitting[:EVENTS_PER_GAP], no_roster=no_roster and kind != TEACHERS))
     return plans
 
 
@@ -433,6 +425,9 @@ def _school_grades(organization_ids: list[int]) -> dict[int, dict[str, set[int]]
         result[org_id]["all"].add(grade)
         if ovz:
             result[org_id]["ovz"].add(grade)
+    for grades in result.values():
+        if not grades["all"]:  # no roster yet
+            grades["all"] = grades["ovz"] = set(ALL_GRADES)
     return result
 
 

@@ -218,9 +218,10 @@ def test_selection_is_capped_for_the_link(db, school):
 
 
 def test_need_text_in_russian():
-    assert need_text("students", 1) == "ещё 1 обучающегося"
-    assert need_text("students_ovz", 3) == "ещё 3 обучающихся с ОВЗ"
-    assert need_text("events", 5) == "ещё 5 мероприятий с участием обучающихся"
+    assert need_text("students", 1) == "вовлечь ещё 1 обучающегося"
+    assert need_text("students_ovz", 3) == "вовлечь ещё 3 обучающихся с ОВЗ"
+    assert need_text("schools_early", 2) == "вовлечь в раннюю профориентацию ещё 2 обучающихся"
+    assert need_text("events", 5) == "принять участие ещё в 5 мероприятиях"
 
 
 def test_city_plans_keep_the_order_of_gaps_and_offer_events_with_seats(db):
@@ -257,10 +258,21 @@ def test_schools_for_event_fit_not_registered_quota_and_names_only(db):
     gaps.append(gap(fits, "students_early"))  # the event is not early: not this gap
     demand = schools_for_event(event, gaps)
     assert [d.organization.id for d in demand] == [fits.id]
-    assert demand[0].needs == [("Обучающиеся", "ещё 7 обучающихся")]
+    assert demand[0].needs == [("Обучающиеся", "вовлечь ещё 7 обучающихся")]
     assert demand[0].can_take == 2
     internal = create_event(organizer=organizer, school_internal=True)
     assert schools_for_event(internal, gaps) == []
     closed = create_event(organizer=organizer,
                           registration_closes_at=now_utc() - timedelta(minutes=1))
     assert schools_for_event(closed, gaps) == []
+
+
+def test_a_school_without_a_roster_gets_events_for_every_grade_and_nobody_proposed(db):
+    empty = create_org(name="СОШ без списка")
+    event = create_event(grades_min=9, grades_max=11)
+    plan = plan_for(empty)
+    assert plan.no_roster and offered(plan) == [event.id]
+    assert plan.options[0].selection == []
+    (at_risk,) = city_plans([gap(empty)])
+    assert [o.event.id for o, _ in at_risk.events] == [event.id]
+    assert [d.organization.id for d in schools_for_event(event, [gap(empty)])] == [empty.id]

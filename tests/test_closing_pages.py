@@ -90,7 +90,7 @@ def test_school_page_offers_whom_to_send_and_registers_in_one_step(
     auth.login(coordinator.email)
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
     assert "Что поможет достичь цели" in page
-    assert "Цель — <strong>60,0\u00a0%</strong>" in page and "ещё 5 обучающихся" in page
+    assert "Цель — <strong>60,0\u00a0%</strong>" in page and "вовлечь ещё 5 обучающихся" in page
     assert "Профпроба в ТГУ" in page
     assert "Кого записать: 3 обучающихся" in page  # the quota (3) binds, not the need (5)
     link = register_link(page)
@@ -138,7 +138,7 @@ def test_teachers_gap_links_to_the_registration_without_students(
     gaps.append(gap(school, "teachers", needed=2))
     auth.login(coordinator.email)
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
-    assert "ещё 2 педагогов" in page and "Курсы для педагогов" in page
+    assert "привлечь ещё 2 педагогов" in page and "Курсы для педагогов" in page
     assert f'href="/events/{event.id}/register">Записать педагогов' in page
 
 
@@ -156,7 +156,7 @@ def test_city_dashboard_lists_schools_at_risk_with_events(client, auth, factory,
     assert "Школы под угрозой" in page
     section = page[page.index('id="at-risk"'):page.index('id="parents-h"')]
     assert section.index("СОШ № 2 (тест)") < section.index("СОШ № 40 (тест)")
-    assert "ещё 40 обучающихся" in section and section.count("Ярмарка профессий") == 2
+    assert "вовлечь ещё 40 обучающихся" in section and section.count("Ярмарка профессий") == 2
     assert f'/reports/schools/{far.id}?year={current_academic_year()}#closing' in section
     past = client.get(f"/reports/?year={current_academic_year() - 1}").get_data(as_text=True)
     assert "Школы под угрозой" not in past
@@ -179,7 +179,7 @@ def test_organizer_sees_schools_at_risk_names_and_counts_only(
     page = client.get(f"/organizer/events/{event.id}").get_data(as_text=True)
     section = page[page.index('id="demand"'):]
     assert "Школы, которым это мероприятие поможет" in section
-    assert "МАОУ СОШ № 7 (тест)" in section and "ещё 12 обучающихся" in section
+    assert "МАОУ СОШ № 7 (тест)" in section and "вовлечь ещё 12 обучающихся" in section
     assert "СОШ № 3 (тест)" not in section  # already registered
     assert "Секретов" not in page and "Записанный" not in page and "ОВЗ" not in section
     assert "Пригласить" in section
@@ -195,8 +195,7 @@ def test_invitation_is_sent_once_with_a_notice_and_a_letter(
     auth.login(organizer.email)
     url = f"/organizer/events/{event.id}/invitations/{school.id}"
     first = client.post_form(url)
-    assert first.status_code == 303 and first.location.endswith(
-        f"/organizer/events/{event.id}#demand-h")
+    assert first.status_code == 303 and first.location.endswith(f"/organizer/events/{event.id}")
     (invitation,) = SchoolInvitation.query.all()
     assert (invitation.event_id, invitation.organization_id) == (event.id, school.id)
     (notice,) = SchoolNotice.query.filter_by(organization_id=school.id).all()
@@ -290,7 +289,7 @@ def test_forecast_gap_end_to_end(client, auth, factory, school, coordinator, uni
     assert before["status"] == "at_risk" and before["forecast"]["percent"] == 0.0
     auth.login(coordinator.email)
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
-    assert 'id="closing-students"' in page and "ещё 6 обучающихся" in page
+    assert 'id="closing-students"' in page and "вовлечь ещё 6 обучающихся" in page
     link = register_link(page)
     assert [int(v) for v in re.findall(r"student=(\d+)", link)] == [k.id for k in kids[:6]]
     response = client.post_form(link, {"students": re.findall(r"student=(\d+)", link)})
@@ -300,3 +299,15 @@ def test_forecast_gap_end_to_end(client, auth, factory, school, coordinator, uni
     assert after["forecast"]["percent"] == 60.0 and after["status"] != "at_risk"
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
     assert 'id="closing-students"' not in page
+
+
+def test_school_without_roster_is_asked_to_load_it(client, auth, factory, school, coordinator,
+                                                   gaps):
+    event = factory.create_event(title="Ярмарка вакансий")
+    db.session.commit()
+    gaps.append(gap(school))
+    auth.login(coordinator.email)
+    page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
+    assert "Список обучающихся школы ещё не загружен" in page
+    assert "Ярмарка вакансий" in page and "Кого записать:" not in page
+    assert f'href="/events/{event.id}/register">Записать группу' in page

@@ -25,7 +25,8 @@ def invite(event_id: int, org_id: int):
         abort(404)
     if not can_manage_event(current_user, event):
         abort(403)
-    back = url_for("events.manage", event_id=event.id) + "#demand-h"
+    # Back to the top of the page, where the message is shown (the row then says it was sent).
+    back = url_for("events.manage", event_id=event.id)
     if not EmptyForm().validate_on_submit():
         flash("Форма устарела: обновите страницу и повторите.", "danger")
         return redirect(back, 303)

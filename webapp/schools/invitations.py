@@ -81,7 +81,7 @@ def invite_school(actor: User, event: Event, school: Organization,
     except IntegrityError:
         raise _already(SchoolInvitation.query.filter_by(
             event_id=event.id, organization_id=school.id).one()) from None
-    needs = "; ".join(f"{title.lower()}: нужно {text}" for title, text in demand.needs)
+    needs = "; ".join(f"«{title}» — нужно {text}" for title, text in demand.needs)
     db.session.add(SchoolNotice(
         organization_id=school.id, event_id=event.id,
         message=(f"{event.organizer.display_name} приглашает школу на «{event.title}» "

@@ -18,6 +18,7 @@ from models.academic_year import (
 from reports import queries
 from reports.charts import bar_chart, column_chart
 from reports.exports import indicators_csv, indicators_xlsx
+from reports.forecast import AT_RISK, compute_forecast
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -153,7 +154,13 @@ def dashboard():
     trend_chart = _trend_chart(
         trend, report.city["students"].b, chart_id="trend-chart",
         title="Доля обучающихся школ, вовлечённых с начала периода, по месяцам")
+    # The forecast is of a whole academic year, counted from everything (not narrowed).
+    forecast = compute_forecast(query.year) if query.year is not None \
+        and not query.filters.narrowed and not query.filters.verified_only else None
+    at_risk = {k: sum(1 for s in forecast.schools if s.indicators[k].status == AT_RISK)
+               for k in INDICATOR_KEYS} if forecast is not None else None
     context.update(
+        forecast=forecast, at_risk=at_risk,
         report=report, previous=previous, prev_title=prev_title, query=query, trend=trend,
         chart=chart, trend_chart=trend_chart, threshold=threshold, sort=sort,
         descending=descending, schools=_sorted_rows(report.schools, sort, descending),
@@ -209,13 +216,17 @@ def school(org_id: int):
     ovz_waiting = [s for s in not_involved if s.ovz]
     gaps = school_gaps(row, section, queries.upcoming_events()) \
         if org.kind == OrgKind.SCHOOL else []
+    forecast = compute_forecast(year, organization_id=org.id) \
+        if org.kind == OrgKind.SCHOOL else None
+    forecast_block = forecast.school(org.id) if forecast is not None else None
     return render_template(
         "reports/school.html", org=org, form=form, year=year, report=report, row=row,
         door_row=door_row, door_differs=door_differs, section=section, chart=chart,
         trend=trend, trend_chart=trend_chart, keys=INDICATOR_KEYS,
         short=short, titles=INDICATOR_TITLES, not_involved=not_involved, by_class=by_class,
         ovz_roster=ovz_roster, ovz_covered=ovz_covered, ovz_waiting=ovz_waiting,
-        events=queries.school_events(org.id, period), gaps=gaps,
+        events=queries.school_events(org.id, period), gaps=gaps, forecast=forecast,
+        forecast_block=forecast_block,
         year_title=academic_year_title(year), percent_of=percent_of,
         title=f"Показатели: {org.display_name}")
 

@@ -40,6 +40,8 @@ from reports.recommendations import school_gaps
 from reports.spravka import (
     ADVICE_INTRO,
     BASIS_TEXT,
+    NO_ADVICE,
+    NO_TARGETS,
     YES_NO,
     build_spravka,
     figure_note,
@@ -319,6 +321,7 @@ def spravka():
                       series=(data.year_title, data.previous_title), chart_id="spravka-chart")
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
                            chart=chart, advice_intro=ADVICE_INTRO, basis_text=BASIS_TEXT,
+                           no_advice=NO_ADVICE, no_targets=NO_TARGETS,
                            yes_no=YES_NO,
                            figure_note=figure_note, group_heading=group_heading,
                            gap_text=gap_text, group_events_text=group_events_text,

@@ -34,14 +34,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from models import (
     Baseline,
     Event,
     Organization,
     OrgKind,
-    Registration,
     Scan,
+    ScanSource,
     Student,
     Teacher,
     Ticket,
@@ -79,7 +80,6 @@ events = Event.__table__
 students = Student.__table__
 teachers = Teacher.__table__
 orgs = Organization.__table__
-registrations = Registration.__table__
 
 
 def percent_of_expected(a: float, b: int) -> Decimal | None:
@@ -225,91 +225,110 @@ def _school_ids(organization_id: int | None):
     return sa.select(orgs.c.id).where(orgs.c.kind == OrgKind.SCHOOL.value)
 
 
-def _ticket_org():
-    """The school of a student or teacher ticket (``Ticket.school_id``: its registration's,
-    else its holder's)."""
-    return sa.func.coalesce(registrations.c.organization_id, students.c.organization_id,
-                            teachers.c.organization_id)
+def _event_ids(*conditions) -> list[int]:
+    """The ids of the events chosen, as a list: a few hundred or thousand values, which lets
+    the planner walk ``ix_tickets_event_status`` per event instead of reading every ticket."""
+    return list(db.session.execute(sa.select(events.c.id).where(*conditions)).scalars())
 
 
-def _ticket_joins(source):
-    return (source.outerjoin(registrations, registrations.c.id == tickets.c.registration_id)
-            .outerjoin(students, students.c.id == tickets.c.student_id)
+def _holder_org():
+    """The organization of a ticket's holder (a student's or a teacher's): the organization a
+    check-in counts for (``reports.indicators``)."""
+    return sa.func.coalesce(students.c.organization_id, teachers.c.organization_id)
+
+
+def _holder_joins(source):
+    return (source.outerjoin(students, students.c.id == tickets.c.student_id)
             .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id))
 
 
 def show_rates(as_of: datetime, year: int, organization_id: int | None) -> dict[int, tuple]:
-    """Per school: (confirmed tickets, of them checked in) of its people for its events of this
-    academic year and the last that started before ``as_of``; walk-ins and uploaded lists left
-    out (never a booking)."""
-    org = _ticket_org()
-    sc = scans.alias("show_scans")
-    came = sa.exists(sa.select(sa.literal(1)).where(sc.c.ticket_id == tickets.c.id,
-                                                    *checkin_conditions(sc)))
-    query = (
-        sa.select(org.label("org_id"), sa.func.count(), _sum_if(came))
-        .select_from(_ticket_joins(tickets.join(events, events.c.id == tickets.c.event_id)))
-        .where(events.c.starts_at >= academic_year_period(year - 1).starts_at,
-               events.c.starts_at < as_of, events.c.status == "published",
-               tickets.c.status == TicketStatus.CONFIRMED.value,
-               tickets.c.kind != TicketKind.PARENT.value,
-               tickets.c.walk_in.is_(False), tickets.c.attendance_import_id.is_(None),
-               org.in_(_school_ids(organization_id)))
-        .group_by(org)
-    )
-    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in db.session.execute(query)}
+    """Per school: (confirmed tickets, check-ins of them) of its people at its events of this
+    academic year and the last that started before ``as_of``. Walk-ins and uploaded lists are
+    left out on both sides (never a booking); the check-ins are read from ``scans`` alone."""
+    past = _event_ids(events.c.starts_at >= academic_year_period(year - 1).starts_at,
+                      events.c.starts_at < as_of, events.c.status == "published")
+    if not past:
+        return {}
+    org = _holder_org()
+    scope = _school_ids(organization_id)
+    confirmed = dict(db.session.execute(
+        sa.select(org, sa.func.count())
+        .select_from(_holder_joins(tickets))
+        .where(tickets.c.event_id.in_(past), tickets.c.status == TicketStatus.CONFIRMED.value,
+               tickets.c.kind != TicketKind.PARENT.value, tickets.c.walk_in.is_(False),
+               tickets.c.attendance_import_id.is_(None), org.in_(scope))
+        .group_by(org)).all())
+    came = dict(db.session.execute(
+        sa.select(scans.c.organization_id, sa.func.count())
+        .where(scans.c.event_id.in_(past), *checkin_conditions(scans),
+               scans.c.source.not_in([ScanSource.WALK_IN.value, ScanSource.IMPORT.value]),
+               sa.or_(scans.c.student_id.is_not(None), scans.c.teacher_id.is_not(None)),
+               scans.c.organization_id.in_(scope))
+        .group_by(scans.c.organization_id)).all())
+    return {org_id: (int(n), min(int(n), int(came.get(org_id, 0))))
+            for org_id, n in confirmed.items() if org_id is not None}
 
 
-def _booked_tickets(as_of: datetime, year_end: datetime):
+def _booked_tickets(as_of: datetime, year_end: datetime, **event_filters) -> list:
     """Tickets that were confirmed at ``as_of`` for an event starting in [as_of, year_end) that
     was published then."""
+    was_published = sa.or_(events.c.status == "published",
+                           sa.and_(events.c.status == "cancelled",
+                                   events.c.cancelled_at >= as_of))
+    upcoming = _event_ids(events.c.starts_at >= as_of, events.c.starts_at < year_end,
+                          was_published, *(getattr(events.c, k) == v
+                                           for k, v in event_filters.items()))
     was_confirmed = sa.or_(
         tickets.c.status == TicketStatus.CONFIRMED.value,
         sa.and_(tickets.c.status == TicketStatus.CANCELLED.value,
                 tickets.c.cancelled_at >= as_of))
-    was_published = sa.or_(events.c.status == "published",
-                           sa.and_(events.c.status == "cancelled",
-                                   events.c.cancelled_at >= as_of))
-    return [events.c.starts_at >= as_of, events.c.starts_at < year_end, was_published,
-            tickets.c.created_at < as_of, was_confirmed]
+    return [tickets.c.event_id.in_(upcoming or [-1]), tickets.c.created_at < as_of,
+            was_confirmed]
 
 
 def booked_people(as_of: datetime, year: int, organization_id: int | None) -> dict[int, list]:
     """Per school: people booked for the rest of the year who are not already counted, per
     people indicator: [students, students_early, students_ovz, teachers, teachers_early]."""
     period = academic_year_period(year)
-    year_start = period.starts_at
+    booked_where = _booked_tickets(as_of, period.ends_before)
+    so_far = _event_ids(events.c.starts_at >= period.starts_at, events.c.starts_at < as_of)
+    scope = _school_ids(organization_id)
     out: dict[int, list] = {}
-    for who in ("student", "teacher"):
-        person = tickets.c.student_id if who == "student" else tickets.c.teacher_id
-        sc_person = scans.c.student_id if who == "student" else scans.c.teacher_id
-        org = _ticket_org()
+    for who, people, person, sc_person in (
+            ("student", students, tickets.c.student_id, scans.c.student_id),
+            ("teacher", teachers, tickets.c.teacher_id, scans.c.teacher_id)):
+        ev_early = sa.func.max(_one_if(events.c.early.is_(True)))
+        # One school: only its people (``ix_students_org_class``, ``scans`` by organization).
+        own = [] if organization_id is None else [person.in_(
+            sa.select(people.c.id).where(people.c.organization_id == organization_id))]
+        own_scans = [] if organization_id is None else [
+            scans.c.organization_id == organization_id]
         booked = (
-            sa.select(org.label("org_id"), person.label("person_id"),
-                      sa.func.max(_one_if(events.c.early.is_(True))).label("early"))
-            .select_from(_ticket_joins(tickets.join(events, events.c.id == tickets.c.event_id)))
-            .where(*_booked_tickets(as_of, period.ends_before), person.is_not(None),
-                   org.in_(_school_ids(organization_id)))
-            .group_by(org, person)
+            sa.select(person.label("person_id"), ev_early.label("early"))
+            .select_from(tickets.join(events, events.c.id == tickets.c.event_id))
+            .where(*booked_where, person.is_not(None), *own)
+            .group_by(person)
             .subquery("booked")
         )
         seen = (
-            sa.select(sc_person.label("person_id"),
-                      sa.func.max(_one_if(events.c.early.is_(True))).label("early"))
+            sa.select(sc_person.label("person_id"), ev_early.label("early"))
             .select_from(scans.join(events, events.c.id == scans.c.event_id))
-            .where(*checkin_conditions(scans), sc_person.in_(sa.select(booked.c.person_id)),
-                   events.c.starts_at >= year_start, events.c.starts_at < as_of)
+            .where(*checkin_conditions(scans), scans.c.event_id.in_(so_far or [-1]),
+                   sc_person.is_not(None), *own_scans)
             .group_by(sc_person)
             .subquery("seen")
         )
         new_any = seen.c.person_id.is_(None)
         new_early = sa.and_(booked.c.early == 1, sa.func.coalesce(seen.c.early, 0) == 0)
-        columns = [booked.c.org_id, _sum_if(new_any), _sum_if(new_early)]
-        source = booked.outerjoin(seen, seen.c.person_id == booked.c.person_id)
+        columns = [people.c.organization_id, _sum_if(new_any), _sum_if(new_early)]
         if who == "student":
             columns.append(_sum_if(sa.and_(new_any, students.c.ovz.is_(True))))
-            source = source.join(students, students.c.id == booked.c.person_id)
-        query = sa.select(*columns).select_from(source).group_by(booked.c.org_id)
+        query = (sa.select(*columns)
+                 .select_from(booked.join(people, people.c.id == booked.c.person_id)
+                              .outerjoin(seen, seen.c.person_id == booked.c.person_id))
+                 .where(people.c.organization_id.in_(scope))
+                 .group_by(people.c.organization_id))
         for row in db.session.execute(query):
             counts = out.setdefault(row[0], [0] * 5)
             if who == "student":
@@ -323,12 +342,13 @@ def booked_events(as_of: datetime, year: int, organization_id: int | None) -> li
     """(event, school, early, students booked) for the students' events of the rest of the
     year: the events indicators' bookings."""
     period = academic_year_period(year)
-    org = _ticket_org()
+    org = students.c.organization_id
     query = (
-        sa.select(events.c.id, org.label("org_id"), events.c.early, sa.func.count())
-        .select_from(_ticket_joins(tickets.join(events, events.c.id == tickets.c.event_id)))
-        .where(*_booked_tickets(as_of, period.ends_before), events.c.audience == "students",
-               tickets.c.student_id.is_not(None), org.in_(_school_ids(organization_id)),
+        sa.select(events.c.id, org, events.c.early, sa.func.count())
+        .select_from(tickets.join(events, events.c.id == tickets.c.event_id)
+                     .join(students, students.c.id == tickets.c.student_id))
+        .where(*_booked_tickets(as_of, period.ends_before, audience="students"),
+               org.in_(_school_ids(organization_id)),
                sa.or_(events.c.school_internal.is_(False), events.c.organizer_id == org))
         .group_by(events.c.id, org, events.c.early)
     )
@@ -451,6 +471,46 @@ def teaching_share_elapsed(year: int, as_of: datetime) -> float:
     return min(1.0, (as_of - start) / (end - start))
 
 
+# --- what reads only the past, once a day ----------------------------------------------------
+
+#: (database, part, year, day, scope) → value: the show rates and last year's pace read only
+#: days before today (events started before the day's midnight, last year), so they are
+#: computed once a day per process. Off under TESTING (``FORECAST_CACHE`` turns it on or off).
+_PAST: dict[tuple, object] = {}
+_PAST_LIMIT = 256
+
+
+def _past_cache_on() -> bool:
+    return has_app_context() and bool(current_app.config.get("FORECAST_CACHE",
+                                                             not current_app.testing))
+
+
+def clear_past_cache() -> None:
+    _PAST.clear()
+
+
+def _day_start(moment: datetime) -> datetime:
+    return _tomsk_midnight(moment.astimezone(TOMSK).date())
+
+
+def _past_part(part: str, compute, as_of: datetime, year: int, organization_id: int | None):
+    """``compute(day_start, year, organization_id)``, cached for the day when the cache is on;
+    one school's part is taken from the city's when that is already known."""
+    day = _day_start(as_of)
+    if not _past_cache_on():
+        return compute(day, year, organization_id)
+    base = (str(db.engine.url), part, year, day)
+    if (*base, organization_id) in _PAST:
+        return _PAST[(*base, organization_id)]
+    if organization_id is not None and (*base, None) in _PAST:
+        return _PAST[(*base, None)]
+    value = compute(day, year, organization_id)
+    if len(_PAST) >= _PAST_LIMIT:
+        _PAST.clear()
+    _PAST[(*base, organization_id)] = value
+    return value
+
+
 # --- putting it together ----------------------------------------------------------------------
 
 def _share_reached_later(before: int, total: int, b_last: int) -> float | None:
@@ -517,14 +577,21 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                         [OrgForecast(r.id, r.display_name, final(r.id, r.indicators), 1.0)
                          for r in school_rows])
 
-    rates = show_rates(as_of, year, None)
+    rates = _past_part("show_rates", show_rates, as_of, year, None)
     confirmed_all = sum(c for c, _ in rates.values())
     city_rate = (sum(k for _, k in rates.values()) / confirmed_all) if confirmed_all else 1.0
     people = booked_people(as_of, year, organization_id)
     event_bookings = booked_events(as_of, year, organization_id)
-    last = last_year_pace(as_of, year, organization_id if organization_id is not None else None)
+    last = _past_part("last_year", last_year_pace, as_of, year, organization_id)
     share_elapsed = teaching_share_elapsed(year, as_of)
-    city_last = _city_last_year(last, organization_id, as_of, year)
+    city_last_cache: list[_CityLast] = []
+
+    def city_last_year() -> _CityLast:
+        """Read only when needed: one school's forecast reads every school's last year only
+        when that school has none of its own."""
+        if not city_last_cache:
+            city_last_cache.append(_city_last_year(last, organization_id, as_of, year))
+        return city_last_cache[0]
 
     def rate_of(org_id: int) -> tuple[float, bool]:
         confirmed, came = rates.get(org_id, (0, 0))
@@ -539,6 +606,7 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
         own_events = [(e, early, n) for e, org, early, n in event_bookings if org == row.id]
         history = last.by_org.get(row.id)
         b_last = last.baselines.get(row.id)
+        city_last = None if history else city_last_year()
         pace_source = "last_year" if history else (
             "city_last_year" if city_last.shares else "this_year")
         result: dict[str, IndicatorForecast] = {}
@@ -581,7 +649,8 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                                    {k: result[k] for k in INDICATOR_KEYS}, rate, own_rate,
                                    pace_source))
 
-    city = _city_forecast(whole_year, known, schools, event_bookings, city_rate, city_last,
+    city_events = last.city_events if organization_id is None else {}
+    city = _city_forecast(whole_year, known, schools, event_bookings, city_rate, city_events,
                           share_elapsed, city_targets, organization_id)
     return Forecast(year, as_of, False, city, schools)
 
@@ -613,7 +682,7 @@ def _city_last_year(last: LastYear, organization_id: int | None, as_of: datetime
         return _CityLast({}, last.city_events)
     if organization_id is not None:
         # One school's query read only its own rows; the city's shares need every school.
-        last = last_year_pace(as_of, year, None)
+        last = _past_part("last_year", last_year_pace, as_of, year, None)
         if last.empty:
             return _CityLast({}, last.city_events)
     shares: dict[str, float] = {}
@@ -637,38 +706,38 @@ def _own_year_pace(a: int, b: int, share_elapsed: float) -> float:
 
 def _city_forecast(whole_year: IndicatorReport, known: IndicatorReport | None,
                    schools: list[OrgForecast], event_bookings: list[tuple], city_rate: float,
-                   city_last: _CityLast, share_elapsed: float, city_targets: dict,
+                   city_events: dict, share_elapsed: float, city_targets: dict,
                    organization_id: int | None) -> OrgForecast:
     result: dict[str, IndicatorForecast] = {}
     for key in INDICATOR_KEYS:
         figure = whole_year.city[key]
         a = known.city[key].a if known is not None else 0
         b = figure.b
-        if key in EVENT_KEYS:
+        if organization_id is not None:
+            # A school's own forecast does not compute every other school: the city's line is
+            # then its known figure only.
+            low = point = high = float(a)
+        elif key in EVENT_KEYS:
             booked: dict[int, int] = {}
             for event_id, _org, early, n in event_bookings:
                 if key == "events" or early:
                     booked[event_id] = booked.get(event_id, 0) + n
             n_booked = float(len(booked))
             expected = sum(1 - (1 - city_rate) ** n for n in booked.values())
-            before, total = city_last.events.get(key, (0, 0))
+            before, total = city_events.get(key, (0, 0))
             pace = float(max(0, total - before)) if total else _own_year_pace(a, b,
                                                                             share_elapsed)
             low, point, high = _combine(a, b, n_booked, expected, pace)
-        elif organization_id is None:
+        else:
             low = sum(s.indicators[key].low_a for s in schools)
             point = sum(s.indicators[key].point_a for s in schools)
             high = sum(s.indicators[key].high_a for s in schools)
             low, point, high = (min(float(b), max(float(a), v)) if b else v
                                 for v in (low, point, high))
-        else:
-            # A school's own forecast does not compute every other school: the city's line is
-            # then its known figure only.
-            low = point = high = float(a)
         result[key] = IndicatorForecast(key, Figure(a, b), low, point, high,
                                         city_targets.get(key))
     return OrgForecast(None, "Город", result, city_rate, True,
-                       "last_year" if city_last.events.get("events", (0, 0))[1] else "this_year")
+                       "last_year" if city_events.get("events", (0, 0))[1] else "this_year")
 
 
 # --- the interface the gap pages read ---------------------------------------------------------
@@ -677,26 +746,34 @@ def _gap(org_id: int, f: IndicatorForecast) -> TargetGap:
     return TargetGap(org_id, f.key, f.target, f.low, f.forecast, f.high, f.people_needed())
 
 
-def school_gaps(year: int, organization_id: int, now=None) -> list[TargetGap]:
-    """The school's indicators whose forecast high is below the target (at risk), in
-    ``INDICATOR_KEYS`` order."""
-    forecast = compute_forecast(year, organization_id=organization_id, now=now)
-    school = forecast.school(organization_id)
-    if school is None:
-        return []
-    return [_gap(organization_id, school.indicators[k]) for k in INDICATOR_KEYS
-            if school.indicators[k].status == AT_RISK]
-
-
-def city_gaps(year: int, now=None) -> list[TargetGap]:
-    """Every school at risk on any indicator, one gap per (school, indicator), sorted by how far
-    below (target − forecast high) the largest first."""
-    forecast = compute_forecast(year, now=now)
+def gaps_of(forecast: Forecast, organization_id: int | None = None) -> list[TargetGap]:
+    """The gaps of a forecast already computed (a page that shows the forecast reuses it): one
+    school's in ``INDICATOR_KEYS`` order, or every school's sorted by how far below (target −
+    forecast high), the largest first."""
+    if organization_id is not None:
+        school = forecast.school(organization_id)
+        if school is None:
+            return []
+        return [_gap(organization_id, school.indicators[k]) for k in INDICATOR_KEYS
+                if school.indicators[k].status == AT_RISK]
     gaps = [_gap(s.organization_id, s.indicators[k]) for s in forecast.schools
             for k in INDICATOR_KEYS if s.indicators[k].status == AT_RISK]
     gaps.sort(key=lambda g: (-(g.target - g.forecast_high), g.organization_id,
                              INDICATOR_KEYS.index(g.indicator)))
     return gaps
+
+
+def school_gaps(year: int, organization_id: int, now=None) -> list[TargetGap]:
+    """The school's indicators whose forecast high is below the target (at risk), in
+    ``INDICATOR_KEYS`` order."""
+    return gaps_of(compute_forecast(year, organization_id=organization_id, now=now),
+                   organization_id)
+
+
+def city_gaps(year: int, now=None) -> list[TargetGap]:
+    """Every school at risk on any indicator, one gap per (school, indicator), sorted by how far
+    below (target − forecast high) the largest first."""
+    return gaps_of(compute_forecast(year, now=now))
 
 
 def academic_year_now(now=None) -> int:

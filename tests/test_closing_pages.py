@@ -45,9 +45,11 @@ def gap(org, indicator="students", needed=3, target="60.0", high="40.0"):
 def gaps(monkeypatch):
     """The schools at risk the pages see: fill the list in a test."""
     given: list = []
-    monkeypatch.setattr(gap_sections, "current_city_gaps", lambda now=None: list(given))
+    monkeypatch.setattr(gap_sections, "current_city_gaps",
+                        lambda forecast=None, now=None: list(given))
     monkeypatch.setattr(gap_sections, "current_school_gaps",
-                        lambda org_id, now=None: [g for g in given if g.organization_id == org_id])
+                        lambda org_id, forecast=None, now=None:
+                        [g for g in given if g.organization_id == org_id])
     return given
 
 

@@ -219,3 +219,90 @@ def test_forecast_api_shape_and_scope(school, client, factory, time_machine):
                       headers=factory.bearer(own)).status_code == 403
     bad = client.get("/api/v1/reports/forecast?year=abc", headers=factory.bearer(admin_token))
     assert bad.status_code == 422 and "year" in bad.json["error"]["fields"]
+
+
+# --- the backtest ----------------------------------------------------------------------------
+
+def test_backtest_of_a_small_year_with_known_answers(school):
+    """Year 2024/25 of the fixture, actual end 12 of 20 = 60 %. No 2023/24 in the system, so
+    the pace is this year's own, carried over the teaching months left (1 Sep – 31 May).
+
+    - 1 Sep 2024: nothing known yet (the tickets were made that day, after midnight) → 0 %.
+    - 1 Dec 2024: 4 came (October); the 12 tickets for March were made on 1 Sep (known), all
+      new people; show rate so far 4 of 4 = 1 → E = 12; pace 4 × (1 − ⅓) / ⅓ = 8 (91 of 273
+      teaching days gone). low = 4 + 12 = 16 (80 %), point = 4 + max(12, 8) = 16 (80 %), high
+      = 4 + 12 + 8 = 24, at most B = 20 (100 %); error +20 points, the end outside the range.
+    - 1 Jun 2025: all is known, the teaching months are over → 60 %, error 0.
+    """
+    from reports.backtest import run_backtest
+    result = run_backtest(YEAR - 1, now=AS_OF)
+    assert result.complete and result.actual["students"].percent == Decimal("60.0")
+    by_month = {m.as_of.isoformat(): m for m in result.months}
+    assert len(result.months) == 12
+    sep, dec, jun = (by_month[d].city["students"]
+                     for d in ("2024-09-01", "2024-12-01", "2025-06-01"))
+    assert (sep.point, sep.error) == (Decimal("0.0"), Decimal("-60.0"))
+    assert (dec.low, dec.point, dec.high, dec.error, dec.inside) == (
+        Decimal("80.0"), Decimal("80.0"), Decimal("100.0"), Decimal("20.0"), False)
+    assert (jun.low, jun.point, jun.high, jun.error, jun.inside) == (
+        Decimal("60.0"), Decimal("60.0"), Decimal("60.0"), Decimal("0.0"), True)
+    assert by_month["2024-12-01"].school_error["students"] == Decimal("20.0")
+    assert by_month["2025-06-01"].school_inside["students"] == Decimal("100.0")
+
+
+def test_a_year_not_over_has_no_backtest(school):
+    from reports.backtest import run_backtest
+    assert run_backtest(YEAR, now=AS_OF).months == []
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+def test_school_page_shows_target_forecast_and_status(school, client, auth, factory,
+                                                     time_machine):
+    time_machine.move_to(AS_OF, tick=False)
+    db.session.add(Target(year=YEAR, organization_id=None, students=Decimal("60")))
+    other = factory.create_org(name="СОШ № 3 (без истории)")
+    factory.create_baseline(other, YEAR, students_total=10)
+    factory.create_user(factory.Role.COORDINATOR, organization=school, email="c1@test.local")
+    factory.create_user(factory.Role.COORDINATOR, organization=other, email="c3@test.local")
+    db.session.commit()
+    auth.login("c1@test.local")
+    html = client.get(f"/reports/schools/{school.id}?year={YEAR}").get_data(as_text=True)
+    row = html[html.index('id="forecast-students"'):]
+    row = row[:row.index("</tr>")]
+    for text in ("30,0\u00a0%", "65,0\u00a0%", "41,3\u00a0% – 80,0\u00a0%", "60,0\u00a0%",
+                 "достижима"):
+        assert text in row
+    assert "взята городская доля явки" not in html
+    auth.logout()
+    auth.login("c3@test.local")
+    html = client.get(f"/reports/schools/{other.id}?year={YEAR}").get_data(as_text=True)
+    assert "своих прошлых записей у школы нет — взята городская доля явки" in html
+    row = html[html.index('id="forecast-students"'):]
+    assert "под угрозой" in row[:row.index("</tr>")]  # 0 of 10, nothing booked
+
+
+def test_dashboard_shows_the_city_forecast(school, client, auth, factory, time_machine):
+    time_machine.move_to(AS_OF, tick=False)
+    db.session.add(Target(year=YEAR, organization_id=None, students=Decimal("90")))
+    factory.create_user(factory.Role.ADMIN, email="a@test.local")
+    db.session.commit()
+    auth.login("a@test.local")
+    html = client.get(f"/reports/?year={YEAR}").get_data(as_text=True)
+    row = html[html.index('id="forecast-students"'):]
+    row = row[:row.index("</tr>")]
+    assert "65,0\u00a0%" in row and "под угрозой" in row and "90,0\u00a0%" in row
+    # Narrowed reports have no forecast (it counts everything).
+    narrowed = client.get(f"/reports/?year={YEAR}&category=university").get_data(as_text=True)
+    assert 'id="forecast-students"' not in narrowed
+
+
+def test_backtest_page(school, client, auth, factory, time_machine):
+    time_machine.move_to(AS_OF, tick=False)
+    factory.create_user(factory.Role.ADMIN, email="a@test.local")
+    db.session.commit()
+    auth.login("a@test.local")
+    html = client.get(f"/admin/forecast-backtest?year={YEAR - 1}").get_data(as_text=True)
+    assert "01.12.2024" in html and "+20,0\u00a0п.\u00a0п." in html
+    current = client.get(f"/admin/forecast-backtest?year={YEAR}").get_data(as_text=True)
+    assert "ещё не закончился" in current

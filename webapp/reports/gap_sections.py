@@ -15,33 +15,41 @@ from reports.closing import (
     school_plans,
     schools_for_event,
 )
-from reports.forecast import city_gaps, school_gaps
+from reports.forecast import Forecast, city_gaps, gaps_of, school_gaps
 
 
-def current_school_gaps(organization_id: int, now=None) -> list:
-    """The school's indicators at risk this academic year (``TargetGap``)."""
+def current_school_gaps(organization_id: int, forecast: Forecast | None = None,
+                        now=None) -> list:
+    """The school's indicators at risk this academic year (``TargetGap``); from ``forecast``
+    when the page has computed it already."""
+    if forecast is not None:
+        return gaps_of(forecast, organization_id)
     return school_gaps(current_academic_year(now), organization_id, now=now)
 
 
-def current_city_gaps(now=None) -> list:
+def current_city_gaps(forecast: Forecast | None = None, now=None) -> list:
     """Every school's indicators at risk this academic year, the largest gap first."""
+    if forecast is not None:
+        return gaps_of(forecast)
     return city_gaps(current_academic_year(now), now=now)
 
 
-def school_closing(org: Organization, year: int, now=None) -> list[GapPlan]:
+def school_closing(org: Organization, year: int, forecast: Forecast | None = None,
+                   now=None) -> list[GapPlan]:
     """«Что поможет достичь цели» on the school's page: for the current year only."""
     now = now or now_utc()
     if org.kind != OrgKind.SCHOOL or year != current_academic_year(now):
         return []
-    return school_plans(current_school_gaps(org.id, now), org.id, year, now)
+    return school_plans(current_school_gaps(org.id, forecast, now), org.id, year, now)
 
 
-def city_at_risk(year: int, now=None) -> list[SchoolAtRisk] | None:
+def city_at_risk(year: int, forecast: Forecast | None = None,
+                 now=None) -> list[SchoolAtRisk] | None:
     """«Школы под угрозой» on the city dashboard; None for a year other than the current one."""
     now = now or now_utc()
     if year != current_academic_year(now):
         return None
-    return city_plans(current_city_gaps(now), now)
+    return city_plans(current_city_gaps(forecast, now), now)
 
 
 def event_demand(event: Event, now=None) -> list[SchoolDemand]:
@@ -49,4 +57,4 @@ def event_demand(event: Event, now=None) -> list[SchoolDemand]:
     now = now or now_utc()
     if event.school_internal or not event.registration_open(now):
         return []  # nothing to compute (the forecast of every school is not free)
-    return schools_for_event(event, current_city_gaps(now), now)
+    return schools_for_event(event, current_city_gaps(now=now), now)

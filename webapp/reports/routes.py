@@ -19,6 +19,7 @@ from reports import queries
 from reports.charts import bar_chart, column_chart
 from reports.closing import need_text
 from reports.exports import indicators_csv, indicators_xlsx
+from reports.forecast import AT_RISK, compute_forecast
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -40,6 +41,8 @@ from reports.recommendations import school_gaps
 from reports.spravka import (
     ADVICE_INTRO,
     BASIS_TEXT,
+    NO_ADVICE,
+    NO_TARGETS,
     YES_NO,
     build_spravka,
     figure_note,
@@ -155,7 +158,13 @@ def dashboard():
     trend_chart = _trend_chart(
         trend, report.city["students"].b, chart_id="trend-chart",
         title="Доля обучающихся школ, вовлечённых с начала периода, по месяцам")
+    # The forecast is of a whole academic year, counted from everything (not narrowed).
+    forecast = compute_forecast(query.year) if query.year is not None \
+        and not query.filters.narrowed and not query.filters.verified_only else None
+    at_risk = {k: sum(1 for s in forecast.schools if s.indicators[k].status == AT_RISK)
+               for k in INDICATOR_KEYS} if forecast is not None else None
     context.update(
+        forecast=forecast, at_risk=at_risk,
         report=report, previous=previous, prev_title=prev_title, query=query, trend=trend,
         chart=chart, trend_chart=trend_chart, threshold=threshold, sort=sort,
         descending=descending, schools=_sorted_rows(report.schools, sort, descending),
@@ -165,8 +174,8 @@ def dashboard():
         percent_of=percent_of,
         # Issue #15: schools below their targets and events with seats for them (current
         # year, the whole city only).
-        at_risk=(gap_sections.city_at_risk(query.year)
-                 if query.year is not None and not _filter_titles(query) else None),
+        risk_schools=(gap_sections.city_at_risk(query.year, forecast)
+                      if forecast is not None else None),
         need_text=need_text,
     )
     return render_template("reports/dashboard.html", **context)
@@ -216,14 +225,19 @@ def school(org_id: int):
     ovz_waiting = [s for s in not_involved if s.ovz]
     gaps = school_gaps(row, section, queries.upcoming_events()) \
         if org.kind == OrgKind.SCHOOL else []
+    forecast = compute_forecast(year, organization_id=org.id) \
+        if org.kind == OrgKind.SCHOOL else None
+    forecast_block = forecast.school(org.id) if forecast is not None else None
     return render_template(
         "reports/school.html", org=org, form=form, year=year, report=report, row=row,
         door_row=door_row, door_differs=door_differs, section=section, chart=chart,
         trend=trend, trend_chart=trend_chart, keys=INDICATOR_KEYS,
         short=short, titles=INDICATOR_TITLES, not_involved=not_involved, by_class=by_class,
         ovz_roster=ovz_roster, ovz_covered=ovz_covered, ovz_waiting=ovz_waiting,
-        events=queries.school_events(org.id, period), gaps=gaps,
-        closing=gap_sections.school_closing(org, year),
+        events=queries.school_events(org.id, period), gaps=gaps, forecast=forecast,
+        forecast_block=forecast_block,
+        closing=(gap_sections.school_closing(org, year, forecast)
+                 if forecast_block is not None else []),
         year_title=academic_year_title(year), percent_of=percent_of,
         title=f"Показатели: {org.display_name}")
 
@@ -316,6 +330,7 @@ def spravka():
                       series=(data.year_title, data.previous_title), chart_id="spravka-chart")
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
                            chart=chart, advice_intro=ADVICE_INTRO, basis_text=BASIS_TEXT,
+                           no_advice=NO_ADVICE, no_targets=NO_TARGETS,
                            yes_no=YES_NO,
                            figure_note=figure_note, group_heading=group_heading,
                            gap_text=gap_text, group_events_text=group_events_text,

@@ -313,3 +313,22 @@ def test_school_without_roster_is_asked_to_load_it(client, auth, factory, school
     assert "Список обучающихся школы ещё не загружен" in page
     assert "Ярмарка вакансий" in page and "Кого записать:" not in page
     assert f'href="/events/{event.id}/register">Записать группу' in page
+
+
+def test_organizers_city_gaps_are_kept_for_a_while_when_configured(app, factory, monkeypatch):
+    calls = []
+
+    def gaps(forecast=None, now=None):
+        calls.append(now)
+        return []
+
+    monkeypatch.setattr(gap_sections, "current_city_gaps", gaps)
+    monkeypatch.setattr(gap_sections, "_CITY_GAPS", {})
+    event = factory.create_event()
+    gap_sections.event_demand(event)
+    gap_sections.event_demand(event)
+    assert len(calls) == 2  # off under TESTING
+    app.config["GAPS_CACHE_SECONDS"] = 300
+    gap_sections.event_demand(event)
+    gap_sections.event_demand(event)
+    assert len(calls) == 3

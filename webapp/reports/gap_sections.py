@@ -5,7 +5,11 @@ items 4 and 6. Only the current academic year has a future to plan: other years 
 
 from __future__ import annotations
 
-from models import Event, Organization, OrgKind, now_utc
+import time
+
+from flask import current_app
+
+from models import Event, Organization, OrgKind, db, now_utc
 from models.academic_year import current_academic_year
 from reports.closing import (
     GapPlan,
@@ -52,9 +56,30 @@ def city_at_risk(year: int, forecast: Forecast | None = None,
     return city_plans(current_city_gaps(forecast, now), now)
 
 
+#: The city's gaps as organizers' event pages see them: (database, year) → (when, gaps). The
+#: forecast of every school takes seconds at city scale (docs/performance.md), too long for
+#: each view of an event's page; the gaps are kept per process for ``GAPS_CACHE_SECONDS``
+#: (default 300; off under TESTING). Whether a school registered, the seats and the quota are
+#: read live on every view.
+_CITY_GAPS: dict[tuple, tuple[float, list]] = {}
+
+
+def _organizer_city_gaps(now) -> list:
+    seconds = current_app.config.get("GAPS_CACHE_SECONDS", 0 if current_app.testing else 300)
+    if not seconds:
+        return current_city_gaps(now=now)
+    key = (str(db.engine.url), current_academic_year(now))
+    kept = _CITY_GAPS.get(key)
+    if kept is not None and time.monotonic() - kept[0] < seconds:
+        return kept[1]
+    gaps = current_city_gaps(now=now)
+    _CITY_GAPS[key] = (time.monotonic(), gaps)
+    return gaps
+
+
 def event_demand(event: Event, now=None) -> list[SchoolDemand]:
     """Schools at risk the event could serve and that have not registered for it."""
     now = now or now_utc()
     if event.school_internal or not event.registration_open(now):
         return []  # nothing to compute (the forecast of every school is not free)
-    return schools_for_event(event, current_city_gaps(now=now), now)
+    return schools_for_event(event, _organizer_city_gaps(now), now)

@@ -250,6 +250,16 @@ def test_invitation_refused_without_csrf_for_others_and_when_not_in_demand(
                                follow_redirects=True).get_data(as_text=True)
     assert "сейчас не в списке" in refused
     assert SchoolInvitation.query.count() == 0 and SchoolNotice.query.count() == 0
+    # A school at risk without a coordinator's account: the notice only, and it is said so.
+    lonely = factory.create_org(name="СОШ № 10 (тест)")
+    factory.create_student(lonely, grade=9, class_name="9А")
+    db.session.commit()
+    gaps.append(gap(lonely))
+    said = client.post_form(f"/organizer/events/{event.id}/invitations/{lonely.id}",
+                            follow_redirects=True).get_data(as_text=True)
+    assert "Письмо не ушло: у школы нет профкоординатора" in said
+    assert SchoolNotice.query.filter_by(organization_id=lonely.id).count() == 1
+    assert SchoolInvitation.query.count() == 1
     assert client.post_form(f"/organizer/events/{event.id}/invitations/999999").status_code \
         == 404
 

@@ -44,10 +44,13 @@ def invite(event_id: int, org_id: int):
               "дошёл до цели, для неё нет мест или запись закрыта.", "warning")
         return redirect(back, 303)
     with unit_of_work(catch=ConflictError) as uow:
-        invite_school(current_user, event, school, demand)
+        _invitation, letters = invite_school(current_user, event, school, demand)
     if uow.error is not None:
         flash(uow.error.message, "info")
-    else:
+    elif letters:
         flash(f"Приглашение отправлено: «{school.display_name}» увидит его на своих страницах, "
               "профкоординатору школы ушло письмо.", "success")
+    else:
+        flash(f"Приглашение отправлено: «{school.display_name}» увидит его на своих страницах. "
+              "Письмо не ушло: у школы нет профкоординатора с учётной записью.", "success")
     return redirect(back, 303)

@@ -65,10 +65,11 @@ def _letter(event: Event, school: Organization, demand: SchoolDemand) -> str:
 
 
 def invite_school(actor: User, event: Event, school: Organization,
-                  demand: SchoolDemand) -> SchoolInvitation:
-    """Record the invitation, the school's notice and a letter to each active coordinator.
-    Raises ``already_invited`` (409) when the school was invited to this event before (also
-    when a parallel request did it a moment ago)."""
+                  demand: SchoolDemand) -> tuple[SchoolInvitation, int]:
+    """Record the invitation, the school's notice and a letter to each active coordinator;
+    returns the invitation and the number of letters. Raises ``already_invited`` (409) when the
+    school was invited to this event before (also when a parallel request did it a moment
+    ago)."""
     existing = SchoolInvitation.query.filter_by(event_id=event.id,
                                                 organization_id=school.id).first()
     if existing is not None:
@@ -97,7 +98,7 @@ def invite_school(actor: User, event: Event, school: Organization,
     record_audit(actor, "invitation.send", invitation, event_id=event.id,
                  organization_id=school.id, letters=len(coordinators))
     db.session.flush()
-    return invitation
+    return invitation, len(coordinators)
 
 
 def _already(invitation: SchoolInvitation) -> ConflictError:

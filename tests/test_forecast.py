@@ -89,6 +89,14 @@ def test_forecast_equals_the_hand_worked_figures(school):
     assert (f.low, f.forecast, f.high) == (Decimal("41.3"), Decimal("65.0"), Decimal("80.0"))
     assert forecast_of(school.id).show_rate == pytest.approx(0.75)
     assert forecast_of(school.id).own_show_rate
+    # Events (8): B = the 2 events of the year open to S, 1 held (October). The 10 December
+    # event has 5 students booked: held with the chance 1 − 0.25⁵; last year 1 event came
+    # after 1 December → pace 1. low = 1 + 0.99902, point = 1 + max(0.99902, 1) = 2, high =
+    # min(2, 1 + 1 + 1) = 2.
+    events = forecast_of(school.id).indicators["events"]
+    assert (events.current.a, events.current.b) == (1, 2)
+    assert (events.low_a, events.point_a, events.high_a) == pytest.approx(
+        (1 + 1 - 0.25 ** 5, 2.0, 2.0))
 
 
 def test_people_already_counted_are_not_counted_again(school):

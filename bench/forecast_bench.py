@@ -5,7 +5,8 @@
 
 On a database loaded with ``demo --size city`` (migrated to head), for the current academic
 year (or ``--year``), it times the city's forecast (every school and the city), one school's
-forecast (the school with the most students), and their parts (the year's indicators, show
+forecast (the school with the most students) — first of the day (nothing cached) and then (the
+show rates and last year's pace kept for the day) — and their parts (the year's indicators, show
 rates, bookings, last year's pace), printing medians of several runs after a warm-up. Results go
 to docs/performance.md («Прогноз»).
 """
@@ -68,6 +69,13 @@ def main() -> None:
             db.session.rollback()
             print(f"{label:<34} median {median:.3f} s  ({', '.join(f'{w:.3f}' for w in walls)})")
 
+        def cold(**kwargs):
+            fc.clear_past_cache()
+            return fc.compute_forecast(year, now=now, **kwargs)
+
+        run("city forecast, first of the day", cold)
+        run("one school's, first of the day", lambda: cold(organization_id=school_id))
+        fc.compute_forecast(year, now=now)  # the day's past-only parts, as a page would leave
         run("city forecast (all schools)", lambda: fc.compute_forecast(year, now=now))
         run("one school's forecast", lambda: fc.compute_forecast(year, organization_id=school_id,
                                                                   now=now))

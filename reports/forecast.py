@@ -340,19 +340,31 @@ def booked_people(as_of: datetime, year: int, organization_id: int | None) -> di
 
 def booked_events(as_of: datetime, year: int, organization_id: int | None) -> list[tuple]:
     """(event, school, early, students booked) for the students' events of the rest of the
-    year: the events indicators' bookings."""
+    year: the events indicators' bookings. Tickets are counted per (event, the student's
+    organization) in SQL; which of those are schools the event is open to is decided here (in
+    SQL the schools' filter made SQLite walk every student's tickets)."""
     period = academic_year_period(year)
-    org = students.c.organization_id
-    query = (
-        sa.select(events.c.id, org, events.c.early, sa.func.count())
-        .select_from(tickets.join(events, events.c.id == tickets.c.event_id)
-                     .join(students, students.c.id == tickets.c.student_id))
-        .where(*_booked_tickets(as_of, period.ends_before, audience="students"),
-               org.in_(_school_ids(organization_id)),
-               sa.or_(events.c.school_internal.is_(False), events.c.organizer_id == org))
-        .group_by(events.c.id, org, events.c.early)
-    )
-    return [(row[0], row[1], bool(row[2]), int(row[3])) for row in db.session.execute(query)]
+    counts = db.session.execute(
+        sa.select(tickets.c.event_id, students.c.organization_id, sa.func.count())
+        .select_from(tickets.join(students, students.c.id == tickets.c.student_id))
+        .where(*_booked_tickets(as_of, period.ends_before, audience="students"))
+        .group_by(tickets.c.event_id, students.c.organization_id)).all()
+    if not counts:
+        return []
+    scope = set(db.session.execute(_school_ids(None) if organization_id is None
+                                   else sa.select(orgs.c.id).where(
+                                       orgs.c.id == organization_id,
+                                       orgs.c.kind == OrgKind.SCHOOL.value)).scalars())
+    info = {row.id: row for row in db.session.execute(
+        sa.select(events.c.id, events.c.early, events.c.school_internal, events.c.organizer_id)
+        .where(events.c.id.in_({event_id for event_id, _org, _n in counts})))}
+    out = []
+    for event_id, org_id, n in counts:
+        event = info[event_id]
+        if org_id not in scope or (event.school_internal and event.organizer_id != org_id):
+            continue
+        out.append((event_id, org_id, bool(event.early), int(n)))
+    return out
 
 
 @dataclass

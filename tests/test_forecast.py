@@ -18,10 +18,12 @@ So low = 6 + 2.25 = 8.25 (41.3 %), point = 6 + max(2.25, 7) = 13 (65.0 %), high 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from models import Target, TicketStatus, db
 from reports.forecast import (
@@ -87,6 +89,14 @@ def test_forecast_equals_the_hand_worked_figures(school):
     assert (f.low, f.forecast, f.high) == (Decimal("41.3"), Decimal("65.0"), Decimal("80.0"))
     assert forecast_of(school.id).show_rate == pytest.approx(0.75)
     assert forecast_of(school.id).own_show_rate
+    # Events (8): B = the 2 events of the year open to S, 1 held (October). The 10 December
+    # event has 5 students booked: held with the chance 1 − 0.25⁵; last year 1 event came
+    # after 1 December → pace 1. low = 1 + 0.99902, point = 1 + max(0.99902, 1) = 2, high =
+    # min(2, 1 + 1 + 1) = 2.
+    events = forecast_of(school.id).indicators["events"]
+    assert (events.current.a, events.current.b) == (1, 2)
+    assert (events.low_a, events.point_a, events.high_a) == pytest.approx(
+        (1 + 1 - 0.25 ** 5, 2.0, 2.0))
 
 
 def test_people_already_counted_are_not_counted_again(school):
@@ -306,3 +316,23 @@ def test_backtest_page(school, client, auth, factory, time_machine):
     assert "01.12.2024" in html and "+20,0\u00a0п.\u00a0п." in html
     current = client.get(f"/admin/forecast-backtest?year={YEAR}").get_data(as_text=True)
     assert "ещё не закончился" in current
+
+
+def test_forecast_downloads(school, client, auth, factory, time_machine):
+    time_machine.move_to(AS_OF, tick=False)
+    db.session.add(Target(year=YEAR, organization_id=None, students=Decimal("60")))
+    factory.create_user(factory.Role.COORDINATOR, organization=school, email="c1@test.local")
+    other = factory.create_org()
+    db.session.commit()
+    auth.login("c1@test.local")
+    response = client.get(f"/reports/forecast.csv?year={YEAR}")
+    assert response.status_code == 200
+    text = response.data.decode("utf-8-sig")
+    assert "Город Томск" not in text  # a coordinator gets the own school only
+    assert ("СОШ № 1 (прогноз);1. Обучающиеся, вовлечённые в профориентационные мероприятия;"
+            "6;20;30,0;65,0;41,3;80,0;60,0;достижима;0;75,0;да") in text
+    assert client.get(f"/reports/forecast.csv?organization_id={other.id}").status_code == 403
+    workbook = client.get(f"/reports/forecast.xlsx?year={YEAR}")
+    sheet = load_workbook(io.BytesIO(workbook.data))["Прогноз"]
+    assert sheet["C4"].value == 6 and abs(sheet["F4"].value - 0.65) < 1e-9
+    assert sheet["F4"].number_format == "0.0%"

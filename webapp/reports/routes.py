@@ -20,6 +20,7 @@ from reports.charts import bar_chart, column_chart
 from reports.closing import need_text
 from reports.exports import indicators_csv, indicators_xlsx
 from reports.forecast import AT_RISK, compute_forecast
+from reports.forecast_exports import forecast_csv, forecast_xlsx
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -52,6 +53,7 @@ from reports.spravka import (
     spravka_pdf,
 )
 from webapp.access import can_manage_event, roles_required
+from webapp.downloads import file_response
 from webapp.reports import gap_sections
 from webapp.reports.forms import ReportFilterForm, YearForm
 
@@ -395,6 +397,44 @@ def indicators_csv_view():
         return error
     return Response(indicators_csv(report), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_export_name(query, "csv")}"'})
+
+
+def _forecast_export(fmt: str) -> Response:
+    """The year-end forecast as a file: the city and every school (admin), or one school (its
+    coordinator, or an admin with ``organization_id``)."""
+    year = request.args.get("year", type=int) or current_academic_year()
+    if not 2000 <= year <= 2100:
+        abort(404)
+    organization_id = request.args.get("organization_id", type=int)
+    if current_user.role == Role.COORDINATOR:
+        if organization_id not in (None, current_user.organization_id):
+            abort(403)
+        organization_id = current_user.organization_id
+    if organization_id is not None:
+        org = db.session.get(Organization, organization_id)
+        if org is None or org.kind != OrgKind.SCHOOL:
+            abort(404)
+    forecast = compute_forecast(year, organization_id=organization_id)
+    title = f"{year}-{(year + 1) % 100:02d}"
+    if fmt == "xlsx":
+        body = forecast_xlsx(forecast, organization_id)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, mimetype = forecast_csv(forecast, organization_id), "text/csv; charset=utf-8"
+    return file_response(body, mimetype=mimetype, name=f"Прогноз {title}.{fmt}",
+                         ascii_name=f"forecast-{title}.{fmt}", as_attachment=True)
+
+
+@bp.get("/forecast.xlsx")
+@roles_required(Role.ADMIN, Role.COORDINATOR)
+def forecast_xlsx_view():
+    return _forecast_export("xlsx")
+
+
+@bp.get("/forecast.csv")
+@roles_required(Role.ADMIN, Role.COORDINATOR)
+def forecast_csv_view():
+    return _forecast_export("csv")
 
 
 @bp.app_template_filter("short_date")

@@ -344,10 +344,12 @@ def booked_events(as_of: datetime, year: int, organization_id: int | None) -> li
     organization) in SQL; which of those are schools the event is open to is decided here (in
     SQL the schools' filter made SQLite walk every student's tickets)."""
     period = academic_year_period(year)
+    # One school: its students first (``ix_students_org_class``), then their tickets.
+    own = [] if organization_id is None else [students.c.organization_id == organization_id]
     counts = db.session.execute(
         sa.select(tickets.c.event_id, students.c.organization_id, sa.func.count())
         .select_from(tickets.join(students, students.c.id == tickets.c.student_id))
-        .where(*_booked_tickets(as_of, period.ends_before, audience="students"))
+        .where(*_booked_tickets(as_of, period.ends_before, audience="students"), *own)
         .group_by(tickets.c.event_id, students.c.organization_id)).all()
     if not counts:
         return []

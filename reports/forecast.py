@@ -51,7 +51,7 @@ from models import (
     db,
     now_utc,
 )
-from models.academic_year import TOMSK, Period, academic_year_of, academic_year_period
+from models.academic_year import TOMSK, Period, academic_year_period
 from models.target import effective_target, targets_of_year
 from reports.indicators import (
     INDICATOR_KEYS,
@@ -546,9 +546,8 @@ def _combine(a: int, b: int, booked: float, expected: float, pace: float) -> tup
 def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                      as_of: datetime | None = None,
                      whole_year: IndicatorReport | None = None) -> Forecast:
-    """The year-end forecast of the city's schools (or one school: ``organization_id``; the city
-    line is then that school's view of the city only in its A and B, without a forecast of
-    other schools: see :func:`city_forecast`).
+    """The year-end forecast of the city's schools (or one school: ``organization_id``; the
+    city's line then carries only its known A and B, without forecasting every other school).
 
     ``as_of``: the moment the forecast is made as if (the backtest); only what was known then is
     used. Without it, ``now``. ``whole_year``: the year's own report when the caller has it (the
@@ -780,7 +779,3 @@ def city_gaps(year: int, now=None) -> list[TargetGap]:
     gaps.sort(key=lambda g: (-(g.target - g.forecast_high), g.organization_id,
                              INDICATOR_KEYS.index(g.indicator)))
     return gaps
-
-
-def academic_year_now(now=None) -> int:
-    return academic_year_of(now or now_utc())

@@ -88,6 +88,7 @@ def main() -> None:
         run("  last year's pace", lambda: fc.last_year_pace(now, year, None))
         run("  show rates, one school", lambda: fc.show_rates(now, year, school_id))
         run("  bookings (people), one school", lambda: fc.booked_people(now, year, school_id))
+        run("  bookings (events), one school", lambda: fc.booked_events(now, year, school_id))
         run("  last year's pace, one school", lambda: fc.last_year_pace(now, year, school_id))
 
 

@@ -51,7 +51,7 @@ from models import (
     db,
     now_utc,
 )
-from models.academic_year import TOMSK, Period, academic_year_of, academic_year_period
+from models.academic_year import TOMSK, Period, academic_year_period
 from models.target import effective_target, targets_of_year
 from reports.indicators import (
     INDICATOR_KEYS,
@@ -344,10 +344,12 @@ def booked_events(as_of: datetime, year: int, organization_id: int | None) -> li
     organization) in SQL; which of those are schools the event is open to is decided here (in
     SQL the schools' filter made SQLite walk every student's tickets)."""
     period = academic_year_period(year)
+    # One school: its students first (``ix_students_org_class``), then their tickets.
+    own = [] if organization_id is None else [students.c.organization_id == organization_id]
     counts = db.session.execute(
         sa.select(tickets.c.event_id, students.c.organization_id, sa.func.count())
         .select_from(tickets.join(students, students.c.id == tickets.c.student_id))
-        .where(*_booked_tickets(as_of, period.ends_before, audience="students"))
+        .where(*_booked_tickets(as_of, period.ends_before, audience="students"), *own)
         .group_by(tickets.c.event_id, students.c.organization_id)).all()
     if not counts:
         return []
@@ -544,9 +546,8 @@ def _combine(a: int, b: int, booked: float, expected: float, pace: float) -> tup
 def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                      as_of: datetime | None = None,
                      whole_year: IndicatorReport | None = None) -> Forecast:
-    """The year-end forecast of the city's schools (or one school: ``organization_id``; the city
-    line is then that school's view of the city only in its A and B, without a forecast of
-    other schools: see :func:`city_forecast`).
+    """The year-end forecast of the city's schools (or one school: ``organization_id``; the
+    city's line then carries only its known A and B, without forecasting every other school).
 
     ``as_of``: the moment the forecast is made as if (the backtest); only what was known then is
     used. Without it, ``now``. ``whole_year``: the year's own report when the caller has it (the
@@ -786,7 +787,3 @@ def city_gaps(year: int, now=None) -> list[TargetGap]:
     """Every school at risk on any indicator, one gap per (school, indicator), sorted by how far
     below (target − forecast high) the largest first."""
     return gaps_of(compute_forecast(year, now=now))
-
-
-def academic_year_now(now=None) -> int:
-    return academic_year_of(now or now_utc())

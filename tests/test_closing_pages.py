@@ -93,6 +93,7 @@ def test_school_page_offers_whom_to_send_and_registers_in_one_step(
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
     assert "Что поможет достичь цели" in page
     assert "Цель — <strong>60,0\u00a0%</strong>" in page and "вовлечь ещё 5 обучающихся" in page
+    assert "Ещё не участвовали и не записаны: 5." in page  # 4 in 8А and one in 2А
     assert "Профпроба в ТГУ" in page
     assert "Кого записать: 3 обучающихся" in page  # the quota (3) binds, not the need (5)
     link = register_link(page)
@@ -124,6 +125,7 @@ def test_admin_link_keeps_the_school_and_past_years_show_nothing(
     gaps.append(gap(school))
     auth.login(admin.email)
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
+    assert "Ещё не участвовали и не записаны: 1 — меньше, чем нужно" in page  # 1 of 3
     link = register_link(page)
     assert link.startswith(f"/events/{event.id}/register?") and f"org={school.id}" in link
     assert "Отмечены предложенные ученики: 1." in client.get(link).get_data(as_text=True)
@@ -302,6 +304,7 @@ def test_forecast_gap_end_to_end(client, auth, factory, school, coordinator, uni
     auth.login(coordinator.email)
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
     assert 'id="closing-students"' in page and "вовлечь ещё 6 обучающихся" in page
+    assert "Ещё не участвовали и не записаны: 8." in page and "меньше, чем нужно" not in page
     link = register_link(page)
     assert [int(v) for v in re.findall(r"student=(\d+)", link)] == [k.id for k in kids[:6]]
     response = client.post_form(link, {"students": re.findall(r"student=(\d+)", link)})
@@ -322,6 +325,7 @@ def test_school_without_roster_is_asked_to_load_it(client, auth, factory, school
     page = client.get(f"/reports/schools/{school.id}").get_data(as_text=True)
     assert "Список обучающихся школы ещё не загружен" in page
     assert "Ярмарка вакансий" in page and "Кого записать:" not in page
+    assert "меньше, чем нужно" not in page
     assert f'href="/events/{event.id}/register">Записать группу' in page
 
 

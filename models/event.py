@@ -209,6 +209,17 @@ class Event(db.Model):
         return self.status == EventStatus.PUBLISHED and (at or now_utc()) >= self.ends_at
 
 
+def fits_grade(event: Event, grade: int) -> bool:
+    """Whether a child of ``grade`` (0: preschool) may go to ``event`` as a student (the one home
+    of the rule: group registration and the reports' suggestions both ask it)."""
+    if event.audience == Audience.PRESCHOOL:
+        return grade == 0
+    if event.audience != Audience.STUDENTS:
+        return False
+    low, high = event.grades_min or 1, event.grades_max or 11
+    return low <= grade <= high
+
+
 class EventStaff(db.Model):
     """A teacher who runs an event (counts in indicators 6 and 7)."""
 

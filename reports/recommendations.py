@@ -1,9 +1,11 @@
 """«Адресные рекомендации» of the analytical report.
 
-For every school below the city level in an indicator: by how many percentage points, how many
-more people (or events) would bring it to the city level, and up to three upcoming events that
-would help — ОВЗ-adapted ones for ОВЗ coverage, early ones for early guidance, events for
-teachers for the teachers' indicators, any open event for the rest.
+For every school whose year-end forecast misses its target in an indicator (at risk: even the
+forecast's high end is below the target, ``reports.forecast``): the forecast against the target,
+how many more people (or events) would bring the forecast to the target, and up to three
+upcoming events that would help — ОВЗ-adapted ones for ОВЗ coverage, early ones for early
+guidance, events for teachers for the teachers' indicators, any open event for the rest.
+(The school page still compares a school with the city level: :func:`school_gaps`.)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 
 from formats.text import natural_key, plural
 from models import Audience, Event
+from reports.forecast import AT_RISK, Forecast, IndicatorForecast, OrgForecast
 from reports.indicators import INDICATOR_SHORT, Figure, IndicatorReport, OrgIndicators
 
 #: Indicators a school can act on (4–5 are yes/no and follow from 1–2).
@@ -79,6 +82,10 @@ class Gap(_IndicatorShortfall):
     #: People (or events) more to reach the city level.
     needed: int
     events: list[Event] = field(default_factory=list)
+    #: Against a target: the target and the year-end forecast (``points`` is then target −
+    #: forecast high, ``needed`` what brings the forecast point to the target).
+    target: Decimal | None = None
+    forecast: IndicatorForecast | None = None
 
     @property
     def advice(self) -> str:
@@ -109,6 +116,10 @@ class GapSummary(_IndicatorShortfall):
     lowest: Decimal
     highest: Decimal
     needed: int
+    #: Against targets: the lowest and highest target of the group (``lowest``/``highest``
+    #: are then the forecasts' points).
+    target_low: Decimal | None = None
+    target_high: Decimal | None = None
 
 
 @dataclass
@@ -127,6 +138,13 @@ class AdviceGroup:
         summaries = []
         for index, first in enumerate(self.schools[0].gaps):
             column = [item.gaps[index] for item in self.schools]
+            if first.forecast is not None:
+                points = [gap.forecast.forecast for gap in column]
+                targets = [gap.target for gap in column]
+                summaries.append(GapSummary(first.key, first.city, min(points), max(points),
+                                            sum(gap.needed for gap in column),
+                                            min(targets), max(targets)))
+                continue
             own = [gap.own.percent for gap in column]
             summaries.append(GapSummary(first.key, first.city, min(own), max(own),
                                         sum(gap.needed for gap in column)))
@@ -190,6 +208,36 @@ def school_gaps(school: OrgIndicators, city: dict[str, Figure],
         gaps.append(Gap(key, own, level, level.percent - own.percent,
                         needed_to_reach(own, level), helpful[:EVENTS_PER_GAP]))
     return gaps
+
+
+def target_gaps(school: OrgIndicators, forecast: OrgForecast, city: dict[str, Figure],
+                upcoming: list[Event]) -> list[Gap]:
+    """The indicators whose forecast misses the school's target (at risk)."""
+    gaps = []
+    for key in ACTIONABLE:
+        f = forecast.indicators[key]
+        if f.status != AT_RISK:
+            continue
+        helpful = sorted((e for e in upcoming if _helps(e, key, school.id)),
+                         key=lambda e, key=key: _rank(e, key))
+        gaps.append(Gap(key, school.indicators[key], city[key], f.target - f.high,
+                        max(1, f.people_needed()), helpful[:EVENTS_PER_GAP], f.target, f))
+    return gaps
+
+
+def target_recommendations(report: IndicatorReport, forecast: Forecast,
+                           upcoming: list[Event]) -> list[SchoolAdvice]:
+    """Schools at risk of missing a target in at least one indicator, the farthest first."""
+    advice = []
+    for school in report.schools:
+        own = forecast.school(school.id)
+        if own is None:
+            continue
+        gaps = target_gaps(school, own, report.city, upcoming)
+        if gaps:
+            advice.append(SchoolAdvice(school, gaps))
+    advice.sort(key=lambda a: (-max(g.points for g in a.gaps), a.school.display_name))
+    return advice
 
 
 def recommendations(report: IndicatorReport, upcoming: list[Event]) -> list[SchoolAdvice]:

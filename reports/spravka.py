@@ -26,6 +26,7 @@ from models.academic_year import (
     year_so_far,
 )
 from models.early_rule import early_rule_text
+from reports.forecast import Forecast, compute_forecast
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -44,8 +45,8 @@ from reports.recommendations import (
     SchoolAdvice,
     group_advice,
     plural,
-    recommendations,
     strongest_and_weakest,
+    target_recommendations,
 )
 
 #: Indicators 4–5 are yes/no per school: «1/1» under «100,0 %» says nothing.
@@ -68,6 +69,9 @@ class Spravka:
     #: The same figures counting only check-ins verified at a door (issue #13): shown beside
     #: the full ones where they differ.
     verified: IndicatorReport | None = None
+    #: The year-end forecast against the targets (``reports.forecast``): what the
+    #: recommendations speak of.
+    forecast: Forecast | None = None
 
     @property
     def groups(self) -> list[AdviceGroup]:
@@ -169,12 +173,43 @@ class Spravka:
         if self.door_differs():
             lines.append(DOOR_NOTE)
         lines.append(self.parents_line())
-        below, total = len(self.advice), len(self.report.schools)
-        if below == 0 and total:
-            lines.append("Все школы на городском уровне или выше по всем показателям.")
-        elif below < total:
-            lines.append(f"Школ ниже городского уровня хотя бы по одному показателю: "
-                         f"{below} из {total}.")
+        lines.extend(self.forecast_lines())
+        if not self.has_targets:
+            return lines
+        at_risk, total = len(self.advice), len(self.report.schools)
+        if at_risk == 0 and total:
+            lines.append("Ни одна школа не под угрозой: по прогнозу цели достижимы или уже "
+                         "достигнуты.")
+        else:
+            lines.append(f"Школ, которым по прогнозу не хватит до цели хотя бы по одному "
+                         f"показателю: {at_risk} из {total}.")
+        return lines
+
+    @property
+    def has_targets(self) -> bool:
+        return self.forecast is not None and any(
+            f.target is not None for school in self.forecast.schools
+            for f in school.indicators.values())
+
+    def forecast_lines(self) -> list[str]:
+        """The city's year-end forecast against each target set: «Цель 60,0 %, прогноз на
+        конец года 41,3 % (38,0–45,2 %) — под угрозой»."""
+        if self.forecast is None:
+            return []
+        lines = []
+        for key, f in self.forecast.city.indicators.items():
+            if f.target is None or f.forecast is None:
+                continue
+            if self.forecast.finished:
+                text = f"итог года {format_percent(f.forecast)}"
+            else:
+                text = (f"прогноз на конец года {format_percent(f.forecast)} "
+                        f"({range_text(f.low, f.high)})")
+            lines.append(f"{INDICATOR_TITLES[key]} — цель города {format_percent(f.target)}, "
+                         f"{text}: {f.status_title}.")
+        if not lines:
+            lines.append("Цели города на год не заданы: рекомендации по целям появятся, когда "
+                         "администратор задаст их на странице «Цели по показателям».")
         return lines
 
 
@@ -202,9 +237,11 @@ def build_spravka(year: int, now=None) -> Spravka:
     verified = compute_indicators(counted, now=now, verified_only=True)
     trend = monthly_trend(year, now=now)
     strongest, weakest = strongest_and_weakest(report)
-    advice = recommendations(report, upcoming_events(now=now))
+    forecast = compute_forecast(year, now=now)
+    whole = report if so_far is None else compute_indicators(year, now=now)
+    advice = target_recommendations(whole, forecast, upcoming_events(now=now))
     return Spravka(year, report, previous, trend, strongest, weakest, advice, now, so_far,
-                   verified)
+                   verified, forecast)
 
 
 def figure_note(key: str, figure) -> str:
@@ -237,11 +274,15 @@ class _Pdf(FPDF):
         self.cell(0, 6, f"{self.footer_text} · стр. {self.page_no()}/{{nb}}", align="C")
 
 
-ADVICE_INTRO = ("Школы ниже городского уровня — группами: в группе одинаковые отставания и "
-                "одинаковые подходящие мероприятия. Для группы: на сколько ниже города, сколько "
-                "ещё участников (мероприятий) нужно всем её школам вместе, чтобы выйти на "
-                "городской уровень, и ближайшие мероприятия со свободными местами (для ОВЗ — "
+ADVICE_INTRO = ("Школы, которым по прогнозу не хватит до цели (даже верхняя граница прогноза "
+                "ниже цели), — группами: в группе одинаковые показатели под угрозой и "
+                "одинаковые подходящие мероприятия. Для группы: прогноз на конец года и цель, "
+                "сколько ещё участников (мероприятий) нужно всем её школам вместе, чтобы прогноз "
+                "дошёл до цели, и ближайшие мероприятия со свободными местами (для ОВЗ — "
                 "адаптированные, для ранних показателей — ранней профориентации).")
+NO_ADVICE = "Ни одна школа не под угрозой: по прогнозу цели достижимы или уже достигнуты."
+NO_TARGETS = ("Цели на год не заданы: задайте их на странице «Цели по показателям», и здесь "
+              "появятся школы, которым по прогнозу не хватит до цели.")
 
 
 def group_heading(group: AdviceGroup) -> str:
@@ -252,8 +293,11 @@ def group_heading(group: AdviceGroup) -> str:
 
 
 def gap_text(gap) -> str:
-    """«0,0–0,3 % при городском 0,5 %, нужно вовлечь ещё 23 обучающихся» (one indicator of a
-    group)."""
+    """«прогноз на конец года 0,0–0,3 % при цели 5,0 %, нужно вовлечь ещё 23 обучающихся» (one
+    indicator of a group); without targets, against the city level."""
+    if gap.target_low is not None:
+        return (f"прогноз на конец года {range_text(gap.lowest, gap.highest)} при цели "
+                f"{range_text(gap.target_low, gap.target_high)}, нужно {gap.need_text}")
     return (f"{range_text(gap.lowest, gap.highest)} при городском "
             f"{format_percent(gap.city.percent)}, нужно {gap.need_text}")
 
@@ -353,7 +397,7 @@ def spravka_pdf(data: Spravka) -> bytes:
     heading("5. Адресные рекомендации")
     paragraph(ADVICE_INTRO)
     if not data.advice:
-        paragraph("Все школы на городском уровне или выше по всем показателям.")
+        paragraph(NO_ADVICE if data.has_targets else NO_TARGETS)
     for group in data.groups:
         if pdf.get_y() > pdf.h - pdf.b_margin - 22:
             pdf.add_page()

@@ -9,12 +9,13 @@ import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from models import EventStatus, OrgKind, Role, now_utc
+from models import EventStatus, OrgKind, Role, Target, now_utc
 
 YEAR = 2024
 
@@ -174,14 +175,17 @@ def test_roadmap_execution_counts_planned_and_held(client, auth, city, db):
     assert cells == ["1", "0", "1", "3", "2"]  # planned, cancelled, held, check-ins, students
 
 
-def test_spravka_html_has_recommendations_and_the_pdf_has_cyrillic(client, auth, city):
+def test_spravka_html_has_recommendations_and_the_pdf_has_cyrillic(client, auth, city, db):
+    # The year is over: its forecast is its result; a goal of 50 % for ОВЗ coverage is missed.
+    db.session.add(Target(year=YEAR, organization_id=None, students_ovz=Decimal("50")))
+    db.session.commit()
     login(auth, city, "admin")
     page = text(client.get(f"/reports/spravka?year={YEAR}"))
     assert "Аналитическая справка" in page
     advice = page[page.index('id="s5"'):]
     assert "МАОУ СОШ № 101" in advice
     assert "Обучающиеся с ОВЗ" in advice and "Мастерская для детей с ОВЗ" in advice
-    assert "нужно вовлечь ещё 1 обучающегося" in advice  # 1/4 → city 2/6: 2 of 4
+    assert "нужно вовлечь ещё 1 обучающегося" in advice  # 1/4 → 50 % of 4: 2 of 4
     response = client.get(f"/reports/spravka.pdf?year={YEAR}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)

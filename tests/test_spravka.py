@@ -12,7 +12,7 @@ import time_machine
 from pypdf import PdfReader
 
 from formats.timefmt import format_points
-from models import OrgKind, Role, TicketStatus, now_utc
+from models import OrgKind, Role, Target, TicketStatus, now_utc
 from models.academic_year import Period, same_dates_a_year_before, year_so_far
 from reports.indicators import INDICATOR_KEYS, Figure, OrgIndicators
 from reports.queries import upcoming_events
@@ -74,10 +74,18 @@ def test_the_spravka_has_one_paragraph_per_group_not_per_school(client, auth, db
     db.session.commit()
     auth.login(admin.email)
     page = client.get("/reports/spravka?year=2024").get_data(as_text=True)
+    assert "Цели на год не заданы" in page[page.index('id="s5"'):]
+    # The year is over: the forecast is its result; a goal of 20 % is missed by 202 and 203.
+    db.session.add(Target(year=2024, organization_id=None, students=Decimal("20")))
+    db.session.commit()
+    page = client.get("/reports/spravka?year=2024").get_data(as_text=True)
     advice = page[page.index('id="s5"'):]
     assert advice.count('class="mb-3 advice-group"') == 1
     assert "СОШ № 202, СОШ № 203 (2 школы)" in advice
-    assert "вовлечь ещё 4 обучающихся" in advice   # city 6 of 30: 2 each
+    assert "при цели 20,0\u00a0%" in advice
+    assert "вовлечь ещё 4 обучающихся" in advice   # 20 % of 10: 2 each
+    assert "Школ, которым по прогнозу не хватит до цели хотя бы по одному показателю: 2 из 3" \
+        in page
 
 
 def test_a_full_or_started_event_is_never_proposed(db, factory):

@@ -29,7 +29,7 @@ GROUPS = {
     "events.organizers": MORE,
     "admin.organizations": MANAGE, "admin.users": MANAGE, "admin.baselines": MANAGE,
     "schools.students": None, "parents.outbox": MANAGE, "admin.audit": MANAGE,
-    "admin.anonymize_year": MANAGE, "admin.early_rule": MANAGE,
+    "admin.anonymize_year": MANAGE, "admin.early_rule": MANAGE, "admin.targets": MANAGE,
     "reports.spravka": MANAGE, "main.own_baseline": MORE, "teacher_signups.review": MORE,
     "admin.tokens": MORE, "schools.mail_settings": MORE,
 }
@@ -46,6 +46,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Пользователи", "admin.users", (Role.ADMIN,)),
     NavEntry("Базовые показатели", "admin.baselines", (Role.ADMIN,)),
     NavEntry("Ранняя профориентация", "admin.early_rule", (Role.ADMIN,)),
+    NavEntry("Цели по показателям", "admin.targets", (Role.ADMIN,)),
     NavEntry("Показатели школы", "main.own_baseline", (Role.COORDINATOR,)),
     NavEntry("Ученики", "schools.students", (Role.COORDINATOR,)),
     NavEntry("Педагоги", "schools.teachers", (Role.COORDINATOR,)),

@@ -14,6 +14,7 @@ from webapp.events.hooks import EVENT_MANAGE_SECTIONS, EVENT_PAGE_ACTIONS, EVENT
 from webapp.main.routes import DASHBOARD_SECTIONS
 from webapp.parents import hooks as parents
 from webapp.schools import hooks as schools
+from webapp.schools import invitations
 from webapp.teacher_signups import hooks as teacher_signups
 
 
@@ -32,6 +33,7 @@ def install_page_sections() -> None:
     EVENT_MANAGE_SECTIONS[:] = [
         parents.event_manage_sections,
         schools.event_manage_sections,
+        invitations.event_manage_section,
         door.event_manage_section,
         attendance.event_manage_section,
     ]

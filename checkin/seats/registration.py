@@ -43,7 +43,7 @@ from models import (
     now_utc,
     record_audit,
 )
-from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET
+from models.event import REGISTRATION_CLOSED, REGISTRATION_NOT_YET, fits_grade
 from models.notice import SchoolNotice
 from models.organization import EDUCATIONAL_KINDS
 
@@ -238,16 +238,6 @@ def grades_text(event: Event) -> str:
     if low == high:
         return f"для {low} класса"
     return f"для {low}–{high} классов"
-
-
-def fits_grade(event: Event, grade: int) -> bool:
-    """Whether a child of ``grade`` (0: preschool) may go to ``event`` as a student."""
-    if event.audience == Audience.PRESCHOOL:
-        return grade == 0
-    if event.audience != Audience.STUDENTS:
-        return False
-    low, high = event.grades_min or 1, event.grades_max or 11
-    return low <= grade <= high
 
 
 def student_grade_problem(event: Event, student: Student) -> str | None:

@@ -4,4 +4,4 @@ from flask import Blueprint
 # under /account/tokens (tests treat every /admin/ rule as admin-only).
 bp = Blueprint("admin", __name__)
 
-from webapp.admin import routes  # noqa: E402,F401
+from webapp.admin import routes, targets  # noqa: E402,F401

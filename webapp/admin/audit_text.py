@@ -16,7 +16,8 @@ from models import AuditLog, Role, TicketKind, TicketStatus
 
 OBJECT_TITLES = {
     "organizations": "Организация", "users": "Пользователь", "baselines": "Базовые показатели",
-    "city_plans": "План города", "early_rules": "Правило ранней профориентации",
+    "city_plans": "План города", "targets": "Цели по показателям",
+    "early_rules": "Правило ранней профориентации",
     "api_tokens": "API-токен", "events": "Мероприятие",
     "categories": "Категория", "registrations": "Запись группы", "tickets": "Билет",
     "attendance_imports": "Список присутствовавших",
@@ -24,6 +25,7 @@ OBJECT_TITLES = {
     "teachers": "Педагог", "parent_signups": "Запись родителя",
     "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
     "academic_year": "Учебный год", "walk_ins": "Пришедший без записи",
+    "school_invitations": "Приглашение школы",
 }
 
 ACTION_TITLES = {
@@ -43,6 +45,10 @@ ACTION_TITLES = {
     "baseline.unlock_all": "разблокированы все показатели года",
     "baseline.import": "показатели загружены из файла",
     "city_plan.save": "план города сохранён",
+    "target.save": "цели по показателям сохранены", "target.lock": "цели заблокированы",
+    "target.unlock": "цели разблокированы", "target.lock_all": "заблокированы все цели года",
+    "target.unlock_all": "разблокированы все цели года",
+    "target.import": "цели загружены из файла",
     "early_rule.save": "правило ранней профориентации изменено",
     "token.create": "API-токен создан", "token.revoke": "API-токен отозван",
     "organization.profile": "профиль организации изменён",
@@ -54,6 +60,7 @@ ACTION_TITLES = {
     "registration.create": "группа записана", "registration.cancel": "запись группы отменена",
     "registration.add_people": "в запись добавлены участники",
     "ticket.cancel": "билет отменён",
+    "invitation.send": "школа приглашена на мероприятие",
     "roster.import_students": "загружен список обучающихся",
     "roster.import_teachers": "загружен список педагогов",
     "roster.promote": "переход в следующий класс",
@@ -236,6 +243,7 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "parent_signups": _anonymized_counts("Записей родителей"),
     "teacher_signups": _anonymized_counts("Записей педагогов"),
     "events": _anonymized_counts("Мероприятий"),
+    "letters": lambda v: f"Писем координаторам: {v}.",
 }
 
 

@@ -5,6 +5,7 @@ Add a line here when adding a module under webapp/api/.
 import webapp.api.attendance  # noqa: E402,F401  (attendance imports)
 import webapp.api.class_attendance  # noqa: E402,F401  (class lists)
 import webapp.api.events  # noqa: E402,F401  (events and categories)
+import webapp.api.forecast  # noqa: E402,F401  (targets and the forecast)
 import webapp.api.parents  # noqa: E402,F401  (parent sign-ups)
 import webapp.api.registrations  # noqa: E402,F401  (group registrations)
 import webapp.api.reports  # noqa: E402,F401  (indicators)

@@ -33,6 +33,7 @@ EXTRA_STEPS: list[str] = [
     "webapp.demo.parents",    # parent sign-ups
     "webapp.demo.checkins",   # check-ins for past events
     "webapp.demo.last_year",  # the previous academic year, held, to compare with
+    "webapp.demo.targets",    # this year's goals, set from the forecast (every status shows)
 ]
 #: The city-scale data set (benchmarks) is generated in bulk by one module.
 CITY_STEPS: list[str] = ["webapp.demo.city"]

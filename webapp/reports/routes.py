@@ -17,7 +17,10 @@ from models.academic_year import (
 )
 from reports import queries
 from reports.charts import bar_chart, column_chart
+from reports.closing import need_text
 from reports.exports import indicators_csv, indicators_xlsx
+from reports.forecast import AT_RISK, compute_forecast
+from reports.forecast_exports import forecast_csv, forecast_xlsx
 from reports.indicators import (
     INDICATOR_KEYS,
     INDICATOR_SHORT,
@@ -40,6 +43,8 @@ from reports.recommendations import school_gaps
 from reports.spravka import (
     ADVICE_INTRO,
     BASIS_TEXT,
+    NO_ADVICE,
+    NO_TARGETS,
     YES_NO,
     build_spravka,
     figure_note,
@@ -49,6 +54,8 @@ from reports.spravka import (
     spravka_pdf,
 )
 from webapp.access import can_manage_event, roles_required
+from webapp.downloads import file_response
+from webapp.reports import gap_sections
 from webapp.reports.forms import ReportFilterForm, YearForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -154,7 +161,13 @@ def dashboard():
     trend_chart = _trend_chart(
         trend, report.city["students"].b, chart_id="trend-chart",
         title="Доля обучающихся школ, вовлечённых с начала периода, по месяцам")
+    # The forecast is of a whole academic year, counted from everything (not narrowed).
+    forecast = compute_forecast(query.year) if query.year is not None \
+        and not query.filters.narrowed and not query.filters.verified_only else None
+    at_risk = {k: sum(1 for s in forecast.schools if s.indicators[k].status == AT_RISK)
+               for k in INDICATOR_KEYS} if forecast is not None else None
     context.update(
+        forecast=forecast, at_risk=at_risk,
         report=report, previous=previous, prev_title=prev_title, query=query, trend=trend,
         chart=chart, trend_chart=trend_chart, threshold=threshold, sort=sort,
         descending=descending, schools=_sorted_rows(report.schools, sort, descending),
@@ -162,6 +175,11 @@ def dashboard():
         filter_titles=_filter_titles(query), keys=INDICATOR_KEYS, titles=INDICATOR_TITLES,
         short=INDICATOR_SHORT, preschool_short=PRESCHOOL_SHORT,
         percent_of=percent_of,
+        # Issue #15: schools below their targets and events with seats for them (current
+        # year, the whole city only).
+        risk_schools=(gap_sections.city_at_risk(query.year, forecast)
+                      if forecast is not None else None),
+        need_text=need_text,
     )
     return render_template("reports/dashboard.html", **context)
 
@@ -210,13 +228,19 @@ def school(org_id: int):
     ovz_waiting = [s for s in not_involved if s.ovz]
     gaps = school_gaps(row, section, queries.upcoming_events()) \
         if org.kind == OrgKind.SCHOOL else []
+    forecast = compute_forecast(year, organization_id=org.id) \
+        if org.kind == OrgKind.SCHOOL else None
+    forecast_block = forecast.school(org.id) if forecast is not None else None
     return render_template(
         "reports/school.html", org=org, form=form, year=year, report=report, row=row,
         door_row=door_row, door_differs=door_differs, section=section, chart=chart,
         trend=trend, trend_chart=trend_chart, keys=INDICATOR_KEYS,
         short=short, titles=INDICATOR_TITLES, not_involved=not_involved, by_class=by_class,
         ovz_roster=ovz_roster, ovz_covered=ovz_covered, ovz_waiting=ovz_waiting,
-        events=queries.school_events(org.id, period), gaps=gaps,
+        events=queries.school_events(org.id, period), gaps=gaps, forecast=forecast,
+        forecast_block=forecast_block,
+        closing=(gap_sections.school_closing(org, year, forecast)
+                 if forecast_block is not None else []),
         year_title=academic_year_title(year), percent_of=percent_of,
         title=f"Показатели: {org.display_name}")
 
@@ -309,6 +333,7 @@ def spravka():
                       series=(data.year_title, data.previous_title), chart_id="spravka-chart")
     return render_template("reports/spravka.html", form=form, data=data, keys=INDICATOR_KEYS,
                            chart=chart, advice_intro=ADVICE_INTRO, basis_text=BASIS_TEXT,
+                           no_advice=NO_ADVICE, no_targets=NO_TARGETS,
                            yes_no=YES_NO,
                            figure_note=figure_note, group_heading=group_heading,
                            gap_text=gap_text, group_events_text=group_events_text,
@@ -373,6 +398,44 @@ def indicators_csv_view():
         return error
     return Response(indicators_csv(report), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_export_name(query, "csv")}"'})
+
+
+def _forecast_export(fmt: str) -> Response:
+    """The year-end forecast as a file: the city and every school (admin), or one school (its
+    coordinator, or an admin with ``organization_id``)."""
+    year = request.args.get("year", type=int) or current_academic_year()
+    if not 2000 <= year <= 2100:
+        abort(404)
+    organization_id = request.args.get("organization_id", type=int)
+    if current_user.role == Role.COORDINATOR:
+        if organization_id not in (None, current_user.organization_id):
+            abort(403)
+        organization_id = current_user.organization_id
+    if organization_id is not None:
+        org = db.session.get(Organization, organization_id)
+        if org is None or org.kind != OrgKind.SCHOOL:
+            abort(404)
+    forecast = compute_forecast(year, organization_id=organization_id)
+    title = f"{year}-{(year + 1) % 100:02d}"
+    if fmt == "xlsx":
+        body = forecast_xlsx(forecast, organization_id)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, mimetype = forecast_csv(forecast, organization_id), "text/csv; charset=utf-8"
+    return file_response(body, mimetype=mimetype, name=f"Прогноз {title}.{fmt}",
+                         ascii_name=f"forecast-{title}.{fmt}", as_attachment=True)
+
+
+@bp.get("/forecast.xlsx")
+@roles_required(Role.ADMIN, Role.COORDINATOR)
+def forecast_xlsx_view():
+    return _forecast_export("xlsx")
+
+
+@bp.get("/forecast.csv")
+@roles_required(Role.ADMIN, Role.COORDINATOR)
+def forecast_csv_view():
+    return _forecast_export("csv")
 
 
 @bp.app_template_filter("short_date")

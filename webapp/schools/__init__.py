@@ -6,6 +6,7 @@ bp = Blueprint("schools", __name__)
 
 from webapp.schools import (  # noqa: E402,F401
     hooks,
+    invitation_routes,
     mail_routes,
     registration_routes,
     roster_routes,

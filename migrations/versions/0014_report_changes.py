@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -186,6 +186,13 @@ class Event(db.Model):
     staff = relationship("EventStaff", back_populates="event", cascade="all, delete-orphan")
 
     @property
+    def effective_academic_hours(self):
+        """The hours the event gives (``academic_hours``, also before the hook has run)."""
+        if self.academic_hours_override is not None:
+            return self.academic_hours_override
+        return default_academic_hours(self.starts_at, self.ends_at)
+
+    @property
     def venue_text(self) -> str:
         return venue_line(self.venue_name, self.venue_address, self.venue_room)
 

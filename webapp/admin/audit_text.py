@@ -24,6 +24,7 @@ OBJECT_TITLES = {
     "teachers": "Педагог", "parent_signups": "Запись родителя",
     "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
     "academic_year": "Учебный год", "walk_ins": "Пришедший без записи",
+    "profminimum_levels": "Уровни профминимума",
 }
 
 ACTION_TITLES = {
@@ -39,6 +40,9 @@ ACTION_TITLES = {
     "user.logout": "выход из системы (все сеансы завершены)",
     "baseline.save": "показатели сохранены", "baseline.lock": "показатели заблокированы",
     "baseline.unlock": "показатели разблокированы",
+    "profminimum_levels.save": "уровни профминимума сохранены",
+    "profminimum_levels.lock": "уровни профминимума заблокированы",
+    "profminimum_levels.unlock": "уровни профминимума разблокированы",
     "baseline.lock_all": "заблокированы все показатели года",
     "baseline.unlock_all": "разблокированы все показатели года",
     "baseline.import": "показатели загружены из файла",
@@ -196,6 +200,9 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "year": lambda v: f"Учебный год {v}/{str(int(v) + 1)[-2:]}." if str(v).isdigit()
     else f"Год: {v}.",
     "values": _baseline,
+    "levels": lambda v: ("Часов в год по классам: " + ", ".join(
+        f"{k} — {h if h is not None else 'как в городе'}" for k, h in v.items()) + "."
+        if isinstance(v, dict) else f"Уровни: {spell(v)}."),
     "fields": _event_fields,
     "planned_events": lambda v: f"План мероприятий: {v}.",
     "planned_early_events": lambda v: f"План мероприятий ранней профориентации: {v}.",

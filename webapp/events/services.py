@@ -39,13 +39,13 @@ from models import (
 )
 from models.academic_year import academic_year_of
 from models.early_rule import early_rule_for
-from models.profminimum import MAX_ACADEMIC_HOURS, ProfminimumFormat
 from models.event import (
     effective_checkin_closes,
     effective_checkin_opens,
     effective_registration_closes,
     event_search_key,
 )
+from models.profminimum import MAX_ACADEMIC_HOURS, ProfminimumFormat
 
 #: Grades run from 0 (preschool / before first grade) to 11.
 GRADE_MIN, GRADE_MAX = 0, 11

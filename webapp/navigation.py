@@ -57,6 +57,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
     NavEntry("Обезличивание", "admin.anonymize_year", (Role.ADMIN,)),
     NavEntry("Отчёты", "reports.dashboard", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
+    NavEntry("Профминимум", "profminimum.index", (Role.ADMIN, Role.COORDINATOR)),
     NavEntry("Аналитическая справка", "reports.spravka", (Role.ADMIN,)),
     NavEntry("API-токены", "admin.tokens", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
 ]

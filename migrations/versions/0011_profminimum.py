@@ -66,7 +66,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profminimum_formats")),
         sa.UniqueConstraint("code", name=op.f("uq_profminimum_formats_code")),
     )
-    op.bulk_insert(formats, [{"id": i, "code": code, "name": name, "active": True,
+    op.bulk_insert(formats, [{"code": code, "name": name, "active": True,
                               "sort_order": i * 10}
                              for i, (code, name) in enumerate(FORMATS, start=1)])
     op.create_table(

@@ -25,6 +25,7 @@ OBJECT_TITLES = {
     "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
     "academic_year": "Учебный год", "walk_ins": "Пришедший без записи",
     "profminimum_levels": "Уровни профминимума",
+    "profminimum_formats": "Формат профминимума",
 }
 
 ACTION_TITLES = {
@@ -43,6 +44,7 @@ ACTION_TITLES = {
     "profminimum_levels.save": "уровни профминимума сохранены",
     "profminimum_levels.lock": "уровни профминимума заблокированы",
     "profminimum_levels.unlock": "уровни профминимума разблокированы",
+    "profminimum_format.create": "добавлен формат профминимума",
     "baseline.lock_all": "заблокированы все показатели года",
     "baseline.unlock_all": "разблокированы все показатели года",
     "baseline.import": "показатели загружены из файла",

@@ -5,7 +5,7 @@ change them, the admin may)."""
 from __future__ import annotations
 
 from errors import ConflictError, ServiceError
-from models import Organization, OrgKind, ProfminimumLevels, db, record_audit
+from models import Organization, OrgKind, ProfminimumFormat, ProfminimumLevels, db, record_audit
 from models.profminimum import LEVEL_HOURS, PROFMINIMUM_GRADES
 
 
@@ -76,3 +76,24 @@ def set_levels_lock(actor, organization: Organization, year: int, locked: bool
     record_audit(actor, "profminimum_levels.lock" if locked else "profminimum_levels.unlock",
                  row, organization_id=organization.id, year=year)
     return row
+
+
+def add_format(actor, name: str) -> ProfminimumFormat:
+    """An admin adds a «формат профминимума» (code ``custom_N``; listed after the standard
+    eight)."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ServiceError("invalid_format", "Название формата — от 1 до 200 символов.", "name")
+    existing = ProfminimumFormat.query.all()
+    if any(f.name.casefold() == name.casefold() for f in existing):
+        raise ServiceError("duplicate_format", "Такой формат уже есть.", "name")
+    codes = {f.code for f in existing}
+    n = 1
+    while f"custom_{n}" in codes:
+        n += 1
+    added = ProfminimumFormat(code=f"custom_{n}", name=name, active=True,
+                              sort_order=1000 + 10 * n)
+    db.session.add(added)
+    db.session.flush()
+    record_audit(actor, "profminimum_format.create", added, name=name, code=added.code)
+    return added

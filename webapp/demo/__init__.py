@@ -33,6 +33,7 @@ EXTRA_STEPS: list[str] = [
     "webapp.demo.parents",    # parent sign-ups
     "webapp.demo.checkins",   # check-ins for past events
     "webapp.demo.last_year",  # the previous academic year, held, to compare with
+    "webapp.demo.profminimum",  # формат, levels, the demo school's hours so far (#14)
 ]
 #: The city-scale data set (benchmarks) is generated in bulk by one module.
 CITY_STEPS: list[str] = ["webapp.demo.city"]

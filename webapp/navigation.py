@@ -68,6 +68,8 @@ def _group_of(entry: NavEntry, who) -> str | None:
         return entry.group
     if entry.endpoint == "schools.students" and who == Role.ADMIN:
         return MANAGE  # «Списки школ» for admins
+    if entry.endpoint == "profminimum.index" and who == Role.ADMIN:
+        return MANAGE  # the city's «Профминимум» beside the справка
     return GROUPS.get(entry.endpoint)
 
 

@@ -24,7 +24,7 @@ from models import (
     db,
     now_utc,
 )
-from models.profminimum import default_academic_hours
+from models.profminimum import PROFMINIMUM_GRADES, default_academic_hours
 from reports.profminimum import (
     city_ledger,
     events_for_grade,
@@ -357,3 +357,169 @@ def test_events_for_a_grade_behind(factory, scene):
                          grades_min=None, grades_max=None)
     db.session.commit()
     assert [e.id for e in events_for_grade(school.id, 8)] == [probe.id, plain.id]
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def people(factory, scene):
+    users = {
+        "coordinator": factory.create_user(Role.COORDINATOR, scene["school"],
+                                           email="pm-coord@test.local"),
+        "other": factory.create_user(Role.COORDINATOR, scene["other"],
+                                     email="pm-other@test.local"),
+        "organizer": factory.create_user(Role.ORGANIZER, scene["uni"],
+                                         email="pm-org@test.local"),
+    }
+    scene["admin"].email = "pm-admin@test.local"
+    trial = ProfminimumFormat.query.filter_by(code="trial").one()
+    users["probe"] = factory.create_event(scene["uni"], title="Профпроба «Химик»",
+                                          starts_at=now_utc() + timedelta(days=5),
+                                          grades_min=8, grades_max=9, profminimum_format=trial)
+    db.session.commit()
+    return users
+
+
+def _page(client, auth, email, url):
+    auth.login(email)
+    response = client.get(url, follow_redirects=True)
+    auth.logout()
+    return response
+
+
+def test_school_page_classes_and_who_is_behind(client, auth, scene, people):
+    """The year 2025/26 is over by now: everyone short of the target is behind."""
+    from tests.html_tables import table_rows
+
+    school, s = scene["school"], scene["s"]
+    r = _page(client, auth, "pm-coord@test.local", f"/reports/profminimum/?year={YEAR}")
+    assert r.status_code == 200 and "Профминимум: МАОУ СОШ № 5" in r.text
+    rows = table_rows(r.text, "report-table")
+    assert [row[0] for row in rows] == ["7А", "8Б", "9В"]
+    assert rows[1][1:] == ("60", "60", "3", "1", "0", "2")  # level, due, students, statuses
+    # «кто отстаёт»: the upcoming профпроба for grade 8 with the two behind in 8Б proposed
+    link = (f"/events/{people['probe'].id}/register?student={s['b2'].id}&amp;"
+            f"student={s['b3'].id}")
+    assert link in r.text or (f"/events/{people['probe'].id}/register?student={s['b3'].id}"
+                              f"&amp;student={s['b2'].id}") in r.text
+    assert "Ученикb3" in r.text
+    # the school's report page links here
+    r = _page(client, auth, "pm-coord@test.local", f"/reports/schools/{school.id}?year={YEAR}")
+    assert f"/reports/profminimum/schools/{school.id}?year={YEAR}" in r.text
+
+
+def test_class_page_lists_each_students_hours_and_events(client, auth, scene, people):
+    from tests.html_tables import table_rows
+
+    school = scene["school"]
+    r = _page(client, auth, "pm-coord@test.local",
+              f"/reports/profminimum/schools/{school.id}/classes/8Б?year={YEAR}")
+    assert r.status_code == 200
+    rows = table_rows(r.text, "report-table")
+    first = {row[0].split()[0]: row for row in rows}
+    assert first["Ученикb1"][1] == "70 из 60" and first["Ученикb1"][2] == "выполнено"
+    assert first["Ученикb3"][1] == "10 из 60" and first["Ученикb3"][2] == "отстаёт"
+    assert "Мероприятия: 3" in first["Ученикb1"][0]
+    assert "Проектная смена — 20 ч" in r.text and "Профпробы — 10 ч" in r.text
+    assert _page(client, auth, "pm-coord@test.local",
+                 f"/reports/profminimum/schools/{school.id}/classes/5А?year={YEAR}"
+                 ).status_code == 404
+
+
+def test_levels_on_the_page_and_the_admins_lock(client, auth, scene, people):
+    school = scene["school"]
+    url = f"/reports/profminimum/schools/{school.id}?year={YEAR}"
+    levels = {f"levels-grade_{g}": "" for g in PROFMINIMUM_GRADES}
+    auth.login("pm-coord@test.local")
+    r = client.post_form(url, {**levels, "levels-grade_8": "80"})
+    assert r.status_code == 303
+    assert school_ledger(school, YEAR).targets[8] == 80
+    assert school_ledger(school, YEAR).targets[7] == 40  # left «как в городе»: no city row
+    auth.logout()
+    auth.login("pm-admin@test.local")
+    r = client.post_form(f"/reports/profminimum/schools/{school.id}/lock?year={YEAR}&locked=1")
+    assert r.status_code == 303
+    auth.logout()
+    auth.login("pm-coord@test.local")
+    page = client.get(url)
+    assert "Уровни заблокированы администратором" in page.text
+    assert "Сохранить уровни" not in page.text
+    r = client.post_form(url, {**levels, "levels-grade_8": "40"})
+    assert r.status_code == 409 and "заблокированы" in r.text
+    assert school_ledger(school, YEAR).targets[8] == 80
+    auth.logout()
+    auth.login("pm-admin@test.local")
+    r = client.post_form(url, {**levels, "levels-grade_8": "60"})
+    assert r.status_code == 303
+    assert school_ledger(school, YEAR).targets[8] == 60
+    r = client.post_form(url, {**levels, "levels-grade_8": "50"})
+    assert r.status_code == 422
+    assert school_ledger(school, YEAR).targets[8] == 60
+
+
+def test_who_sees_the_pages(client, auth, scene, people):
+    school = scene["school"]
+    pages = [f"/reports/profminimum/schools/{school.id}?year={YEAR}",
+             f"/reports/profminimum/schools/{school.id}/classes/8Б?year={YEAR}",
+             f"/reports/profminimum/schools/{school.id}/profminimum.xlsx?year={YEAR}"]
+    for email in ("pm-org@test.local", "pm-other@test.local"):
+        auth.login(email)
+        for url in pages:
+            r = client.get(url)
+            assert r.status_code == 403, (email, url)
+            assert "Ученикb" not in r.text
+        auth.logout()
+    auth.login("pm-org@test.local")
+    assert client.get("/reports/profminimum/").status_code == 403
+    assert client.get("/api/v1/reports/profminimum").status_code == 403
+    auth.logout()
+    auth.login("pm-coord@test.local")
+    assert client.get(f"/reports/profminimum/city.xlsx?year={YEAR}").status_code == 403
+    assert client.get(f"/reports/profminimum/schools/{scene['uni'].id}").status_code == 404
+    auth.logout()
+
+
+def test_city_page_sorted_with_schools_behind_marked(client, auth, scene, people):
+    from tests.html_tables import table_rows
+
+    r = _page(client, auth, "pm-admin@test.local",
+              f"/reports/profminimum/?year={YEAR}&sort=done&dir=desc")
+    assert r.status_code == 200
+    schools = table_rows(r.text, "report-table")
+    names = [row[0] for row in schools if row[0].startswith("МАОУ")]
+    assert names[0].startswith("МАОУ СОШ № 6") and names[1].startswith("МАОУ СОШ № 5")
+    assert "МАОУ СОШ № 5 (ниже города)" in [row[0] for row in schools]
+    r = _page(client, auth, "pm-admin@test.local", f"/reports/profminimum/?year={YEAR}&sort=x")
+    assert r.status_code == 200
+    r = _page(client, auth, "pm-admin@test.local", "/reports/profminimum/?year=abc")
+    assert r.status_code == 422
+
+
+def test_spreadsheets(client, auth, scene, people):
+    import io
+
+    from openpyxl import load_workbook
+
+    school = scene["school"]
+    auth.login("pm-coord@test.local")
+    r = client.get(f"/reports/profminimum/schools/{school.id}/profminimum.xlsx?year={YEAR}")
+    auth.logout()
+    assert r.status_code == 200
+    book = load_workbook(io.BytesIO(r.data))
+    assert book.sheetnames == ["Итоги", "7А", "8Б", "9В"]
+    rows = list(book["8Б"].iter_rows(values_only=True))
+    header = rows.index(next(r for r in rows if r and r[0] == "№"))
+    people_rows = {r[1]: r for r in rows[header + 1:]}
+    b1 = next(v for k, v in people_rows.items() if k.startswith("Ученикb1"))
+    assert b1[2:6] == (70, 60, "выполнено", 3)
+    assert "Проектная смена (20 ч)" in b1[6]
+    auth.login("pm-admin@test.local")
+    r = client.get(f"/reports/profminimum/city.xlsx?year={YEAR}")
+    auth.logout()
+    book = load_workbook(io.BytesIO(r.data))
+    assert book.sheetnames == ["Школы", "По параллелям"]
+    values = [row for row in book["Школы"].iter_rows(values_only=True) if row and row[0]]
+    city = next(row for row in values if row[0] == "Город")
+    assert city[1:5] == (9, 3, 0, 6)
+    own = next(row for row in values if row[0] == "МАОУ СОШ № 5")
+    assert own[1:5] == (8, 2, 0, 6) and own[10] == "да"

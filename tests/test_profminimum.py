@@ -523,3 +523,44 @@ def test_spreadsheets(client, auth, scene, people):
     assert city[1:5] == (9, 3, 0, 6)
     own = next(row for row in values if row[0] == "МАОУ СОШ № 5")
     assert own[1:5] == (8, 2, 0, 6) and own[10] == "да"
+
+
+def test_levels_ride_in_the_baseline_spreadsheet(client, auth, scene, people):
+    """The baseline template carries each school's levels; uploading it sets them (a wrong
+    level or a locked school's change refused with the row, nothing saved)."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    school, other = scene["school"], scene["other"]
+    auth.login("pm-admin@test.local")
+    r = client.get(f"/admin/baselines/template.xlsx?year={YEAR}")
+    rows = [list(row) for row in load_workbook(io.BytesIO(r.data)).active.iter_rows(
+        values_only=True)]
+    header = rows[0]
+    assert header[7:] == [f"Профминимум {g} кл. (ч)" for g in PROFMINIMUM_GRADES]
+    own = next(row for row in rows if row[1] == school.name)
+    assert own[7:] == [None, 40, 60, 80, None, None]
+
+    def upload(table):
+        book = Workbook()
+        for row in [header, *table]:
+            book.active.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return client.post_form("/admin/baselines/import", {
+            "year": str(YEAR), "file": (io.BytesIO(buffer.getvalue()), "b.xlsx")})
+
+    blank = [None] * 5
+    r = upload([[None, other.name, *blank, 60, 60, 80, 80, 80, 80],
+                [None, school.name, *blank, 50, None, None, None, None, None]])
+    assert r.status_code == 422 and "40, 60 или 80" in r.text
+    assert school_ledger(other, YEAR).targets[6] == 40  # nothing saved
+    set_levels_lock(scene["admin"], school, YEAR, True)
+    db.session.commit()
+    r = upload([[None, school.name, *blank, 60, None, None, None, None, None]])
+    assert r.status_code == 422 and "заблокированы" in r.text
+    r = upload([[None, other.name, *blank, 60, 60, 80, 80, 80, 80]])
+    assert r.status_code == 302
+    assert school_ledger(other, YEAR).targets == {6: 60, 7: 60, 8: 80, 9: 80, 10: 80, 11: 80}
+    auth.logout()

@@ -10,8 +10,9 @@ formats and levels), as a set built before issue #14 lacks them. Then, for one a
 (default: the last complete one), it times through the Flask test client, as an admin and a
 school's coordinator: the city page, the API for the city, the API for a school and the
 school's page (the largest school), against the bare SQL they run (the hours per student
-statement and the students of grades 6–11, executed and fetched). Medians of several runs after
-a warm-up. Results go to docs/performance.md («Профминимум»).
+statement and the students of grades 6–11, executed and fetched), and, as a yardstick of the
+machine's load in the same run, the indicators' ``compute_indicators`` for the year. Medians
+of several runs after a warm-up. Results go to docs/performance.md («Профминимум»).
 """
 
 from __future__ import annotations
@@ -130,7 +131,12 @@ def main() -> None:
                 Student.grade.between(6, 11))).all()
             db.session.remove()
 
+        from models.academic_year import academic_year_period
+        from reports.indicators import compute_indicators
+
         rows = [
+            ("(reference) compute_indicators, year", lambda: (
+                compute_indicators(academic_year_period(year)), db.session.remove())),
             ("city page /reports/profminimum/", get(admin_client,
                                                     f"/reports/profminimum/?year={year}")),
             ("API, city", get(admin_client, f"/api/v1/reports/profminimum?year={year}")),

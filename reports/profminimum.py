@@ -40,6 +40,7 @@ from models import (
     ProfminimumFormat,
     ProfminimumLevels,
     Ticket,
+    TicketStatus,
     db,
     now_utc,
 )
@@ -401,22 +402,39 @@ def events_of_students(year: int, organization_id: int, student_ids: list[int]
     return result
 
 
-def events_for_grade(organization_id: int, grade: int, limit: int = 3,
-                     now: datetime | None = None) -> list[Event]:
-    """Upcoming events a school can still register a group of that grade for: published, for
-    students of a span covering the grade, open to the school (public or its own internal),
-    registration open, a seat left; профпробы first, then the soonest."""
+def events_for_grades(organization_id: int, grades, limit: int = 3,
+                      now: datetime | None = None) -> dict[int, list[Event]]:
+    """Per grade, upcoming events a school can still register a group of that grade for:
+    published, for students of a span covering the grade, giving hours, open to the school
+    (public or its own internal), registration open, a seat left; профпробы first, then the
+    soonest. Two statements whatever the number of grades: the candidates, then the seats
+    taken of those alone."""
+    grades = sorted(set(grades))
+    if not grades:
+        return {}
     now = now or now_utc()
-    taken = Ticket.seats_taken_sql(Event.id).correlate(Event).scalar_subquery()
     is_trial = sa.case((Event.profminimum_format_id.in_(
         sa.select(ProfminimumFormat.id).where(ProfminimumFormat.code == TRIAL_FORMAT)), 0),
         else_=1)
     candidates = (Event.query.filter(
         Event.status == EventStatus.PUBLISHED, Event.starts_at > now,
         Event.audience == Audience.STUDENTS, Event.academic_hours > 0,
-        sa.or_(Event.grades_min.is_(None), Event.grades_min <= grade),
-        sa.or_(Event.grades_max.is_(None), Event.grades_max >= grade),
-        sa.or_(Event.school_internal.is_(False), Event.organizer_id == organization_id),
-        taken < Event.capacity)
-        .order_by(is_trial, Event.starts_at, Event.id).limit(limit * 4).all())
-    return [e for e in candidates if e.registration_open(now)][:limit]
+        sa.or_(Event.grades_min.is_(None), Event.grades_min <= grades[-1]),
+        sa.or_(Event.grades_max.is_(None), Event.grades_max >= grades[0]),
+        sa.or_(Event.school_internal.is_(False), Event.organizer_id == organization_id))
+        .order_by(is_trial, Event.starts_at, Event.id).limit(300).all())
+    candidates = [e for e in candidates if e.registration_open(now)]
+    taken = dict(db.session.execute(
+        sa.select(Ticket.event_id, sa.func.count()).where(
+            Ticket.event_id.in_([e.id for e in candidates]),
+            Ticket.status == TicketStatus.CONFIRMED).group_by(Ticket.event_id)).all()) \
+        if candidates else {}
+    free = [e for e in candidates if taken.get(e.id, 0) < e.capacity]
+    return {g: [e for e in free if (e.grades_min is None or e.grades_min <= g)
+                and (e.grades_max is None or e.grades_max >= g)][:limit] for g in grades}
+
+
+def events_for_grade(organization_id: int, grade: int, limit: int = 3,
+                     now: datetime | None = None) -> list[Event]:
+    """:func:`events_for_grades` for one grade."""
+    return events_for_grades(organization_id, [grade], limit, now)[grade]

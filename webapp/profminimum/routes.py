@@ -15,7 +15,7 @@ from models.profminimum import LEVEL_TITLES, PROFMINIMUM_GRADES
 from reports.profminimum import (
     STATUS_TITLES,
     city_ledger,
-    events_for_grade,
+    events_for_grades,
     events_of_students,
     levels_row,
     pace_bounds,
@@ -157,13 +157,11 @@ def _behind_offers(org, ledger) -> list[dict]:
     """Per class with someone behind: who, and upcoming events that fit the grade with a link
     that opens the group registration with them ticked."""
     offers = []
-    by_grade: dict[int, list] = {}
+    by_grade = events_for_grades(org.id, [c.grade for c in ledger.classes if c.behind])
     for klass in ledger.classes:
         behind = klass.behind
         if not behind:
             continue
-        if klass.grade not in by_grade:
-            by_grade[klass.grade] = events_for_grade(org.id, klass.grade)
         offers.append({
             "klass": klass, "behind": behind,
             "events": [{"event": e, "url": school_url(

@@ -438,3 +438,45 @@ def events_for_grade(organization_id: int, grade: int, limit: int = 3,
                      now: datetime | None = None) -> list[Event]:
     """:func:`events_for_grades` for one grade."""
     return events_for_grades(organization_id, [grade], limit, now)[grade]
+
+
+# --- the справка -------------------------------------------------------------------------------
+
+def _share_text(part: int, whole: int) -> str:
+    value = part * 100 / whole if whole else None
+    return "нет данных" if value is None else f"{value:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def spravka_lines(ledger: CityLedger, limit: int = 5) -> list[str]:
+    """The «Профминимум» section of the справка: the city, ОВЗ apart, the weakest grades and
+    schools behind the city — sentences for the HTML and the PDF alike."""
+    city, ovz = ledger.city, ledger.ovz
+    if not city.students:
+        return ["В списках школ нет обучающихся 6–11 классов: профминимум не посчитан."]
+    lines = [
+        f"Обучающихся 6–11 классов: {city.students}; выполнили уровень своей параллели "
+        f"{_share_text(city.done, city.students)}, идут в графике "
+        f"{_share_text(city.on_pace, city.students)}, отстают "
+        f"{_share_text(city.behind, city.students)} (на {ledger.as_of:%d.%m.%Y}, доля года "
+        f"{_share_text(ledger.share.numerator, ledger.share.denominator)}).",
+    ]
+    if ovz.students:
+        lines.append(f"Из них с ОВЗ: {ovz.students}; выполнили "
+                     f"{_share_text(ovz.done, ovz.students)}, в графике "
+                     f"{_share_text(ovz.on_pace, ovz.students)}, отстают "
+                     f"{_share_text(ovz.behind, ovz.students)}.")
+    grades = ", ".join(f"{g} кл. — {_share_text(c.done + c.on_pace, c.students)}"
+                       for g, c in ledger.by_grade.items() if c.students)
+    lines.append(f"Выполнили или в графике по параллелям: {grades}.")
+    behind = sorted((s for s in ledger.schools if ledger.is_behind(s)),
+                    key=lambda s: (s.counts.reached_or_on_pace, natural_key(s.display_name)))
+    if behind:
+        names = ", ".join(
+            "{} ({})".format(s.display_name, _share_text(s.counts.done + s.counts.on_pace,
+                                                          s.counts.students))
+            for s in behind[:limit])
+        more = f" и ещё {len(behind) - limit}" if len(behind) > limit else ""
+        lines.append(f"Ниже города (выполнили или в графике — "
+                     f"{_share_text(city.done + city.on_pace, city.students)}): "
+                     f"{len(behind)} школ; дальше всех — {names}{more}.")
+    return lines

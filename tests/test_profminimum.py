@@ -564,3 +564,22 @@ def test_levels_ride_in_the_baseline_spreadsheet(client, auth, scene, people):
     assert r.status_code == 302
     assert school_ledger(other, YEAR).targets == {6: 60, 7: 60, 8: 80, 9: 80, 10: 80, 11: 80}
     auth.logout()
+
+
+def test_spravka_has_a_profminimum_section(client, auth, scene, people):
+    import io
+
+    from pypdf import PdfReader
+
+    from reports.spravka import build_spravka, spravka_pdf
+
+    data = build_spravka(YEAR)
+    assert data.profminimum[0].startswith(
+        "Обучающихся 6–11 классов: 9; выполнили уровень своей параллели 33,3\u00a0%")
+    assert any(line.startswith("Из них с ОВЗ: 1;") for line in data.profminimum)
+    assert any("МАОУ СОШ № 5" in line for line in data.profminimum)  # below the city
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(
+        spravka_pdf(data))).pages)
+    assert "6. Профминимум" in text
+    r = _page(client, auth, "pm-admin@test.local", f"/reports/spravka?year={YEAR}")
+    assert "6. Профминимум" in r.text and "Обучающихся 6–11 классов: 9" in r.text

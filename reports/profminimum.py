@@ -85,6 +85,28 @@ def status_of(hours: Decimal, target: int, share: Fraction) -> str:
     return "behind"
 
 
+class StatusRule:
+    """:func:`status_of` for many students at one share of the year: hours are sums of
+    one-decimal figures, so ``hours ≥ target × share`` is compared in tenths of an hour
+    against a threshold rounded up once per target (exactly the same answer)."""
+
+    def __init__(self, share: Fraction):
+        self.share = share
+        self._thresholds: dict[int, int] = {}
+
+    def __call__(self, hours: Decimal, target: int) -> str:
+        tenths = int(hours * 10)
+        if tenths != hours * 10:  # more decimals than the columns hold: the plain rule
+            return status_of(hours, target, self.share)
+        if tenths >= target * 10:
+            return "done"
+        threshold = self._thresholds.get(target)
+        if threshold is None:
+            due = target * 10 * self.share
+            threshold = self._thresholds[target] = -((-due.numerator) // due.denominator)
+        return "on_pace" if tenths >= threshold else "behind"
+
+
 def hours_due(target: int, share: Fraction) -> Decimal:
     """The hours the pace asks for by now, to one decimal (for people to read)."""
     return (Decimal(target * share.numerator) / Decimal(share.denominator)).quantize(
@@ -240,7 +262,7 @@ def _giving_hours(ev=events) -> list:
     return [ev.c.audience == "students", ev.c.status == EventStatus.PUBLISHED.value]
 
 
-def _student_rows(organization_ids: list[int] | None):
+def _student_rows(organization_ids: list[int] | None, *, names: bool = True):
     conditions = [students.c.active.is_(True),
                   students.c.grade.between(PROFMINIMUM_GRADES[0], PROFMINIMUM_GRADES[-1])]
     if organization_ids is not None:
@@ -249,11 +271,11 @@ def _student_rows(organization_ids: list[int] | None):
         conditions.append(students.c.organization_id.in_(
             sa.select(Organization.__table__.c.id).where(
                 Organization.__table__.c.kind == OrgKind.SCHOOL.value)))
-    return db.session.execute(
-        sa.select(students.c.id, students.c.organization_id, students.c.class_name,
-                  students.c.grade, students.c.ovz, students.c.last_name,
-                  students.c.first_name, students.c.middle_name,
-                  students.c.anonymized_at).where(*conditions)).all()
+    columns = [students.c.id, students.c.organization_id, students.c.grade, students.c.ovz]
+    if names:
+        columns += [students.c.class_name, students.c.last_name, students.c.first_name,
+                    students.c.middle_name, students.c.anonymized_at]
+    return db.session.execute(sa.select(*columns).where(*conditions)).all()
 
 
 def _hours_by_student(year: int, organization_id: int | None) -> dict[int, tuple[Decimal, int]]:
@@ -271,10 +293,11 @@ def school_ledger(organization: Organization, year: int, today: date | None = No
     hours = _hours_by_student(year, organization.id)
     classes: dict[str, ClassLine] = {}
     counts, ovz = Counts(), Counts()
+    rule = StatusRule(share)
     for row in _student_rows([organization.id]):
         got, n_events = hours.get(row.id, (Decimal(0), 0))
         target = targets[row.grade]
-        status = status_of(got, target, share)
+        status = rule(got, target)
         line = StudentLine(
             id=row.id, class_name=row.class_name, grade=row.grade, ovz=row.ovz,
             name=person_full_name(row.last_name, row.first_name, row.middle_name,
@@ -340,15 +363,16 @@ def city_ledger(year: int, today: date | None = None) -> CityLedger:
     schools = {o.id: o for o in Organization.query.filter_by(kind=OrgKind.SCHOOL).all()}
     own, default = targets_by_school(year)
     hours = _hours_by_student(year, None)
+    rule = StatusRule(share)
+    zero = (Decimal(0), 0)
     per_school: dict[int, CitySchool] = {}
     city, ovz = Counts(), Counts()
     by_grade = {g: Counts() for g in PROFMINIMUM_GRADES}
-    for row in _student_rows(None):
+    for row in _student_rows(None, names=False):
         org = schools.get(row.organization_id)
         if org is None:
             continue
-        got = hours.get(row.id, (Decimal(0), 0))[0]
-        status = status_of(got, own.get(row.organization_id, default)[row.grade], share)
+        status = rule(hours.get(row.id, zero)[0], own.get(row.organization_id, default)[row.grade])
         school = per_school.get(row.organization_id)
         if school is None:
             school = per_school[row.organization_id] = CitySchool(

@@ -26,6 +26,7 @@ from models import (
 )
 from models.profminimum import PROFMINIMUM_GRADES, default_academic_hours
 from reports.profminimum import (
+    StatusRule,
     city_ledger,
     events_for_grade,
     pace_share,
@@ -98,6 +99,14 @@ def test_pace_before_and_after_winter():
     assert status_of(Decimal(40), 40, Fraction(1)) == "done"
     assert status_of(Decimal("39.9"), 40, Fraction(1)) == "behind"
     assert status_of(Decimal(0), 80, Fraction(0)) == "on_pace"
+    # the many-students form of the rule gives the same answers, edges included
+    for share in (Fraction(0), Fraction(1, 273), Fraction(106, 273), Fraction(168, 273),
+                  Fraction(1)):
+        rule = StatusRule(share)
+        for tenths in range(0, 900, 1):
+            hours = Decimal(tenths) / 10
+            for target in (40, 60, 80):
+                assert rule(hours, target) == status_of(hours, target, share)
 
 
 # --- the scenario ----------------------------------------------------------------------------

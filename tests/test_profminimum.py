@@ -592,3 +592,15 @@ def test_spravka_has_a_profminimum_section(client, auth, scene, people):
     assert "6. Профминимум" in text
     r = _page(client, auth, "pm-admin@test.local", f"/reports/spravka?year={YEAR}")
     assert "6. Профминимум" in r.text and "Обучающихся 6–11 классов: 9" in r.text
+
+
+def test_openapi_documents_the_profminimum_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "put" in paths["/api/v1/organizations/{org_id}/profminimum-levels/{year}"] or \
+        "put" in paths["/organizations/{org_id}/profminimum-levels/{year}"]
+    report = paths.get("/api/v1/reports/profminimum") or paths["/reports/profminimum"]
+    schema = report["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"classes", "students", "city", "schools"} <= set(schema["properties"])
+    event = (paths.get("/api/v1/events") or paths["/events"])["post"]
+    assert "academic_hours" in event["requestBody"]["content"]["application/json"]["schema"][
+        "properties"]

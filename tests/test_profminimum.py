@@ -604,3 +604,49 @@ def test_openapi_documents_the_profminimum_endpoints(client):
     event = (paths.get("/api/v1/events") or paths["/events"])["post"]
     assert "academic_hours" in event["requestBody"]["content"]["application/json"]["schema"][
         "properties"]
+
+
+def test_event_form_takes_hours_and_format(client, auth, factory):
+    from models import Event
+    from tests.test_events_pages import form_data
+
+    organizer = factory.create_user(Role.ORGANIZER, email="pm-form@test.local")
+    db.session.commit()
+    auth.login("pm-form@test.local")
+    r = client.post_form("/organizer/events/new", form_data(
+        title="Профпроба «Технолог»", academic_hours="1,5", profminimum_format="trial"))
+    assert r.status_code in (302, 303), r.text[:500]
+    event = Event.query.filter_by(title="Профпроба «Технолог»").one()
+    assert event.academic_hours == Decimal("1.5") and event.profminimum_format.code == "trial"
+    page = client.get(f"/organizer/events/{event.id}/edit")
+    assert 'value="1,5"' in page.text
+    for bad, message in (("-2", "от 0 до 999"), ("1,25", "одного знака"), ("два", "например")):
+        r = client.post_form("/organizer/events/new", form_data(title="Т", academic_hours=bad))
+        assert r.status_code in (200, 422) and message in r.text, bad
+    assert organizer.id
+
+
+def test_admin_sets_city_levels_and_adds_a_format(client, auth, scene, people):
+    auth.login("pm-admin@test.local")
+    r = client.post_form(f"/reports/profminimum/city-levels?year={YEAR}",
+                         {**{f"city-grade_{g}": "" for g in PROFMINIMUM_GRADES},
+                          "city-grade_11": "80"})
+    assert r.status_code == 303
+    assert school_ledger(scene["other"], YEAR).targets[11] == 80
+    assert school_ledger(scene["school"], YEAR).targets[11] == 80  # the school left 11 unset
+    r = client.post_form(f"/reports/profminimum/formats?year={YEAR}",
+                         {"name": "Мастер-класс наставника"})
+    assert r.status_code == 303
+    added = ProfminimumFormat.query.filter_by(name="Мастер-класс наставника").one()
+    assert added.code == "custom_1"
+    r = client.post_form(f"/reports/profminimum/formats?year={YEAR}", {"name": "ПРОФПРОБА"})
+    assert ProfminimumFormat.query.count() == 9  # the eight and the one added
+    page = client.get(f"/reports/profminimum/?year={YEAR}")
+    assert "Такой формат уже есть." in page.text and "Мастер-класс наставника" in page.text
+    auth.logout()
+    auth.login("pm-coord@test.local")
+    assert client.post_form(f"/reports/profminimum/formats?year={YEAR}",
+                            {"name": "Моё"}).status_code == 403
+    assert client.post_form(f"/reports/profminimum/city-levels?year={YEAR}",
+                            {"city-grade_6": "80"}).status_code == 403
+    auth.logout()

@@ -650,3 +650,15 @@ def test_admin_sets_city_levels_and_adds_a_format(client, auth, scene, people):
     assert client.post_form(f"/reports/profminimum/city-levels?year={YEAR}",
                             {"city-grade_6": "80"}).status_code == 403
     auth.logout()
+
+
+def test_event_page_shows_the_hours_and_format(client, factory):
+    trial = ProfminimumFormat.query.filter_by(code="trial").one()
+    event = factory.create_event(title="Профпроба «Геолог»", profminimum_format=trial,
+                                 starts_at=now_utc() + timedelta(days=3))
+    parents = factory.create_event(audience=Audience.PARENTS, grades_min=None,
+                                   grades_max=None, starts_at=now_utc() + timedelta(days=3))
+    db.session.commit()
+    page = client.get(f"/events/{event.id}").text
+    assert "Профминимум" in page and "3 ак. ч, профпроба" in page  # 2 h = 2.67 → 3
+    assert "ак. ч" not in client.get(f"/events/{parents.id}").text

@@ -104,7 +104,8 @@ EVENT_FIELD_TITLES = {
     "checkin_closes_at": "конец отметки", "early": "ранняя профориентация",
     "ovz_adapted": "адаптировано для ОВЗ", "roadmap_item": "пункт дорожной карты",
     "organizer_id": "организатор", "school_internal": "внутришкольное",
-    "staff_ids": "ведущие педагоги",
+    "staff_ids": "ведущие педагоги", "academic_hours": "академические часы",
+    "profminimum_format": "формат профминимума",
 }
 
 BASELINE_TITLES = {

@@ -75,3 +75,12 @@ def format_points(value: float | Decimal | None) -> str:
     rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     sign = "+" if rounded > 0 else ("−" if rounded < 0 else "±")
     return f"{sign}{abs(rounded)}".replace(".", ",") + "\u00a0п.\u00a0п."
+
+
+def format_hours(value: float | Decimal | int | None) -> str:
+    """Academic hours: 12 → «12», 1.5 → «1,5»; None → «—»."""
+    if value is None:
+        return "—"
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{rounded.normalize():f}" if rounded != rounded.to_integral() else f"{int(rounded)}"
+    return text.replace(".", ",")

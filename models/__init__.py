@@ -8,6 +8,7 @@ from models.invitation import SchoolInvitation  # noqa: F401  (organizers invite
 from models.notice import SchoolNotice  # noqa: F401  (school notices, registration area)
 from models.organization import Baseline, CityPlan, Organization, OrgKind
 from models.outbox import OutboxMessage, OutboxStatus  # noqa: F401  (mail outbox, parents area)
+from models.profminimum import ProfminimumFormat, ProfminimumLevels  # noqa: F401  (issue #14)
 from models.registration import (
     LIVE_TICKET_STATUSES,
     ParentSignup,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from formats.text import fold
 from models.base import TitledEnum, UTCDateTime, db, enum_column, now_utc
+from models.profminimum import default_academic_hours
 
 #: docs/api.md «Defaults»: check-in opens 2 hours before the start and closes at the end.
 DEFAULT_CHECKIN_LEAD = timedelta(hours=2)
@@ -111,6 +112,10 @@ class Event(db.Model):
             "status <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancelled_has_reason"
         ),
         sa.Index("ix_events_status_starts_at", "status", "starts_at"),
+        sa.CheckConstraint(
+            "academic_hours_override IS NULL OR "
+            "(academic_hours_override >= 0 AND academic_hours_override <= 999)",
+            name="academic_hours_override_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,11 +170,27 @@ class Event(db.Model):
     updated_at: Mapped[object] = mapped_column(
         UTCDateTime, nullable=False, default=now_utc, onupdate=now_utc
     )
+    #: «Профминимум» (issue #14): the academic hours the organizer set, NULL for the default
+    #: (``models.profminimum.default_academic_hours``); ``academic_hours`` is the effective
+    #: value, kept by the hook below, which the reports sum.
+    academic_hours_override: Mapped[object | None] = mapped_column(sa.Numeric(5, 1))
+    academic_hours: Mapped[object] = mapped_column(sa.Numeric(5, 1), nullable=False,
+                                                   default=0, server_default="0")
+    profminimum_format_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("profminimum_formats.id", ondelete="SET NULL"))
 
     organizer = relationship("Organization")
+    profminimum_format = relationship("ProfminimumFormat")
     category = relationship("Category")
     roadmap_item = relationship("RoadmapItem")
     staff = relationship("EventStaff", back_populates="event", cascade="all, delete-orphan")
+
+    @property
+    def effective_academic_hours(self):
+        """The hours the event gives (``academic_hours``, also before the hook has run)."""
+        if self.academic_hours_override is not None:
+            return self.academic_hours_override
+        return default_academic_hours(self.starts_at, self.ends_at)
 
     @property
     def venue_text(self) -> str:
@@ -248,3 +269,13 @@ def event_search_key(*parts: str | None) -> str:
 def _refresh_search_key(_mapper, _connection, target: Event) -> None:
     target.search_key = event_search_key(target.title, target.description, target.venue_name,
                                          target.venue_address, target.venue_room)
+
+
+@sa.event.listens_for(Event, "before_insert")
+@sa.event.listens_for(Event, "before_update")
+def _refresh_academic_hours(_mapper, _connection, target: Event) -> None:
+    """``academic_hours``: the organizer's figure, else the default from the times."""
+    if target.academic_hours_override is not None:
+        target.academic_hours = target.academic_hours_override
+    elif target.starts_at is not None and target.ends_at is not None:
+        target.academic_hours = default_academic_hours(target.starts_at, target.ends_at)

@@ -4,7 +4,7 @@ schools and targeted recommendations — one data builder for the HTML print vie
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from fpdf import FPDF
@@ -12,6 +12,7 @@ from fpdf.fonts import FontFace
 
 from formats.pdf_fonts import add_fonts
 from formats.timefmt import (
+    TOMSK,
     format_date,
     format_datetime,
     format_number,
@@ -39,6 +40,7 @@ from reports.indicators import (
     monthly_trend,
     percent_of,
 )
+from reports.profminimum import city_ledger, spravka_lines
 from reports.queries import upcoming_events
 from reports.recommendations import (
     AdviceGroup,
@@ -72,6 +74,8 @@ class Spravka:
     #: The year-end forecast against the targets (``reports.forecast``): what the
     #: recommendations speak of.
     forecast: Forecast | None = None
+    #: «Профминимум» (issue #14): sentences of its section (``reports.profminimum``).
+    profminimum: list[str] = field(default_factory=list)
 
     @property
     def groups(self) -> list[AdviceGroup]:
@@ -240,8 +244,9 @@ def build_spravka(year: int, now=None) -> Spravka:
     forecast = compute_forecast(year, now=now)
     whole = report if so_far is None else compute_indicators(year, now=now)
     advice = target_recommendations(whole, forecast, upcoming_events(now=now))
+    profminimum = spravka_lines(city_ledger(year, now.astimezone(TOMSK).date()))
     return Spravka(year, report, previous, trend, strongest, weakest, advice, now, so_far,
-                   verified, forecast)
+                   verified, forecast, profminimum)
 
 
 def figure_note(key: str, figure) -> str:
@@ -408,6 +413,9 @@ def spravka_pdf(data: Spravka) -> bytes:
         if group.events:
             paragraph(_plain(group_events_text(group)), 8)
         pdf.ln(1)
+    heading("6. Профминимум")
+    for line in data.profminimum:
+        paragraph("• " + line)
     buffer = io.BytesIO()
     pdf.output(buffer)
     return buffer.getvalue()

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from webapp import create_app
 from webapp.config import TestConfig, normalize_database_url
 
-REFERENCE_TABLES = {"alembic_version", "categories", "roadmap_items"}
+REFERENCE_TABLES = {"alembic_version", "categories", "roadmap_items", "profminimum_formats"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
@@ -83,6 +83,7 @@ def _empty_postgres(url: str) -> None:
             if table not in REFERENCE_TABLES:
                 conn.execute(sa.text(f'DELETE FROM "{table}"'))
         conn.execute(sa.text("DELETE FROM categories WHERE sort_order > 1000"))
+        conn.execute(sa.text("DELETE FROM profminimum_formats WHERE sort_order > 1000"))
         owned = conn.execute(sa.text(
             "SELECT s.relname AS sequence, t.relname AS owner FROM pg_class s "
             "JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "

@@ -140,6 +140,8 @@ def demo_world(app, db):
         "signup_id": teacher_signup.id if teacher_signup else 1, "token_id": 1,
         "year": 2025, "kind": "students",
         "person_id": Student.query.filter_by(organization_id=school.id).first().id,
+        "class_name": Student.query.filter(Student.organization_id == school.id,
+                                           Student.grade.between(6, 11)).first().class_name,
     }
     extra = []
     if teacher_signup is not None:
@@ -341,7 +343,8 @@ def test_the_sweep_knows_every_url_argument():
     each URL argument (otherwise it would sweep a 404)."""
     known = {"event_id", "org_id", "user_id", "registration_id", "ticket_id", "student_id",
              "teacher_id", "token", "secret", "code", "group_code", "fmt", "link_id", "scan_id",
-             "notice_id", "signup_id", "token_id", "year", "filename", "kind", "person_id"}
+             "notice_id", "signup_id", "token_id", "year", "filename", "kind", "person_id",
+             "class_name"}
     unknown = {arg for rule in _get_rules() for arg in rule.arguments} - known
     assert not unknown, f"teach the sweep these URL arguments: {unknown}"
 

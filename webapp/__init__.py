@@ -162,6 +162,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(timefmt.format_number, "number")
     app.add_template_filter(plural, "plural")
     app.add_template_filter(timefmt.format_points, "points")
+    app.add_template_filter(timefmt.format_hours, "hours")
 
     @app.context_processor
     def inject_helpers():

@@ -13,4 +13,5 @@ FEATURE_BLUEPRINTS: list[str] = [
     "webapp.checkin_admin",
     "webapp.attendance",
     "webapp.reports",
+    "webapp.profminimum",
 ]

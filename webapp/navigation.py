@@ -58,6 +58,7 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry("Журнал", "admin.audit", (Role.ADMIN,)),
     NavEntry("Обезличивание", "admin.anonymize_year", (Role.ADMIN,)),
     NavEntry("Отчёты", "reports.dashboard", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
+    NavEntry("Профминимум", "profminimum.index", (Role.ADMIN, Role.COORDINATOR)),
     NavEntry("Аналитическая справка", "reports.spravka", (Role.ADMIN,)),
     NavEntry("API-токены", "admin.tokens", (Role.ADMIN, Role.ORGANIZER, Role.COORDINATOR)),
 ]
@@ -68,6 +69,8 @@ def _group_of(entry: NavEntry, who) -> str | None:
         return entry.group
     if entry.endpoint == "schools.students" and who == Role.ADMIN:
         return MANAGE  # «Списки школ» for admins
+    if entry.endpoint == "profminimum.index" and who == Role.ADMIN:
+        return MANAGE  # the city's «Профминимум» beside the справка
     return GROUPS.get(entry.endpoint)
 
 

@@ -26,6 +26,8 @@ OBJECT_TITLES = {
     "teacher_signups": "Запись педагога", "mail_outbox": "Письмо",
     "academic_year": "Учебный год", "walk_ins": "Пришедший без записи",
     "school_invitations": "Приглашение школы",
+    "profminimum_levels": "Уровни профминимума",
+    "profminimum_formats": "Формат профминимума",
 }
 
 ACTION_TITLES = {
@@ -41,6 +43,10 @@ ACTION_TITLES = {
     "user.logout": "выход из системы (все сеансы завершены)",
     "baseline.save": "показатели сохранены", "baseline.lock": "показатели заблокированы",
     "baseline.unlock": "показатели разблокированы",
+    "profminimum_levels.save": "уровни профминимума сохранены",
+    "profminimum_levels.lock": "уровни профминимума заблокированы",
+    "profminimum_levels.unlock": "уровни профминимума разблокированы",
+    "profminimum_format.create": "добавлен формат профминимума",
     "baseline.lock_all": "заблокированы все показатели года",
     "baseline.unlock_all": "разблокированы все показатели года",
     "baseline.import": "показатели загружены из файла",
@@ -105,7 +111,8 @@ EVENT_FIELD_TITLES = {
     "checkin_closes_at": "конец отметки", "early": "ранняя профориентация",
     "ovz_adapted": "адаптировано для ОВЗ", "roadmap_item": "пункт дорожной карты",
     "organizer_id": "организатор", "school_internal": "внутришкольное",
-    "staff_ids": "ведущие педагоги",
+    "staff_ids": "ведущие педагоги", "academic_hours": "академические часы",
+    "profminimum_format": "формат профминимума",
 }
 
 BASELINE_TITLES = {
@@ -203,6 +210,9 @@ SENTENCES: dict[str, Callable[[object], str]] = {
     "year": lambda v: f"Учебный год {v}/{str(int(v) + 1)[-2:]}." if str(v).isdigit()
     else f"Год: {v}.",
     "values": _baseline,
+    "levels": lambda v: ("Часов в год по классам: " + ", ".join(
+        f"{k} — {h if h is not None else 'как в городе'}" for k, h in v.items()) + "."
+        if isinstance(v, dict) else f"Уровни: {spell(v)}."),
     "fields": _event_fields,
     "planned_events": lambda v: f"План мероприятий: {v}.",
     "planned_early_events": lambda v: f"План мероприятий ранней профориентации: {v}.",

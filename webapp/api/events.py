@@ -50,6 +50,15 @@ EVENT_REQUEST_SCHEMA = {
         "roadmap_item": {"type": "string", "description": "номер пункта, например 3.2"},
         "organizer_id": {"type": "integer", "description": "только администратор"},
         "school_internal": {"type": "boolean", "description": "только администратор"},
+        "academic_hours": {"type": ["number", "null"], "minimum": 0, "maximum": 999,
+                           "description": "академические часы профминимума (не больше одного "
+                                          "знака после запятой); не указано или null — по "
+                                          "длительности: академический час 45 минут, "
+                                          "округление до целого half up"},
+        "profminimum_format": {"type": ["string", "null"],
+                               "description": "код формата профминимума: horizons, trial, "
+                                              "excursion, meeting, contest, diagnostics, "
+                                              "parents, other (администратор добавляет новые)"},
     },
     "required": ["title", "category", "starts_at", "ends_at", "venue", "capacity",
                  "audience"],
@@ -63,6 +72,11 @@ EVENT_SCHEMA = {
         "finished": {"type": "boolean"}, "category": {"type": "string"},
         "starts_at": _TIME, "ends_at": _TIME, "capacity": {"type": "integer"},
         "seats_taken": {"type": "integer"}, "seats_left": {"type": "integer"},
+        "academic_hours": {"type": "number", "minimum": 0,
+                           "description": "действующее значение: указанное организатором, иначе "
+                                          "длительность в академических часах по 45 минут"},
+        "academic_hours_explicit": {"type": "boolean"},
+        "profminimum_format": {"type": ["string", "null"]},
     },
 }
 _BOOL_PARAM = {"type": "string", "enum": ["true", "false"]}
@@ -125,6 +139,10 @@ def event_json(event: Event, seats_taken: int | None = None) -> dict:
         "ovz_adapted": event.ovz_adapted,
         "school_internal": event.school_internal,
         "roadmap_item": event.roadmap_item.number if event.roadmap_item else None,
+        "academic_hours": float(event.effective_academic_hours),
+        "academic_hours_explicit": event.academic_hours_override is not None,
+        "profminimum_format": (event.profminimum_format.code
+                               if event.profminimum_format else None),
         "published_at": _iso(event.published_at),
         "url": base + url_for("events.detail", event_id=event.id),
     }
@@ -170,6 +188,15 @@ def _read_event_fields(data: dict, *, partial: bool) -> dict:
             values["roadmap_item"] = item
     if "organizer_id" in data:
         values["organizer_id"] = fields.integer("organizer_id", required=False)
+    if "academic_hours" in data:
+        hours = data["academic_hours"]
+        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float)):
+            fields.error("academic_hours", "Ожидается число академических часов (≥ 0) или null.")
+        else:
+            values["academic_hours"] = hours
+    if "profminimum_format" in data:
+        values["profminimum_format"] = fields.string("profminimum_format", required=False,
+                                                     max_length=40)
     _read_venue(data, fields, values, partial=partial)
     fields.raise_if_any()
     return values

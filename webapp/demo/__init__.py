@@ -34,6 +34,7 @@ EXTRA_STEPS: list[str] = [
     "webapp.demo.checkins",   # check-ins for past events
     "webapp.demo.last_year",  # the previous academic year, held, to compare with
     "webapp.demo.targets",    # this year's goals, set from the forecast (every status shows)
+    "webapp.demo.profminimum",  # формат, levels, the demo school's hours so far (#14)
 ]
 #: The city-scale data set (benchmarks) is generated in bulk by one module.
 CITY_STEPS: list[str] = ["webapp.demo.city"]

@@ -35,6 +35,7 @@ from models import (
 )
 from models.academic_year import TOMSK, academic_year_period
 from models.registration import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
+from webapp.demo import profminimum
 
 CHECKINS_PER_YEAR = 700_000
 EVENTS_PER_YEAR = 1_500
@@ -225,6 +226,7 @@ def load(rng, size: str, ctx: dict) -> None:
         _log(f"{y}/{y + 1}: готово ({time.monotonic() - started:.0f} с)")
     writer.fix_sequences(["students", "teachers", "registrations", "tickets", "scans",
                           "event_staff", "attendance_imports"])
+    profminimum.apply_to_city(rng, years)  # formats and levels (issue #14)
     if writer.postgres:  # fresh statistics, so plans do not wait for autovacuum
         db.session.flush()
         writer.connection.exec_driver_sql("ANALYZE")

@@ -48,7 +48,7 @@ FEMALE_PATRONYMICS = ["Александровна", "Сергеевна", "Дм�
                       "Игоревна", "Олеговна", "Викторовна", "Николаевна", "Евгеньевна"]
 
 #: The demo school's classes (grades 2–11) and how many other schools get a roster.
-DEMO_SCHOOL_CLASSES = ["2А", "3Б", "4А", "5А", "5Б", "6А", "7А", "7Б", "8А", "8В", "9А", "9Б",
+DEMO_SCHOOL_CLASSES = ["2А", "3Б", "4А", "5А", "5Б", "6А", "7А", "7Б", "8А", "8Б", "9А", "9Б",
                        "10А", "11А"]
 OTHER_SCHOOL_CLASSES = ["4А", "6Б", "8А", "9В", "10А"]
 OTHER_SCHOOLS = 12

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from formats.timefmt import local_to_utc, to_local
+from formats.timefmt import format_hours, local_to_utc, to_local
 from models import Audience
 from webapp.forms import DateField, DateTimeLocalField, IntegerField
 
@@ -81,6 +81,10 @@ class EventForm(RussianForm):
     organizer_id = SelectField("Организатор", coerce=int, validators=[Optional()])
     school_internal = BooleanField("Внутришкольное (видно только организующей школе)")
     staff_ids = SelectMultipleField("Ведущие педагоги", coerce=int, validators=[Optional()])
+    #: «Профминимум»: empty — the duration in 45-minute academic hours (the page says how many).
+    academic_hours = StringField("Академических часов (профминимум)",
+                                 validators=[Length(max=10)], render_kw={"inputmode": "decimal"})
+    profminimum_format = SelectField("Формат профминимума", validators=[Optional()])
     #: Shown only when the service asks (a start in the past): the second step.
     confirm_past = BooleanField("Да, дата в прошлом — так и задумано")
 
@@ -99,6 +103,10 @@ class EventForm(RussianForm):
         self.early.data = "yes" if event.early else "no"
         self.ovz_adapted.data = event.ovz_adapted
         self.roadmap_item.data = event.roadmap_item.number if event.roadmap_item else ""
+        self.academic_hours.data = ("" if event.academic_hours_override is None
+                                    else format_hours(event.academic_hours_override))
+        self.profminimum_format.data = (event.profminimum_format.code
+                                        if event.profminimum_format else "")
         if "organizer_id" in self:
             self.organizer_id.data = event.organizer_id
         if "school_internal" in self:
@@ -118,6 +126,8 @@ class EventForm(RussianForm):
             "early": {"yes": True, "no": False}.get(self.early.data),
             "ovz_adapted": bool(self.ovz_adapted.data),
             "roadmap_item": self.roadmap_item.data or None,
+            "academic_hours": (self.academic_hours.data or "").strip() or None,
+            "profminimum_format": self.profminimum_format.data or None,
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
                      "checkin_opens_at", "checkin_closes_at"):

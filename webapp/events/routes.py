@@ -31,6 +31,7 @@ from models.academic_year import academic_year_title, current_academic_year
 from models.base import folded
 from models.early_rule import early_rule_text
 from models.organization import in_name_order
+from models.profminimum import ProfminimumFormat
 from webapp.access import can_manage_event, events_managed_by, roles_required
 from webapp.events import bp
 from webapp.events import services as svc
@@ -134,6 +135,11 @@ def _prepare_event_form(form: EventForm, event: Event | None = None) -> EventFor
     form.roadmap_item.choices = choices([("", "— не относится к пункту дорожной карты —")] + [
         (item.number, f"{item.number}. {_shorten(item.title, 110)}")
         for item in RoadmapItem.query.order_by(RoadmapItem.sort_order).all()])
+    current = event.profminimum_format if event else None
+    form.profminimum_format.choices = choices([("", "— не указан —")] + [
+        (f.code, f.name) for f in ProfminimumFormat.query.order_by(
+            ProfminimumFormat.sort_order, ProfminimumFormat.id).all()
+        if f.active or f is current])
     if current_user.role == Role.ADMIN:
         orgs = in_name_order(Organization.query.filter_by(active=True).all())
         form.organizer_id.choices = choices([(0, "— моя организация —")] + [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
@@ -44,6 +45,7 @@ from models.event import (
     effective_registration_closes,
     event_search_key,
 )
+from models.profminimum import MAX_ACADEMIC_HOURS, ProfminimumFormat
 
 #: Grades run from 0 (preschool / before first grade) to 11.
 GRADE_MIN, GRADE_MAX = 0, 11
@@ -55,12 +57,14 @@ EVENT_FIELDS = {
     "ends_at", "venue_name", "venue_address", "venue_room", "capacity", "per_school_quota",
     "registration_opens_at", "registration_closes_at", "checkin_opens_at", "checkin_closes_at",
     "early", "ovz_adapted", "roadmap_item", "organizer_id", "school_internal", "staff_ids",
+    "academic_hours", "profminimum_format",
 }
 #: Fields copied by duplicate/repeat.
 _COPIED = (
     "title", "description", "category_id", "audience", "grades_min", "grades_max",
     "venue_name", "venue_address", "venue_room", "capacity", "per_school_quota", "early",
     "ovz_adapted", "roadmap_item_id", "organizer_id", "school_internal",
+    "academic_hours_override", "profminimum_format_id",
 )
 _TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
                 "checkin_opens_at", "checkin_closes_at")
@@ -217,6 +221,36 @@ def _check_numbers(values: dict, errors: FieldErrors, seats_taken: int) -> None:
             errors.add("per_school_quota", "Квота на школу не может быть больше числа мест.")
 
 
+def parse_academic_hours(value) -> tuple[Decimal | None, str | None]:
+    """The organizer's academic hours (a number 0–999, at most one decimal; «1,5» is read as
+    1.5) or None for the default; with the message when it is not such a number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, bool):
+        return None, "Укажите число академических часов."
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        return None, "Укажите число академических часов, например 2 или 1,5."
+    if not number.is_finite() or number < 0 or number > MAX_ACADEMIC_HOURS:
+        return None, "Академических часов — от 0 до 999."
+    if number != number.quantize(Decimal("0.1")):
+        return None, "Не больше одного знака после запятой, например 1,5."
+    return number.quantize(Decimal("0.1")), None
+
+
+def _resolve_format(value, errors: FieldErrors, current: ProfminimumFormat | None = None):
+    if value is None or value == "":
+        return None
+    if isinstance(value, ProfminimumFormat):
+        return value
+    found = ProfminimumFormat.query.filter_by(code=str(value).strip()).one_or_none()
+    if found is None or (not found.active and found is not current):
+        errors.add("profminimum_format", "Неизвестный формат профминимума. Выберите из списка.")
+        return None
+    return found
+
+
 def _clean_text(values: dict, errors: FieldErrors) -> None:
     title = (values.get("title") or "").strip()
     if not title:
@@ -255,6 +289,11 @@ def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
     organizer_id = _resolve_organizer(actor, values.get("organizer_id"), errors,
                                       None if creating else event.organizer_id)
     staff = _resolve_staff(actor, values.get("staff_ids"), organizer_id, errors)
+    hours, hours_error = parse_academic_hours(values.get("academic_hours"))
+    if hours_error:
+        errors.add("academic_hours", hours_error)
+    pm_format = _resolve_format(values.get("profminimum_format"), errors,
+                                None if creating else event.profminimum_format)
     _raise_if_any(errors)
 
     early = values.get("early")
@@ -282,6 +321,8 @@ def _apply(actor, event: Event, values: dict, *, creating: bool) -> Event:
     event.roadmap_item = roadmap
     event.organizer_id = organizer_id
     event.school_internal = school_internal
+    event.academic_hours_override = hours
+    event.profminimum_format = pm_format
     if staff is not None:
         wanted = {t.id for t in staff}
         event.staff = [s for s in event.staff if s.teacher_id in wanted] + [
@@ -383,6 +424,8 @@ def event_values(event: Event) -> dict:
         "venue_room": event.venue_room, "capacity": event.capacity,
         "per_school_quota": event.per_school_quota, "early": event.early,
         "ovz_adapted": event.ovz_adapted, "roadmap_item": event.roadmap_item,
+        "academic_hours": event.academic_hours_override,
+        "profminimum_format": event.profminimum_format,
     }
 
 

@@ -11,6 +11,8 @@ from formats.spreadsheets import Column, ProblemCollector, read_table
 from models import Baseline, Category, CityPlan, Organization, OrgKind, db, record_audit
 from models.early_rule import EARLY_GRADE_MAX, EARLY_GRADE_MIN, EarlyRule, early_rule_for
 from models.organization import in_name_order, organization_name_key
+from models.profminimum import LEVEL_HOURS, PROFMINIMUM_GRADES, ProfminimumLevels
+from webapp.services.profminimum_levels import save_levels
 
 BASELINE_FIELDS = ("students_total", "students_ovz", "teachers_total", "planned_events",
                    "planned_early_events")
@@ -304,7 +306,45 @@ def baseline_import_columns():
         Column("teachers_total", "Педагогов"),
         Column("planned_events", "План мероприятий", required=False),
         Column("planned_early_events", "План ранних мероприятий", required=False),
+        *LEVEL_COLUMNS,
     ]
+
+
+#: «Профминимум» levels ride along in the baseline spreadsheet (issue #14): hours a year per
+#: grade 6–11 (40, 60, 80; empty — the city's level), schools only.
+LEVEL_COLUMNS = [Column(f"level_{g}", f"Профминимум {g} кл. (ч)", required=False)
+                 for g in PROFMINIMUM_GRADES]
+
+
+def _level_cells(row, problems: ProblemCollector, org: Organization | None,
+                 existing: dict[int, ProfminimumLevels]) -> dict[int, int | None] | None:
+    """A row's профминимум levels, or None when its level cells are all empty (nothing to
+    change); problems are added per cell."""
+    if all(row.get(c.key) is None for c in LEVEL_COLUMNS):
+        return None
+    values: dict[int, int | None] = {}
+    ok = True
+    for column, grade in zip(LEVEL_COLUMNS, PROFMINIMUM_GRADES, strict=True):
+        if column.key in row.refused:
+            ok = False
+            continue
+        value, problem = _parse_count(row.get(column.key))
+        if problem is None and value is not None and value not in LEVEL_HOURS:
+            problem = f"«{row.get(column.key)}» — уровень профминимума: 40, 60 или 80"
+        if problem:
+            problems.add(row.number, f"{problem}.", column=column.header)
+            ok = False
+        values[grade] = value
+    if org is not None and org.kind != OrgKind.SCHOOL:
+        problems.add(row.number, f"«{org.name}» — не школа: уровни профминимума задаются "
+                     "только школам.", column=LEVEL_COLUMNS[0].header)
+        return None
+    current = existing.get(org.id) if org is not None else None
+    if ok and current is not None and current.locked and current.hours() != values:
+        problems.add(row.number, f"уровни профминимума «{org.name}» за этот год заблокированы: "
+                     "сначала снимите блокировку.", column=LEVEL_COLUMNS[0].header)
+        ok = False
+    return values if ok else None
 
 
 def _parse_count(text: str | None) -> tuple[int | None, str | None]:
@@ -335,12 +375,18 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     by_external = {o.external_id.strip().lower(): o for o in orgs if o.external_id}
     by_name = {o.name_key: o for o in orgs}
     existing = baselines_by_organization(year)
+    existing_levels = {r.organization_id: r for r in ProfminimumLevels.query.filter(
+        ProfminimumLevels.year == year, ProfminimumLevels.organization_id.is_not(None))}
     rows: list[BaselineRow] = []
+    level_rows: list[tuple[Organization, dict[int, int | None]]] = []
     first_row_of: dict[int, int] = {}
     for row in table:
         # Every cell of every row is checked, whatever else is wrong in the row: one pass
         # shows all there is to fix, one message per cell.
         org = _baseline_row_organization(row, problems, first_row_of, by_external, by_name)
+        levels = _level_cells(row, problems, org, existing_levels)
+        if org is not None and levels is not None:
+            level_rows.append((org, levels))
         if all(row.get(column) is None for column in BASELINE_FIELDS):
             continue  # a template row left blank: nothing to change for this organization
         values: dict[str, int | None] = {}
@@ -374,6 +420,8 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
         rows.append(BaselineRow(org, figures, label=f"Строка {row.number}"))
     problems.raise_if_any()
     changed = save_baseline_table(actor, year, rows, allow_locked=False)
+    for org, levels in level_rows:
+        save_levels(actor, org, year, levels)
     record_audit(actor, "baseline.import", object_type="baselines", object_id=year, year=year,
                  filename=filename, rows=len(rows), changed=changed)
     return changed
@@ -417,11 +465,15 @@ def _baseline_row_organization(row, problems: ProblemCollector, first_row_of: di
 def baseline_template_rows(year: int) -> list[list]:
     """Every organization of the table with its current figures, ready to fill in."""
     existing = baselines_by_organization(year)
+    levels = {r.organization_id: r.hours() for r in ProfminimumLevels.query.filter(
+        ProfminimumLevels.year == year, ProfminimumLevels.organization_id.is_not(None))}
     rows = []
     for org in baseline_organizations(year):
         b = existing.get(org.id)
+        own = levels.get(org.id, {})
         rows.append([org.external_id or "", org.name,
-                     *( [getattr(b, f) for f in BASELINE_FIELDS] if b else [None] * 5)])
+                     *( [getattr(b, f) for f in BASELINE_FIELDS] if b else [None] * 5),
+                     *(own.get(g) for g in PROFMINIMUM_GRADES)])
     return rows
 
 

@@ -82,7 +82,9 @@ class ReportQuery:
         return {k: v for k, v in args.items() if v is not None and v != ""}
 
 
-def _integer(args, name: str, errors: dict, message: str) -> int | None:
+def query_integer(args, name: str, errors: dict, message: str) -> int | None:
+    """An optional whole number among the query's ``args``: None when absent; a message in
+    ``errors[name]`` when it is not a number or beyond the 32-bit columns."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -113,12 +115,29 @@ def _date(args, name: str, errors: dict) -> date | None:
     return value
 
 
+def query_year(args, errors: dict) -> int | None:
+    """The optional ``year`` (an academic year, named by the year it starts in, 2000–2100)."""
+    year = query_integer(args, "year", errors, "Учебный год — число, например 2025.")
+    if year is not None and not 2000 <= year <= 2100:
+        errors["year"] = "Учебный год — от 2000 до 2100."
+        return None
+    return year
+
+
+def query_organization_id(args, errors: dict) -> int | None:
+    """The optional ``organization_id``: a number above zero (whether it exists is the
+    caller's question)."""
+    value = query_integer(args, "organization_id", errors, "Номер организации — число.")
+    if value is not None and value < 1:
+        errors["organization_id"] = "Номер организации — число больше нуля."
+        return None
+    return value
+
+
 def parse_report_args(args) -> ReportQuery:
     """Parse and check; raises ReportParamsError with a Russian message per field."""
     errors: dict[str, str] = {}
-    year = _integer(args, "year", errors, "Учебный год — число, например 2025.")
-    if year is not None and not 2000 <= year <= 2100:
-        errors["year"] = "Учебный год — от 2000 до 2100."
+    year = query_year(args, errors)
     first, last = _date(args, "from", errors), _date(args, "to", errors)
     if year is not None and (first or last):
         errors["year"] = "Укажите либо учебный год, либо даты «с» и «по», но не всё сразу."
@@ -130,15 +149,16 @@ def parse_report_args(args) -> ReportQuery:
         elif (last - first).days > MAX_RANGE_DAYS:
             errors["to"] = "Период не длиннее пяти лет."
 
-    organization_id = _integer(args, "organization_id", errors, "Номер организации — число.")
+    organization_id = query_organization_id(args, errors)
     if organization_id is not None and "organization_id" not in errors \
             and db.session.get(Organization, organization_id) is None:
         errors["organization_id"] = "Организация не найдена."
-    organizer_id = _integer(args, "organizer_id", errors, "Номер организатора — число.")
+    organizer_id = query_integer(args, "organizer_id", errors, "Номер организатора — число.")
     if organizer_id is not None and "organizer_id" not in errors \
             and db.session.get(Organization, organizer_id) is None:
         errors["organizer_id"] = "Организатор не найден."
-    section = _integer(args, "roadmap_section", errors, "Раздел дорожной карты — число от 1 до 7.")
+    section = query_integer(args, "roadmap_section", errors,
+                            "Раздел дорожной карты — число от 1 до 7.")
     if section is not None and section not in ROADMAP_SECTIONS:
         errors["roadmap_section"] = "Раздел дорожной карты — число от 1 до 7."
     codes: list[str] = []

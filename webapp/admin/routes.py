@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from errors import ServiceError
-from formats.spreadsheets import ImportProblems, csv_bytes, xlsx_template
 from formats.text import like_contains
 from models import (
     ApiToken,
@@ -34,7 +33,6 @@ from webapp.admin.audit_text import ACTION_TITLES, OBJECT_TITLES, describe_entry
 from webapp.admin.forms import (
     AnonymizeYearForm,
     AuditFilterForm,
-    BaselineImportForm,
     BaselineRowForm,
     BaselineTableForm,
     CityPlanForm,
@@ -46,6 +44,7 @@ from webapp.admin.forms import (
     UserEditForm,
     select_choices,
 )
+from webapp.admin.spreadsheet_pages import import_page, table_download
 from webapp.forms import EmptyForm, apply_service_error
 from webapp.input_guard import safe_referrer
 from webapp.services import accounts, directory, personal_data
@@ -445,51 +444,24 @@ def baseline_unlock_all():
 @admin_required
 def baseline_import():
     year = _year_arg()
-    form = BaselineImportForm()
-    form.year.choices = select_choices(
-        [(y, academic_year_title(y)) for y in _year_choices(year)])
-    if request.method == "GET":
-        form.year.data = year
-    problems = None
-    status = 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        with unit_of_work(catch=ServiceError) as uow:
-            changed = directory.import_baselines(current_user, form.year.data,
-                                                 upload.filename or "", upload.read())
-        if uow.error is not None:
-            err = uow.error
-            problems = err if isinstance(err, ImportProblems) else ImportProblems(
-                [(None, m) for m in (getattr(err, "messages", None) or [err.message])])
-            status = 422
-        else:
-            flash(f"Файл загружен. Показатели за {academic_year_title(form.year.data)} "
-                  f"изменены у организаций: {changed}.", "success")
-            return redirect(url_for("admin.baselines", year=form.year.data))
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/baseline_import.html", form=form, problems=problems,
-                           year=year, columns=directory.baseline_import_columns()), status
+    return import_page(
+        year=year, years=_year_choices(year), run_import=directory.import_baselines,
+        template="admin/baseline_import.html", columns=directory.baseline_import_columns(),
+        done=lambda chosen, changed: f"Файл загружен. Показатели за "
+                                     f"{academic_year_title(chosen)} изменены у организаций: "
+                                     f"{changed}.",
+        done_endpoint="admin.baselines")
 
 
 @bp.get("/admin/baselines/template.<fmt>")
 @admin_required
 def baseline_template(fmt: str):
     year = _year_arg()
-    columns = directory.baseline_import_columns()
-    rows = directory.baseline_template_rows(year)
-    filename = f"baselines-{year}.{fmt}"
-    if fmt == "xlsx":
-        body = xlsx_template(columns, rows, sheet_title=f"Показатели {year}-{(year + 1) % 100:02d}")
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "csv":
-        body = csv_bytes([c.header for c in columns],
-                         [["" if v is None else v for v in r] for r in rows])
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        abort(404)
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    title = f"{year}-{(year + 1) % 100:02d}"
+    return table_download(fmt, directory.baseline_import_columns(),
+                          directory.baseline_template_rows(year),
+                          sheet_title=f"Показатели {title}", name=f"Показатели {title}",
+                          ascii_name=f"baselines-{year}", csv_cell=lambda v: v)
 
 
 # --- audit log ------------------------------------------------------------------------------

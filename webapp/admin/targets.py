@@ -7,15 +7,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from errors import ServiceError
-from formats.spreadsheets import ImportProblems, csv_bytes, xlsx_template
 from models import TARGET_KEYS, Organization, OrgKind, db
 from models.academic_year import academic_year_title, current_academic_year
 from reports.backtest import run_backtest
 from reports.indicators import INDICATOR_SHORT
 from webapp.access import admin_required
 from webapp.admin import bp
-from webapp.admin.forms import BaselineImportForm, select_choices
-from webapp.downloads import file_response
+from webapp.admin.spreadsheet_pages import import_page, table_download
 from webapp.forms import EmptyForm
 from webapp.services import targets as target_service
 from webapp.transaction import unit_of_work
@@ -164,30 +162,12 @@ def _lock_all(locked: bool):
 @admin_required
 def target_import():
     year = _year_arg()
-    form = BaselineImportForm()
-    form.year.choices = select_choices([(y, academic_year_title(y)) for y in _years(year)])
-    if request.method == "GET":
-        form.year.data = year
-    problems = None
-    status = 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        with unit_of_work(catch=ServiceError) as uow:
-            changed = target_service.import_targets(current_user, form.year.data,
-                                                    upload.filename or "", upload.read())
-        if uow.error is not None:
-            err = uow.error
-            problems = err if isinstance(err, ImportProblems) else ImportProblems(
-                [(None, m) for m in (getattr(err, "messages", None) or [err.message])])
-            status = 422
-        else:
-            flash(f"Файл загружен. Цели на {academic_year_title(form.year.data)} изменены в "
-                  f"строках: {changed}.", "success")
-            return redirect(url_for("admin.targets", year=form.year.data))
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/target_import.html", form=form, problems=problems,
-                           year=year, columns=target_service.target_import_columns()), status
+    return import_page(
+        year=year, years=_years(year), run_import=target_service.import_targets,
+        template="admin/target_import.html", columns=target_service.target_import_columns(),
+        done=lambda chosen, changed: f"Файл загружен. Цели на {academic_year_title(chosen)} "
+                                     f"изменены в строках: {changed}.",
+        done_endpoint="admin.targets")
 
 
 @bp.get("/admin/targets/targets.<fmt>")
@@ -195,21 +175,12 @@ def target_import():
 def target_export(fmt: str):
     """The year's targets as a file shaped like the import template (download, edit, load)."""
     year = _year_arg()
-    columns = target_service.target_import_columns()
-    rows = target_service.target_template_rows(year)
     title = f"{year}-{(year + 1) % 100:02d}"
-    if fmt == "xlsx":
-        body = xlsx_template(columns, rows, sheet_title=f"Цели {title}")
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "csv":
-        body = csv_bytes([c.header for c in columns],
-                         [["" if v is None else str(v).replace(".", ",") for v in r]
-                          for r in rows])
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        abort(404)
-    return file_response(body, mimetype=mimetype, name=f"Цели {title}.{fmt}",
-                         ascii_name=f"targets-{year}.{fmt}", as_attachment=True)
+    return table_download(fmt, target_service.target_import_columns(),
+                          target_service.target_template_rows(year),
+                          sheet_title=f"Цели {title}", name=f"Цели {title}",
+                          ascii_name=f"targets-{year}",
+                          csv_cell=lambda v: str(v).replace(".", ","))
 
 
 @bp.get("/admin/forecast-backtest")

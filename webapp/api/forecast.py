@@ -10,6 +10,7 @@ from models import TARGET_KEYS, Organization, OrgKind, Role, db
 from models.academic_year import current_academic_year
 from reports.forecast import compute_forecast
 from reports.indicators import INDICATOR_KEYS
+from reports.params import query_organization_id, query_year
 from webapp.api import bp
 from webapp.api.auth import api_login_required, current_caller
 from webapp.api.openapi import documented
@@ -169,20 +170,6 @@ def put_targets(year: int):
     return jsonify(_targets_json(year, changed))
 
 
-def _query_int(name: str, errors: dict, message: str) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = message
-        return None
-    if int_range_error(value):
-        errors[name] = message
-        return None
-    return value
-
 
 @bp.get("/reports/forecast")
 @documented("Прогноз девяти показателей на конец учебного года, цели и статусы",
@@ -194,10 +181,8 @@ def _query_int(name: str, errors: dict, message: str) -> int | None:
 @api_login_required(Role.ADMIN, Role.COORDINATOR)
 def forecast():
     errors: dict[str, str] = {}
-    year = _query_int("year", errors, "Учебный год — число, например 2025.")
-    if year is not None and not 2000 <= year <= 2100:
-        errors["year"] = "Учебный год — от 2000 до 2100."
-    organization_id = _query_int("organization_id", errors, "id организации — целое число.")
+    year = query_year(request.args, errors)
+    organization_id = query_organization_id(request.args, errors)
     if errors:
         raise validation_error(errors)
     user = current_caller().user

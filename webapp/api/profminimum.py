@@ -8,6 +8,7 @@ from flask import jsonify, request
 from models import Organization, OrgKind, Role, db
 from models.academic_year import current_academic_year
 from models.profminimum import PROFMINIMUM_GRADES
+from reports.params import query_organization_id, query_year
 from reports.profminimum import city_ledger, school_ledger
 from webapp.access import can_manage_organization
 from webapp.api import bp
@@ -92,22 +93,13 @@ def _school(org_id: int) -> Organization:
     return org
 
 
-def _year_arg() -> int:
-    raw = request.args.get("year")
-    if raw is None or raw == "":
-        return current_academic_year()
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise validation_error({"year": "Учебный год — число от 2000 до 2100, например 2025."})
-    return int(raw)
-
-
-def _organization_arg() -> int | None:
-    raw = request.args.get("organization_id")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 10 or int(raw) > 2**31 - 1:
-        raise validation_error({"organization_id": "Ожидается номер организации."})
-    return int(raw)
+def _year_and_organization() -> tuple[int, int | None]:
+    errors: dict[str, str] = {}
+    year = query_year(request.args, errors)
+    organization_id = query_organization_id(request.args, errors)
+    if errors:
+        raise validation_error(errors)
+    return (year if year is not None else current_academic_year()), organization_id
 
 
 @bp.put("/organizations/<int:org_id>/profminimum-levels/<int:year>")
@@ -157,8 +149,7 @@ def put_profminimum_levels(org_id: int, year: int):
 @api_login_required(Role.ADMIN, Role.COORDINATOR)
 def profminimum_report():
     user = current_caller().user
-    year = _year_arg()
-    org_id = _organization_arg()
+    year, org_id = _year_and_organization()
     if user.role != Role.ADMIN:
         if user.organization_id is None or org_id not in (None, user.organization_id):
             raise forbidden("Можно смотреть профминимум только своей школы.")

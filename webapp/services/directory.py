@@ -372,8 +372,7 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     problems = ProblemCollector()
     table = read_table(filename, data, columns, problems)
     orgs = Organization.query.all()
-    by_external = {o.external_id.strip().lower(): o for o in orgs if o.external_id}
-    by_name = {o.name_key: o for o in orgs}
+    by_reference = OrganizationsByReference(orgs)
     existing = baselines_by_organization(year)
     existing_levels = {r.organization_id: r for r in ProfminimumLevels.query.filter(
         ProfminimumLevels.year == year, ProfminimumLevels.organization_id.is_not(None))}
@@ -383,7 +382,7 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     for row in table:
         # Every cell of every row is checked, whatever else is wrong in the row: one pass
         # shows all there is to fix, one message per cell.
-        org = _baseline_row_organization(row, problems, first_row_of, by_external, by_name)
+        org = _baseline_row_organization(row, problems, first_row_of, by_reference)
         levels = _level_cells(row, problems, org, existing_levels)
         if org is not None and levels is not None:
             level_rows.append((org, levels))
@@ -427,28 +426,43 @@ def import_baselines(actor, year: int, filename: str, data: bytes) -> int:
     return changed
 
 
-def _baseline_row_organization(row, problems: ProblemCollector, first_row_of: dict[int, int],
-                               by_external: dict, by_name: dict) -> Organization | None:
-    """The organization a row of the baseline file is about, or None (the problem added)."""
-    external_id, name = row.get("external_id"), row.get("name")
-    if "external_id" in row.refused or "name" in row.refused:
-        return None
-    if external_id:
-        org = by_external.get(external_id.strip().lower())
-        if org is None:
-            problems.add(row.number, f"организация с внешним ID «{external_id}» не найдена "
-                         "в справочнике.", column="Внешний ID")
-            return None
-    elif name:
-        org = by_name.get(organization_name_key(name))
-        if org is None:
-            problems.add(row.number, f"организация «{name}» не найдена в справочнике "
-                         "(название должно совпадать точно, или укажите внешний ID).",
-                         column="Организация")
-            return None
-    else:
+class OrganizationsByReference:
+    """The organizations as an import file names them: by «Внешний ID» when it is filled,
+    else by the exact name (case and spacing ignored). Baselines and targets read rows so."""
+
+    def __init__(self, organizations: list[Organization]):
+        self.by_external = {o.external_id.strip().lower(): o for o in organizations
+                            if o.external_id}
+        self.by_name = {o.name_key: o for o in organizations}
+
+    def of_row(self, row, problems: ProblemCollector) -> Organization | None:
+        """The organization a row names, or None with the problem added to its cell."""
+        external_id, name = row.get("external_id"), row.get("name")
+        if external_id:
+            org = self.by_external.get(external_id.strip().lower())
+            if org is None:
+                problems.add(row.number, f"организация с внешним ID «{external_id}» не найдена "
+                             "в справочнике.", column="Внешний ID")
+            return org
+        if name:
+            org = self.by_name.get(organization_name_key(name))
+            if org is None:
+                problems.add(row.number, f"организация «{name}» не найдена в справочнике "
+                             "(название должно совпадать точно, или укажите внешний ID).",
+                             column="Организация")
+            return org
         problems.add(row.number, "не указаны ни внешний ID, ни название организации.",
                      column="Организация")
+        return None
+
+
+def _baseline_row_organization(row, problems: ProblemCollector, first_row_of: dict[int, int],
+                               organizations: OrganizationsByReference) -> Organization | None:
+    """The organization a row of the baseline file is about, or None (the problem added)."""
+    if "external_id" in row.refused or "name" in row.refused:
+        return None
+    org = organizations.of_row(row, problems)
+    if org is None:
         return None
     if org.kind not in BASELINE_KINDS:
         problems.add(row.number, f"«{org.name}» — не школа и не детский сад: базовые "

@@ -12,6 +12,7 @@ from errors import ConflictError, FieldErrors, ServiceError
 from formats.spreadsheets import Column, ProblemCollector, read_table
 from models import TARGET_KEYS, Organization, OrgKind, Target, db, record_audit
 from models.organization import in_name_order, organization_name_key
+from webapp.services.directory import OrganizationsByReference
 
 TARGET_LABELS = {
     "students": "1. Обучающиеся",
@@ -196,8 +197,7 @@ def import_targets(actor, year: int, filename: str, data: bytes) -> int:
     problems = ProblemCollector()
     table = read_table(filename, data, columns, problems)
     orgs = Organization.query.all()
-    by_external = {o.external_id.strip().lower(): o for o in orgs if o.external_id}
-    by_name = {o.name_key: o for o in orgs}
+    by_reference = OrganizationsByReference(orgs)
     existing = target_rows(year)
     result: TargetTable = {}
     first_row_of: dict[int | None, int] = {}
@@ -210,27 +210,10 @@ def import_targets(actor, year: int, filename: str, data: bytes) -> int:
         if not external_id and name and organization_name_key(name) == \
                 organization_name_key(CITY_LABEL):
             org_id = None
-        elif external_id:
-            org = by_external.get(external_id.strip().lower())
-            if org is None:
-                problems.add(row.number, f"организация с внешним ID «{external_id}» не найдена "
-                             "в справочнике.", column=headers["external_id"])
-                found = False
-            else:
-                org_id = org.id
-        elif name:
-            org = by_name.get(organization_name_key(name))
-            if org is None:
-                problems.add(row.number, f"организация «{name}» не найдена в справочнике "
-                             "(название должно совпадать точно, или укажите внешний ID).",
-                             column=headers["name"])
-                found = False
-            else:
-                org_id = org.id
         else:
-            problems.add(row.number, "не указаны ни внешний ID, ни название организации.",
-                         column=headers["name"])
-            found = False
+            org = by_reference.of_row(row, problems)
+            found = org is not None
+            org_id = org.id if org is not None else None
         if found and org_id is not None and by_id(orgs, org_id).kind != OrgKind.SCHOOL:
             problems.add(row.number, f"«{by_id(orgs, org_id).name}» — не школа: цели ставятся "
                          "городу и школам.", column=headers["name"])

@@ -109,17 +109,25 @@ def _raise_if_any(errors: FieldErrors) -> None:
                         else "Проверьте поля мероприятия.")
 
 
+def _resolve_choice(model, value, errors: FieldErrors, field: str, unknown: str,
+                    current=None):
+    """A reference row (a category, a профминимум format) chosen by its code: the row, or None
+    with ``unknown`` on ``field``. A retired row stays valid only where it is already set."""
+    if isinstance(value, model):
+        return value
+    found = model.query.filter_by(code=str(value).strip()).one_or_none()
+    if found is None or (not found.active and found is not current):
+        errors.add(field, unknown)
+        return None
+    return found
+
+
 def _resolve_category(value, errors: FieldErrors, current: Category | None = None):
     if value is None or value == "":
         errors.add("category", "Выберите категорию.")
         return None
-    if isinstance(value, Category):
-        return value
-    category = Category.query.filter_by(code=str(value).strip()).one_or_none()
-    if category is None or (not category.active and category is not current):
-        errors.add("category", "Неизвестная категория. Выберите категорию из списка.")
-        return None
-    return category
+    return _resolve_choice(Category, value, errors, "category",
+                           "Неизвестная категория. Выберите категорию из списка.", current)
 
 
 def _resolve_audience(value, errors: FieldErrors):
@@ -242,13 +250,8 @@ def parse_academic_hours(value) -> tuple[Decimal | None, str | None]:
 def _resolve_format(value, errors: FieldErrors, current: ProfminimumFormat | None = None):
     if value is None or value == "":
         return None
-    if isinstance(value, ProfminimumFormat):
-        return value
-    found = ProfminimumFormat.query.filter_by(code=str(value).strip()).one_or_none()
-    if found is None or (not found.active and found is not current):
-        errors.add("profminimum_format", "Неизвестный формат профминимума. Выберите из списка.")
-        return None
-    return found
+    return _resolve_choice(ProfminimumFormat, value, errors, "profminimum_format",
+                           "Неизвестный формат профминимума. Выберите из списка.", current)
 
 
 def _clean_text(values: dict, errors: FieldErrors) -> None:

@@ -78,7 +78,10 @@ def main() -> None:
 
         from reports import cache
 
+        # Each call is a request of its own: a new transaction (on SQLite in WAL a transaction
+        # left open would never see the shared copy written after it began).
         def nothing_kept(**kwargs):
+            db.session.rollback()
             app.config["REPORT_CACHE"] = False
             try:
                 return fc.compute_forecast(year, now=now, **kwargs)
@@ -86,10 +89,12 @@ def main() -> None:
                 app.config["REPORT_CACHE"] = True
 
         def cold(**kwargs):
+            db.session.rollback()
             cache.forget_all()
             return fc.compute_forecast(year, now=now, **kwargs)
 
         def warm(**kwargs):
+            db.session.rollback()
             return fc.compute_forecast(year, now=now, **kwargs)
 
         one = {"organization_id": school_id}

@@ -808,13 +808,12 @@ def _city_last_year(last: LastYear, organization_id: int | None, as_of: datetime
                     year: int, now: datetime | None) -> _CityLast:
     """The city's share of the not-yet-reached reached later last year, per people indicator
     (the schools' sums); read for a school without a history of its own."""
+    if organization_id is not None:
+        # One school's cut holds only its own rows (none: this school has no history); the
+        # city's shares need every school.
+        last = last_year_pace(as_of, year, None, now)
     if last.empty:
         return _CityLast({}, last.city_events)
-    if organization_id is not None:
-        # One school's cut holds only its own rows; the city's shares need every school.
-        last = last_year_pace(as_of, year, None, now)
-        if last.empty:
-            return _CityLast({}, last.city_events)
     shares: dict[str, float] = {}
     for key in PEOPLE_KEYS:
         before = sum(f.get(key, (0, 0))[0] for f in last.by_org.values())

@@ -4,11 +4,18 @@
     .venv/bin/python bench/forecast_bench.py --database-url postgresql://postgres@127.0.0.1/city
 
 On a database loaded with ``demo --size city`` (migrated to head), for the current academic
-year (or ``--year``), it times the city's forecast (every school and the city), one school's
-forecast (the school with the most students) — first of the day (nothing cached) and then (the
-show rates and last year's pace kept for the day) — and their parts (the year's indicators, show
-rates, bookings, last year's pace), printing medians of several runs after a warm-up. Results go
-to docs/performance.md («Прогноз»).
+year (or ``--year``), it times the city's forecast (every school and the city) and one school's
+forecast (the school with the most students), each three ways:
+
+- *nothing kept*: ``REPORT_CACHE`` off, every part computed, last year's too (what the first
+  request pays after a change to last year);
+- *cold*: a worker that has just started: its memory empty, the closed year's parts (last year's
+  show counts and reach, ``reports.cache``) read from the shared ``kept_reports``;
+- *warm*: the closed year's parts in the worker's memory (checked against the counters).
+
+This year's parts (indicators, this year's show counts, bookings) are computed on every request
+in all three. Then the parts, printing medians of several runs after a warm-up. Results go to
+docs/performance.md («Прогноз»).
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ def main() -> None:
         from models import Baseline, Scan, db, now_utc
         from models.academic_year import current_academic_year
         from reports import forecast as fc
-        from reports.indicators import compute_indicators
+        from reports.indicators import compute_indicators, organization_indicators
 
         year = args.year or current_academic_year()
         now = now_utc()
@@ -69,28 +76,45 @@ def main() -> None:
             db.session.rollback()
             print(f"{label:<34} median {median:.3f} s  ({', '.join(f'{w:.3f}' for w in walls)})")
 
+        from reports import cache
+
+        # Each call is a request of its own: a new transaction (on SQLite in WAL a transaction
+        # left open would never see the shared copy written after it began).
+        def nothing_kept(**kwargs):
+            db.session.rollback()
+            app.config["REPORT_CACHE"] = False
+            try:
+                return fc.compute_forecast(year, now=now, **kwargs)
+            finally:
+                app.config["REPORT_CACHE"] = True
+
         def cold(**kwargs):
-            fc.clear_past_cache()
+            db.session.rollback()
+            cache.forget_all()
             return fc.compute_forecast(year, now=now, **kwargs)
 
-        run("city forecast, first of the day", cold)
-        run("one school's, first of the day", lambda: cold(organization_id=school_id))
-        fc.compute_forecast(year, now=now)  # the day's past-only parts, as a page would leave
-        run("city forecast (all schools)", lambda: fc.compute_forecast(year, now=now))
-        run("one school's forecast", lambda: fc.compute_forecast(year, organization_id=school_id,
-                                                                  now=now))
+        def warm(**kwargs):
+            db.session.rollback()
+            return fc.compute_forecast(year, now=now, **kwargs)
+
+        one = {"organization_id": school_id}
+        run("city forecast, nothing kept", nothing_kept)
+        run("one school's, nothing kept", lambda: nothing_kept(**one))
+        run("city forecast, cold", cold)
+        run("one school's, cold", lambda: cold(**one))
+        run("city forecast, warm", warm)
+        run("one school's, warm", lambda: warm(**one))
         run("  the year's indicators", lambda: compute_indicators(year, now=now))
         run("  the year's indicators, one school",
-            lambda: compute_indicators(year, organization_id=school_id, now=now))
-        run("  show rates", lambda: fc.show_rates(now, year, None))
+            lambda: organization_indicators(year, school_id, now=now))
+        run("  show rates (warm)", lambda: fc.show_rates(now, year, None, now))
         run("  bookings (people)", lambda: fc.booked_people(now, year, None))
         run("  bookings (events)", lambda: fc.booked_events(now, year, None))
-        run("  last year's pace", lambda: fc.last_year_pace(now, year, None))
-        run("  show rates, one school", lambda: fc.show_rates(now, year, school_id))
+        run("  last year's reach (computed)", lambda: fc._year_reach(year - 1))
+        run("  last year's pace (warm)", lambda: fc.last_year_pace(now, year, None, now))
+        run("  show rates, one school (warm)", lambda: fc.show_rates(now, year, school_id, now))
         run("  bookings (people), one school", lambda: fc.booked_people(now, year, school_id))
         run("  bookings (events), one school", lambda: fc.booked_events(now, year, school_id))
-        run("  last year's pace, one school", lambda: fc.last_year_pace(now, year, school_id))
-
 
 if __name__ == "__main__":
     main()

@@ -16,9 +16,10 @@ This module is the one home of "bump the counter":
   (``webapp.attendance.imports``).
 - :func:`_note_orm_changes` — every ORM flush: new, changed or deleted check-ins (an undo), events
   (dates, status, audience, category, early flag, organizer, roadmap item, internal), running
-  staff, tickets (their holder), baselines, city plans, early rules, organizations, students' ОВЗ
-  flag, teachers' organization, parents' contacts and named school, categories' codes, roadmap
-  sections.
+  staff, tickets (their holder, status, kind, walk-in, list, when made and cancelled: the
+  forecast's show rates and backtest), baselines, city plans, early rules, organizations,
+  students' ОВЗ flag, teachers' organization, parents' contacts and named school, categories'
+  codes, roadmap sections.
 
 ``kept_reports`` (:class:`KeptReport`) holds the kept reports themselves, shared by every worker
 and app instance (``reports.cache`` reads and writes them through :func:`read_kept` and
@@ -180,8 +181,11 @@ _EVERY_YEAR_COLUMNS = {
     Category: ("code",),
     RoadmapItem: ("section",),
 }
+#: A ticket: its holder, and what the forecast's show rates and bookings read (status, kind,
+#: walk-in, uploaded list, when made and cancelled).
 _BY_EVENT = {Scan: None, EventStaff: None,
-             Ticket: ("event_id", "teacher_id", "student_id", "parent_signup_id")}
+             Ticket: ("event_id", "teacher_id", "student_id", "parent_signup_id", "status",
+                      "kind", "walk_in", "attendance_import_id", "created_at", "cancelled_at")}
 _BY_YEAR = (Baseline, CityPlan, EarlyRule)
 
 

@@ -9,8 +9,9 @@ from datetime import date
 from decimal import Decimal
 
 from models import now_utc
-from models.academic_year import academic_year_period
-from reports.forecast import _past_part, _tomsk_midnight, compute_forecast
+from models.academic_year import Period, academic_year_period
+from reports.cache import kept
+from reports.forecast import _tomsk_midnight, compute_forecast
 from reports.indicators import INDICATOR_KEYS, Figure, compute_indicators, percent_of
 
 #: Indicators 4–5 of the city are a count of schools; per school they are 0/1, whose error in
@@ -62,9 +63,12 @@ def _month_starts(year: int) -> list[date]:
 
 
 def run_backtest(year: int, now=None) -> Backtest:
-    """The backtest of academic year ``year`` (cached for the day: the year is over)."""
+    """The backtest of academic year ``year``, kept while the year is closed and nothing it
+    counts changes (``reports.cache``)."""
     now = now or now_utc()
-    return _past_part("backtest", lambda _day, y, _org: _run(y, now), now, year, None)
+    # The year and the one before it (its show rates and pace): both their counters.
+    years = Period(academic_year_period(year - 1).first_day, academic_year_period(year).last_day)
+    return kept(("forecast_backtest", year), years, lambda: _run(year, now), now)
 
 
 def _run(year: int, now) -> Backtest:

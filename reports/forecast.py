@@ -34,7 +34,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 
 from models import (
     Baseline,
@@ -52,13 +51,16 @@ from models import (
     now_utc,
 )
 from models.academic_year import TOMSK, Period, academic_year_period
+from models.base import UTCDateTime
 from models.target import effective_target, targets_of_year
+from reports.cache import kept
 from reports.indicators import (
     INDICATOR_KEYS,
     Figure,
     IndicatorReport,
     checkin_conditions,
     compute_indicators,
+    organization_indicators,
     tune_for_reports,
 )
 
@@ -185,7 +187,8 @@ class Forecast:
     as_of: datetime
     #: True once the year is over: the forecast is the year's result.
     finished: bool
-    city: OrgForecast
+    #: None in one school's forecast (the city's line needs every school).
+    city: OrgForecast | None
     schools: list[OrgForecast] = field(default_factory=list)
 
     def school(self, organization_id: int) -> OrgForecast | None:
@@ -242,32 +245,92 @@ def _holder_joins(source):
             .outerjoin(teachers, teachers.c.id == tickets.c.teacher_id))
 
 
-def show_rates(as_of: datetime, year: int, organization_id: int | None) -> dict[int, tuple]:
-    """Per school: (confirmed tickets, check-ins of them) of its people at its events of this
-    academic year and the last that started before ``as_of``. Walk-ins and uploaded lists are
-    left out on both sides (never a booking); the check-ins are read from ``scans`` alone."""
-    past = _event_ids(events.c.starts_at >= academic_year_period(year - 1).starts_at,
-                      events.c.starts_at < as_of, events.c.status == "published")
-    if not past:
+def _show_counts(organization_id: int | None, *event_conditions) -> dict[int, tuple[int, int]]:
+    """Per school (or the one school): (confirmed tickets, check-ins) of its people at the
+    published events chosen by ``event_conditions``, grouped statements. Walk-ins and uploaded
+    lists are left out on both sides (never a booking); the check-ins are read from ``scans``
+    alone."""
+    published = [events.c.status == "published", *event_conditions]
+    chosen = _event_ids(*published)
+    if not chosen:
         return {}
-    org = _holder_org()
     scope = _school_ids(organization_id)
-    confirmed = dict(db.session.execute(
-        sa.select(org, sa.func.count())
-        .select_from(_holder_joins(tickets))
-        .where(tickets.c.event_id.in_(past), tickets.c.status == TicketStatus.CONFIRMED.value,
-               tickets.c.kind != TicketKind.PARENT.value, tickets.c.walk_in.is_(False),
-               tickets.c.attendance_import_id.is_(None), org.in_(scope))
-        .group_by(org)).all())
+    conditions = [tickets.c.status == TicketStatus.CONFIRMED.value,
+                  tickets.c.kind != TicketKind.PARENT.value, tickets.c.walk_in.is_(False),
+                  tickets.c.attendance_import_id.is_(None)]
+    if organization_id is None:
+        # The events' tickets (``ix_tickets_event_status``, the ids listed); the holder's
+        # school is not indexable, so SQLite does not start from every school's people.
+        org = _holder_org()
+        confirmed = dict(db.session.execute(
+            sa.select(org, sa.func.count()).select_from(_holder_joins(tickets))
+            .where(tickets.c.event_id.in_(chosen), *conditions, org.in_(scope))
+            .group_by(org)).all())
+    else:
+        # One school: its people's tickets (students' and teachers', a ticket has one holder).
+        # SQLite: joined to the events, one walk of the events' tickets for both (faster than
+        # the list there); PostgreSQL: the events listed, each kind of holder apart (a join
+        # there is misestimated into reading every ticket).
+        holders = [person.in_(sa.select(people.c.id).where(
+                       people.c.organization_id == organization_id))
+                   for people, person in ((students, tickets.c.student_id),
+                                          (teachers, tickets.c.teacher_id))]
+        if db.engine.dialect.name == "sqlite":
+            statements = [sa.select(sa.func.count())
+                          .select_from(tickets.join(events, events.c.id == tickets.c.event_id))
+                          .where(*published, *conditions, sa.or_(*holders))]
+        else:
+            statements = [sa.select(sa.func.count()).select_from(tickets)
+                          .where(tickets.c.event_id.in_(chosen), *conditions, holder)
+                          for holder in holders]
+        n = sum(db.session.execute(statement).scalar_one() for statement in statements)
+        confirmed = {organization_id: int(n)} if n else {}
     came = dict(db.session.execute(
         sa.select(scans.c.organization_id, sa.func.count())
-        .where(scans.c.event_id.in_(past), *checkin_conditions(scans),
+        .where(scans.c.event_id.in_(chosen), *checkin_conditions(scans),
                scans.c.source.not_in([ScanSource.WALK_IN.value, ScanSource.IMPORT.value]),
                sa.or_(scans.c.student_id.is_not(None), scans.c.teacher_id.is_not(None)),
                scans.c.organization_id.in_(scope))
         .group_by(scans.c.organization_id)).all())
-    return {org_id: (int(n), min(int(n), int(came.get(org_id, 0))))
-            for org_id, n in confirmed.items() if org_id is not None}
+    return {org_id: (confirmed.get(org_id, 0), int(came.get(org_id, 0)))
+            for org_id in confirmed.keys() | came.keys() if org_id is not None}
+
+
+def closed_year_show_counts(year: int, now: datetime | None = None) -> dict[int, tuple]:
+    """Every school's (confirmed, checked in) at the events of the academic year ``year``,
+    kept while the year is closed and nothing it counts changes (``reports.cache``: tickets'
+    holder, status, kind, walk-in and list, check-ins and events bump the year's counter)."""
+    period = academic_year_period(year)
+    return kept(("forecast_show_counts", year), period,
+                lambda: _show_counts(None, events.c.starts_at >= period.starts_at,
+                                     events.c.starts_at < period.ends_before), now)
+
+
+def show_rates(as_of: datetime, year: int, organization_id: int | None,
+               now: datetime | None = None) -> dict[int, tuple]:
+    """Per school: (confirmed tickets, check-ins of them, at most the tickets) of its people at
+    its events of this academic year and the last that started before ``as_of``. Last year
+    whole (once ``as_of`` is in this year) is the kept closed year's; this year's part is read
+    fresh, as of ``as_of``."""
+    this_year = academic_year_period(year)
+    last_start = academic_year_period(year - 1).starts_at
+    parts = []
+    if as_of >= this_year.starts_at:
+        last = closed_year_show_counts(year - 1, now)
+        parts.append(last if organization_id is None
+                     else {k: v for k, v in last.items() if k == organization_id})
+        parts.append(_show_counts(organization_id, events.c.starts_at >= this_year.starts_at,
+                                  events.c.starts_at < as_of))
+    else:
+        parts.append(_show_counts(organization_id, events.c.starts_at >= last_start,
+                                  events.c.starts_at < as_of))
+    totals: dict[int, list[int]] = {}
+    for part in parts:
+        for org_id, (confirmed, came) in part.items():
+            pair = totals.setdefault(org_id, [0, 0])
+            pair[0] += confirmed
+            pair[1] += came
+    return {org_id: (n, min(n, came)) for org_id, (n, came) in totals.items() if n}
 
 
 def _booked_tickets(as_of: datetime, year_end: datetime, **event_filters) -> list:
@@ -338,34 +401,61 @@ def booked_people(as_of: datetime, year: int, organization_id: int | None) -> di
     return out
 
 
-def booked_events(as_of: datetime, year: int, organization_id: int | None) -> list[tuple]:
-    """(event, school, early, students booked) for the students' events of the rest of the
-    year: the events indicators' bookings. Tickets are counted per (event, the student's
-    organization) in SQL; which of those are schools the event is open to is decided here (in
-    SQL the schools' filter made SQLite walk every student's tickets)."""
+@dataclass
+class BookedEvents:
+    """The events indicators' bookings as histograms: per school, per "early only" (False: every
+    event, True: the early ones), {students booked for an event: events with that many}; the
+    city's the same with an event's students of every school added up (an event counts once)."""
+
+    by_org: dict[int, dict[bool, dict[int, int]]]
+    city: dict[bool, dict[int, int]]
+
+
+def booked_events(as_of: datetime, year: int, organization_id: int | None) -> BookedEvents:
+    """The students' events of the rest of the year with students booked, in aggregate: tickets
+    counted per (event, the student's school) first, the event open to that school (not another
+    school's internal one), then the events counted per (school, early, students booked) and,
+    for the city, per (early, students booked of every school)."""
     period = academic_year_period(year)
     # One school: its students first (``ix_students_org_class``), then their tickets.
     own = [] if organization_id is None else [students.c.organization_id == organization_id]
-    counts = db.session.execute(
-        sa.select(tickets.c.event_id, students.c.organization_id, sa.func.count())
+    pairs = (
+        sa.select(tickets.c.event_id, students.c.organization_id.label("org_id"),
+                  sa.func.count().label("n"))
         .select_from(tickets.join(students, students.c.id == tickets.c.student_id))
         .where(*_booked_tickets(as_of, period.ends_before, audience="students"), *own)
-        .group_by(tickets.c.event_id, students.c.organization_id)).all()
-    if not counts:
-        return []
-    scope = set(db.session.execute(_school_ids(None) if organization_id is None
-                                   else sa.select(orgs.c.id).where(
-                                       orgs.c.id == organization_id,
-                                       orgs.c.kind == OrgKind.SCHOOL.value)).scalars())
-    info = {row.id: row for row in db.session.execute(
-        sa.select(events.c.id, events.c.early, events.c.school_internal, events.c.organizer_id)
-        .where(events.c.id.in_({event_id for event_id, _org, _n in counts})))}
-    out = []
-    for event_id, org_id, n in counts:
-        event = info[event_id]
-        if org_id not in scope or (event.school_internal and event.organizer_id != org_id):
-            continue
-        out.append((event_id, org_id, bool(event.early), int(n)))
+        .group_by(tickets.c.event_id, students.c.organization_id)
+        .cte("booked_pairs")
+    )
+    school = orgs.alias("booked_school")
+    eligible = (
+        sa.select(pairs.c.event_id, pairs.c.org_id, pairs.c.n, events.c.early)
+        .select_from(pairs.join(events, events.c.id == pairs.c.event_id)
+                     .join(school, school.c.id == pairs.c.org_id))
+        .where(school.c.kind == OrgKind.SCHOOL.value,
+               sa.or_(events.c.school_internal.is_(False),
+                      events.c.organizer_id == pairs.c.org_id))
+        .subquery("eligible")
+    )
+    early = sa.func.coalesce(_one_if(eligible.c.early.is_(True)), 0)
+    per_org = (sa.select(eligible.c.org_id, early.label("early"), eligible.c.n.label("n"),
+                         sa.func.count().label("m"))
+               .group_by(eligible.c.org_id, early, eligible.c.n))
+    out = BookedEvents({}, {False: {}, True: {}})
+    rows = list(db.session.execute(per_org))
+    for org_id, is_early, n, m in rows:
+        histograms = out.by_org.setdefault(org_id, {False: {}, True: {}})
+        for early_only in (False, True) if is_early else (False,):
+            histograms[early_only][int(n)] = histograms[early_only].get(int(n), 0) + int(m)
+    if organization_id is None and rows:
+        per_event = (sa.select(eligible.c.event_id, sa.func.max(early).label("early"),
+                               sa.func.sum(eligible.c.n).label("n"))
+                     .group_by(eligible.c.event_id).subquery("per_event"))
+        city = (sa.select(per_event.c.early, per_event.c.n, sa.func.count())
+                .group_by(per_event.c.early, per_event.c.n))
+        for is_early, n, m in db.session.execute(city):
+            for early_only in (False, True) if is_early else (False,):
+                out.city[early_only][int(n)] = out.city[early_only].get(int(n), 0) + int(m)
     return out
 
 
@@ -383,12 +473,26 @@ class LastYear:
         return not self.by_org
 
 
-def last_year_pace(as_of: datetime, year: int, organization_id: int | None) -> LastYear:
-    """Last year's people and events per school: reached before the same date a year earlier,
-    and by the end of that year."""
-    period = academic_year_period(year - 1)
-    cutoff = _a_year_before(as_of)
-    scope = _school_ids(organization_id)
+@dataclass
+class YearReach:
+    """A closed year's reach, whatever the date it is cut at: per school, the people counted
+    grouped by when they first came (any event, an early one) and who they are, and the
+    (event, school) pairs of its students' check-ins with the event's start."""
+
+    #: org → [(first, first early or None, student, teacher, ОВЗ, people)]; the moments as
+    #: POSIX timestamps (a compact copy to keep).
+    persons: dict[int, list[tuple]]
+    #: (event, org, early, starts_at timestamp) for the events open to the school its students
+    #: came to.
+    held: list[tuple]
+    #: org → (students_total, students_ovz, teachers_total) of the year's baseline.
+    baselines: dict[int, tuple[int, int, int]]
+
+
+def _year_reach(year: int) -> YearReach:
+    """The grouped statements behind :class:`YearReach`, every school."""
+    period = academic_year_period(year)
+    scope = _school_ids(None)
     chosen = events.alias("ly_events")
     in_year = scans.c.event_id.in_(
         sa.select(chosen.c.id).where(chosen.c.starts_at >= period.starts_at,
@@ -403,50 +507,86 @@ def last_year_pace(as_of: datetime, year: int, organization_id: int | None) -> L
         .group_by(scans.c.organization_id, scans.c.student_id, scans.c.teacher_id)
         .subquery("ly_persons")
     )
-    st = persons.c.student_id.is_not(None)
-    te = persons.c.teacher_id.is_not(None)
-    early = persons.c.first_early.is_not(None)
-    before = persons.c.first < cutoff
-    before_early = persons.c.first_early < cutoff
-    ovz = students.c.ovz.is_(True)
-    query = (
-        sa.select(persons.c.org_id,
-                  _sum_if(sa.and_(st, before)), _sum_if(st),
-                  _sum_if(sa.and_(st, before_early)), _sum_if(sa.and_(st, early)),
-                  _sum_if(sa.and_(st, ovz, before)), _sum_if(sa.and_(st, ovz)),
-                  _sum_if(sa.and_(te, before)), _sum_if(te),
-                  _sum_if(sa.and_(te, before_early)), _sum_if(sa.and_(te, early)))
+    st = _one_if(persons.c.student_id.is_not(None))
+    te = _one_if(persons.c.teacher_id.is_not(None))
+    ovz = _one_if(students.c.ovz.is_(True))
+    first = sa.type_coerce(persons.c.first, UTCDateTime)
+    first_early = sa.type_coerce(persons.c.first_early, UTCDateTime)
+    grouped = (
+        sa.select(persons.c.org_id, first, first_early, st, te, ovz, sa.func.count())
         .select_from(persons.outerjoin(students, students.c.id == persons.c.student_id))
-        .group_by(persons.c.org_id)
+        .group_by(persons.c.org_id, first, first_early, st, te, ovz)
     )
-    by_org: dict[int, dict[str, tuple[int, int]]] = {}
-    for row in db.session.execute(query):
-        values = [int(v or 0) for v in row[1:]]
-        by_org[row[0]] = {key: (values[2 * i], values[2 * i + 1])
-                          for i, key in enumerate(PEOPLE_KEYS)}
+    by_org: dict[int, list[tuple]] = {}
+    for org_id, first_at, early_at, is_st, is_te, is_ovz, n in db.session.execute(grouped):
+        by_org.setdefault(org_id, []).append(
+            (first_at.timestamp(), None if early_at is None else early_at.timestamp(),
+             bool(is_st), bool(is_te), bool(is_ovz), int(n)))
     pairs = (
         sa.select(scans.c.event_id, scans.c.organization_id.label("org_id"))
         .where(*checkin_conditions(scans), in_year, scans.c.student_id.is_not(None),
-               scans.c.organization_id.in_(_school_ids(None)))
+               scans.c.organization_id.in_(scope))
         .group_by(scans.c.event_id, scans.c.organization_id)
         .subquery("ly_pairs")
     )
     open_to = sa.and_(events.c.status == "published", events.c.audience == "students",
                       sa.or_(events.c.school_internal.is_(False),
                              events.c.organizer_id == pairs.c.org_id))
-    held = (
-        sa.select(pairs.c.event_id, pairs.c.org_id, events.c.early,
-                  (events.c.starts_at < cutoff).label("before"))
-        .select_from(pairs.join(events, events.c.id == pairs.c.event_id)).where(open_to)
-    )
+    held = [(event_id, org_id, bool(early), starts_at.timestamp())
+            for event_id, org_id, early, starts_at in db.session.execute(
+                sa.select(pairs.c.event_id, pairs.c.org_id, events.c.early, events.c.starts_at)
+                .select_from(pairs.join(events, events.c.id == pairs.c.event_id))
+                .where(open_to))]
+    bl = Baseline.__table__
+    baselines = {row[0]: (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
+                 for row in db.session.execute(
+                     sa.select(bl.c.organization_id, bl.c.students_total, bl.c.students_ovz,
+                               bl.c.teachers_total)
+                     .where(bl.c.year == year, bl.c.organization_id.in_(scope)))}
+    return YearReach(by_org, held, baselines)
+
+
+def closed_year_reach(year: int, now: datetime | None = None) -> YearReach:
+    """:class:`YearReach` of ``year``, kept while the year is closed and nothing it counts
+    changes (``reports.cache``)."""
+    return kept(("forecast_year_reach", year), academic_year_period(year),
+                lambda: _year_reach(year), now)
+
+
+def last_year_pace(as_of: datetime, year: int, organization_id: int | None,
+                   now: datetime | None = None) -> LastYear:
+    """Last year's people and events per school: reached before the same date a year earlier,
+    and by the end of that year (cut from the kept :class:`YearReach`)."""
+    cutoff = _a_year_before(as_of).timestamp()
+    reach = closed_year_reach(year - 1, now)
+    by_org: dict[int, dict[str, tuple[int, int]]] = {}
+    for org_id, groups in reach.persons.items():
+        if organization_id is not None and org_id != organization_id:
+            continue
+        v = [0] * 10
+        for first, first_early, is_st, is_te, is_ovz, n in groups:
+            before = first < cutoff
+            early = first_early is not None
+            before_early = early and first_early < cutoff
+            for base, applies in ((0, is_st), (6, is_te)):
+                if applies:
+                    v[base] += n if before else 0
+                    v[base + 1] += n
+                    v[base + 2] += n if before_early else 0
+                    v[base + 3] += n if early else 0
+            if is_st and is_ovz:
+                v[4] += n if before else 0
+                v[5] += n
+        # PEOPLE_KEYS order: students, students_early, students_ovz, teachers, teachers_early.
+        by_org[org_id] = {key: (v[2 * i], v[2 * i + 1]) for i, key in enumerate(PEOPLE_KEYS)}
     city_seen: dict[int, tuple[bool, bool]] = {}
-    wanted = None if organization_id is None else {organization_id}
-    for event_id, org_id, is_early, is_before in db.session.execute(held):
-        city_seen[event_id] = (bool(is_early), bool(is_before))
-        if wanted is not None and org_id not in wanted:
+    for event_id, org_id, is_early, starts_at in reach.held:
+        is_before = starts_at < cutoff
+        city_seen[event_id] = (is_early, is_before)
+        if organization_id is not None and org_id != organization_id:
             continue
         figures = by_org.setdefault(org_id, {k: (0, 0) for k in PEOPLE_KEYS})
-        for key, applies in (("events", True), ("events_early", bool(is_early))):
+        for key, applies in (("events", True), ("events_early", is_early)):
             if applies:
                 b, t = figures.get(key, (0, 0))
                 figures[key] = (b + (1 if is_before else 0), t + 1)
@@ -458,12 +598,8 @@ def last_year_pace(as_of: datetime, year: int, organization_id: int | None) -> L
         "events_early": (sum(1 for e, b in city_seen.values() if e and b),
                          sum(1 for e, b in city_seen.values() if e)),
     }
-    bl = Baseline.__table__
-    baselines = {row[0]: (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
-                 for row in db.session.execute(
-                     sa.select(bl.c.organization_id, bl.c.students_total, bl.c.students_ovz,
-                               bl.c.teachers_total)
-                     .where(bl.c.year == year - 1, bl.c.organization_id.in_(scope)))}
+    baselines = {k: v for k, v in reach.baselines.items()
+                 if organization_id is None or k == organization_id}
     return LastYear(by_org, baselines, city_events)
 
 
@@ -483,46 +619,6 @@ def teaching_share_elapsed(year: int, as_of: datetime) -> float:
     if as_of <= start:
         return 0.0
     return min(1.0, (as_of - start) / (end - start))
-
-
-# --- what reads only the past, once a day ----------------------------------------------------
-
-#: (database, part, year, day, scope) → value: the show rates and last year's pace read only
-#: days before today (events started before the day's midnight, last year), so they are
-#: computed once a day per process. Off under TESTING (``FORECAST_CACHE`` turns it on or off).
-_PAST: dict[tuple, object] = {}
-_PAST_LIMIT = 256
-
-
-def _past_cache_on() -> bool:
-    return has_app_context() and bool(current_app.config.get("FORECAST_CACHE",
-                                                             not current_app.testing))
-
-
-def clear_past_cache() -> None:
-    _PAST.clear()
-
-
-def _day_start(moment: datetime) -> datetime:
-    return _tomsk_midnight(moment.astimezone(TOMSK).date())
-
-
-def _past_part(part: str, compute, as_of: datetime, year: int, organization_id: int | None):
-    """``compute(day_start, year, organization_id)``, cached for the day when the cache is on;
-    one school's part is taken from the city's when that is already known."""
-    day = _day_start(as_of)
-    if not _past_cache_on():
-        return compute(day, year, organization_id)
-    base = (str(db.engine.url), part, year, day)
-    if (*base, organization_id) in _PAST:
-        return _PAST[(*base, organization_id)]
-    if organization_id is not None and (*base, None) in _PAST:
-        return _PAST[(*base, None)]
-    value = compute(day, year, organization_id)
-    if len(_PAST) >= _PAST_LIMIT:
-        _PAST.clear()
-    _PAST[(*base, organization_id)] = value
-    return value
 
 
 # --- putting it together ----------------------------------------------------------------------
@@ -546,8 +642,8 @@ def _combine(a: int, b: int, booked: float, expected: float, pace: float) -> tup
 def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                      as_of: datetime | None = None,
                      whole_year: IndicatorReport | None = None) -> Forecast:
-    """The year-end forecast of the city's schools (or one school: ``organization_id``; the
-    city's line then carries only its known A and B, without forecasting every other school).
+    """The year-end forecast of the city's schools (or one school: ``organization_id``, read
+    from its own row alone; the forecast's city line is then None).
 
     ``as_of``: the moment the forecast is made as if (the backtest); only what was known then is
     used. Without it, ``now``. ``whole_year``: the year's own report when the caller has it (the
@@ -556,27 +652,36 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
     as_of = as_of or now
     period = academic_year_period(year)
     tune_for_reports()
-    if whole_year is None:
-        whole_year = compute_indicators(year, organization_id=organization_id, now=now)
     finished = as_of >= period.ends_before
-    if as_of >= now or finished:
-        known = whole_year
-    elif as_of <= period.starts_at:
-        known = None
+    known_period = None
+    if not (as_of >= now or finished) and as_of > period.starts_at:
+        known_period = Period(period.first_day, as_of.astimezone(TOMSK).date() - timedelta(days=1))
+    if organization_id is None:
+        if whole_year is None:
+            whole_year = compute_indicators(year, now=now)
+        school_rows = [r for r in whole_year.organizations if r.kind == OrgKind.SCHOOL]
+        city_figures: dict[str, Figure] | None = whole_year.city
     else:
-        last_known = as_of.astimezone(TOMSK).date() - timedelta(days=1)
-        known = compute_indicators(Period(period.first_day, last_known),
-                                   organization_id=organization_id, now=as_of)
+        row = (whole_year.row_for(organization_id) if whole_year is not None
+               else organization_indicators(year, organization_id, now=now))
+        school_rows = [row] if row is not None and row.kind == OrgKind.SCHOOL else []
+        city_figures = None
+    if as_of >= now or finished:
+        known = whole_year if organization_id is None else None
+        known_rows = {r.id: r for r in school_rows}
+    elif known_period is None:
+        known, known_rows = None, {}
+    elif organization_id is None:
+        known = compute_indicators(known_period, now=as_of)
+        known_rows = {r.id: r for r in known.organizations}
+    else:
+        known = None
+        own_row = organization_indicators(known_period, organization_id, now=as_of)
+        known_rows = {} if own_row is None else {organization_id: own_row}
     city_targets, own_targets = targets_of_year(year)
-    school_rows = [r for r in whole_year.organizations if r.kind == OrgKind.SCHOOL
-                   and (organization_id is None or r.id == organization_id)]
 
-    def known_a(org_id: int | None, key: str) -> int:
-        if known is None:
-            return 0
-        if org_id is None:
-            return known.city[key].a
-        row = known.row_for(org_id)
+    def known_a(org_id: int, key: str) -> int:
+        row = known_rows.get(org_id)
         return row.indicators[key].a if row is not None else 0
 
     if finished:
@@ -585,17 +690,27 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                                          figures[k].a,
                                          effective_target(city_targets, own_targets, org_id, k))
                     for k in INDICATOR_KEYS}
-        return Forecast(year, as_of, True,
-                        OrgForecast(None, "Город", final(None, whole_year.city), 1.0),
+        city_final = None if city_figures is None else OrgForecast(
+            None, "Город", final(None, city_figures), 1.0)
+        return Forecast(year, as_of, True, city_final,
                         [OrgForecast(r.id, r.display_name, final(r.id, r.indicators), 1.0)
                          for r in school_rows])
 
-    rates = _past_part("show_rates", show_rates, as_of, year, None)
-    confirmed_all = sum(c for c, _ in rates.values())
-    city_rate = (sum(k for _, k in rates.values()) / confirmed_all) if confirmed_all else 1.0
+    rates = show_rates(as_of, year, organization_id, now)
+    city_rate_cache: list[float] = []
+
+    def city_rate() -> float:
+        """The city's show rate: read for one school only when it has none of its own."""
+        if not city_rate_cache:
+            every = rates if organization_id is None else show_rates(as_of, year, None, now)
+            confirmed_all = sum(c for c, _ in every.values())
+            city_rate_cache.append((sum(k for _, k in every.values()) / confirmed_all)
+                                   if confirmed_all else 1.0)
+        return city_rate_cache[0]
+
     people = booked_people(as_of, year, organization_id)
     event_bookings = booked_events(as_of, year, organization_id)
-    last = _past_part("last_year", last_year_pace, as_of, year, organization_id)
+    last = last_year_pace(as_of, year, organization_id, now)
     share_elapsed = teaching_share_elapsed(year, as_of)
     city_last_cache: list[_CityLast] = []
 
@@ -603,20 +718,20 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
         """Read only when needed: one school's forecast reads every school's last year only
         when that school has none of its own."""
         if not city_last_cache:
-            city_last_cache.append(_city_last_year(last, organization_id, as_of, year))
+            city_last_cache.append(_city_last_year(last, organization_id, as_of, year, now))
         return city_last_cache[0]
 
     def rate_of(org_id: int) -> tuple[float, bool]:
         confirmed, came = rates.get(org_id, (0, 0))
         if confirmed:
             return came / confirmed, True
-        return city_rate, False
+        return city_rate(), False
 
     schools: list[OrgForecast] = []
     for row in school_rows:
         rate, own_rate = rate_of(row.id)
         booked = people.get(row.id, [0] * 5)
-        own_events = [(e, early, n) for e, org, early, n in event_bookings if org == row.id]
+        own_events = event_bookings.by_org.get(row.id, {})
         history = last.by_org.get(row.id)
         b_last = last.baselines.get(row.id)
         city_last = None if history else city_last_year()
@@ -631,9 +746,10 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                 n_booked = float(booked[PEOPLE_KEYS.index(key)])
                 expected = n_booked * rate
             else:
-                chosen = [n for _e, early, n in own_events if key == "events" or early]
-                n_booked = float(len(chosen))
-                expected = sum(1 - (1 - rate) ** n for n in chosen)
+                # (students booked → events) histograms: all events, early ones.
+                histogram = own_events.get(key == "events_early", {})
+                n_booked = float(sum(histogram.values()))
+                expected = sum(m * (1 - (1 - rate) ** n) for n, m in histogram.items())
             if history:
                 before, total = history.get(key, (0, 0))
                 share = _share_reached_later(before, total, _b_last(key, b_last, b, before,
@@ -662,9 +778,10 @@ def compute_forecast(year: int, *, organization_id: int | None = None, now=None,
                                    {k: result[k] for k in INDICATOR_KEYS}, rate, own_rate,
                                    pace_source))
 
-    city_events = last.city_events if organization_id is None else {}
-    city = _city_forecast(whole_year, known, schools, event_bookings, city_rate, city_events,
-                          share_elapsed, city_targets, organization_id)
+    if organization_id is not None:
+        return Forecast(year, as_of, False, None, schools)
+    city = _city_forecast(whole_year, known, schools, event_bookings, city_rate(),
+                          last.city_events, share_elapsed, city_targets)
     return Forecast(year, as_of, False, city, schools)
 
 
@@ -688,16 +805,15 @@ def _b_last(key: str, b_last: tuple | None, b_now: int, before: int, total: int)
 
 
 def _city_last_year(last: LastYear, organization_id: int | None, as_of: datetime,
-                    year: int) -> _CityLast:
+                    year: int, now: datetime | None) -> _CityLast:
     """The city's share of the not-yet-reached reached later last year, per people indicator
     (the schools' sums); read for a school without a history of its own."""
+    if organization_id is not None:
+        # One school's cut holds only its own rows (none: this school has no history); the
+        # city's shares need every school.
+        last = last_year_pace(as_of, year, None, now)
     if last.empty:
         return _CityLast({}, last.city_events)
-    if organization_id is not None:
-        # One school's query read only its own rows; the city's shares need every school.
-        last = _past_part("last_year", last_year_pace, as_of, year, None)
-        if last.empty:
-            return _CityLast({}, last.city_events)
     shares: dict[str, float] = {}
     for key in PEOPLE_KEYS:
         before = sum(f.get(key, (0, 0))[0] for f in last.by_org.values())
@@ -718,25 +834,17 @@ def _own_year_pace(a: int, b: int, share_elapsed: float) -> float:
 
 
 def _city_forecast(whole_year: IndicatorReport, known: IndicatorReport | None,
-                   schools: list[OrgForecast], event_bookings: list[tuple], city_rate: float,
-                   city_events: dict, share_elapsed: float, city_targets: dict,
-                   organization_id: int | None) -> OrgForecast:
+                   schools: list[OrgForecast], event_bookings: BookedEvents, city_rate: float,
+                   city_events: dict, share_elapsed: float, city_targets: dict) -> OrgForecast:
     result: dict[str, IndicatorForecast] = {}
     for key in INDICATOR_KEYS:
         figure = whole_year.city[key]
         a = known.city[key].a if known is not None else 0
         b = figure.b
-        if organization_id is not None:
-            # A school's own forecast does not compute every other school: the city's line is
-            # then its known figure only.
-            low = point = high = float(a)
-        elif key in EVENT_KEYS:
-            booked: dict[int, int] = {}
-            for event_id, _org, early, n in event_bookings:
-                if key == "events" or early:
-                    booked[event_id] = booked.get(event_id, 0) + n
-            n_booked = float(len(booked))
-            expected = sum(1 - (1 - city_rate) ** n for n in booked.values())
+        if key in EVENT_KEYS:
+            histogram = event_bookings.city[key == "events_early"]
+            n_booked = float(sum(histogram.values()))
+            expected = sum(m * (1 - (1 - city_rate) ** n) for n, m in histogram.items())
             before, total = city_events.get(key, (0, 0))
             pace = float(max(0, total - before)) if total else _own_year_pace(a, b,
                                                                             share_elapsed)

@@ -57,10 +57,10 @@ def city_at_risk(year: int, forecast: Forecast | None = None,
 
 
 #: The city's gaps as organizers' event pages see them: (database, year) → (when, gaps). The
-#: forecast of every school takes seconds at city scale (docs/performance.md), too long for
-#: each view of an event's page; the gaps are kept per process for ``GAPS_CACHE_SECONDS``
-#: (default 300; off under TESTING). Whether a school registered, the seats and the quota are
-#: read live on every view.
+#: forecast of every school takes 1.2–1.7 s at city scale (docs/performance.md), too long for
+#: each view of an event's page (its own block takes 0.07–0.13 s); the gaps are kept per
+#: process for ``GAPS_CACHE_SECONDS`` (default 300; off under TESTING). Whether a school
+#: registered, the seats and the quota are read live on every view.
 _CITY_GAPS: dict[tuple, tuple[float, list]] = {}
 
 

@@ -21,7 +21,7 @@ The rules, decided once here:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -143,9 +143,9 @@ class Counts:
     on_pace: int = 0
     behind: int = 0
 
-    def add(self, status: str) -> None:
-        self.students += 1
-        setattr(self, status, getattr(self, status) + 1)
+    def add(self, status: str, count: int = 1) -> None:
+        self.students += count
+        setattr(self, status, getattr(self, status) + count)
 
     def share(self, status: str) -> float | None:
         """Percent of the students with that status (None without students)."""
@@ -373,25 +373,29 @@ def city_ledger(year: int, today: date | None = None) -> CityLedger:
     hours = _hours_by_student(year, None)
     rule = StatusRule(share)
     zero = (Decimal(0), 0)
+    # Tally first (one counter per school, grade, ОВЗ and status), then fold the tallies into
+    # the page's counts: 33,000 students cost one dictionary update each, not five.
+    tally: Counter[tuple[int, int, bool, str]] = Counter()
+    for row in _student_rows(None, names=False):
+        if row.organization_id not in schools:
+            continue
+        status = rule(hours.get(row.id, zero)[0], own.get(row.organization_id, default)[row.grade])
+        tally[(row.organization_id, row.grade, bool(row.ovz), status)] += 1
     per_school: dict[int, CitySchool] = {}
     city, ovz = Counts(), Counts()
     by_grade = {g: Counts() for g in PROFMINIMUM_GRADES}
-    for row in _student_rows(None, names=False):
-        org = schools.get(row.organization_id)
-        if org is None:
-            continue
-        status = rule(hours.get(row.id, zero)[0], own.get(row.organization_id, default)[row.grade])
-        school = per_school.get(row.organization_id)
+    for (org_id, grade, is_ovz, status), count in tally.items():
+        school = per_school.get(org_id)
         if school is None:
-            school = per_school[row.organization_id] = CitySchool(
-                org, Counts(), Counts(), {g: Counts() for g in PROFMINIMUM_GRADES})
-        school.counts.add(status)
-        school.by_grade[row.grade].add(status)
-        city.add(status)
-        by_grade[row.grade].add(status)
-        if row.ovz:
-            school.ovz.add(status)
-            ovz.add(status)
+            school = per_school[org_id] = CitySchool(
+                schools[org_id], Counts(), Counts(), {g: Counts() for g in PROFMINIMUM_GRADES})
+        school.counts.add(status, count)
+        school.by_grade[grade].add(status, count)
+        city.add(status, count)
+        by_grade[grade].add(status, count)
+        if is_ovz:
+            school.ovz.add(status, count)
+            ovz.add(status, count)
     ordered = sorted(per_school.values(), key=lambda s: (natural_key(s.display_name),
                                                          s.organization.id))
     return CityLedger(year, as_of, share, city, ovz, by_grade, ordered)

@@ -60,4 +60,3 @@ def test_coordinator_records_a_lesson_for_two_classes_on_a_phone(browser, live_s
     page.goto(f"{live_server.url}/reports/schools/{school.id}")
     row = page.locator("#ev-h ~ div table tr", has_text="Россия — мои горизонты, урок 12")
     assert row.locator("td.num").first.inner_text() == "4"
-    page.screenshot(path="/work/shots/classes-browser-school-page.png", full_page=True)

@@ -38,24 +38,24 @@ def test_coordinator_registers_the_students_behind_for_a_probe(browser, live_ser
     login(page, live_server, coordinator.email)
     page.goto(f"{live_server.url}/dashboard")
     page.locator(".navbar-toggler").click()
+    # The menu is open once Bootstrap's collapse has finished (a click while it slides can miss).
+    page.locator(".navbar-collapse.show").wait_for()
     page.get_by_role("link", name="Профминимум").click()
+    page.wait_for_url("**/profminimum/**")
     page.get_by_role("heading", name="Профминимум: МАОУ СОШ № 7").wait_for()
     row = page.locator("#pm-classes tr", has_text="8Б")
     assert row.locator("td").last.inner_text() == "3"  # all three behind
     assert page.locator("#pm-classes tr", has_text="7А").locator("td").nth(1).inner_text() == "2"
-    page.screenshot(path="/work/shots/pm-browser-school.png", full_page=True)
 
     row.get_by_role("link", name="8Б").click()
     page.get_by_role("heading", name="Профминимум: 8Б").wait_for()
     assert page.locator("#pm-students tbody tr").count() == 3
-    page.screenshot(path="/work/shots/pm-browser-class.png", full_page=True)
     page.get_by_role("link", name="Записать отстающих на «Профпроба «Химик-лаборант»»").click()
     page.get_by_text("Отмечены предложенные ученики: 3.").wait_for()
     for student in behind:
         assert page.get_by_label(f"{student.last_name} Илья").is_checked()
     page.get_by_role("button", name="Зарегистрировать группу").click()
     page.get_by_text("Группа записана: подтверждено 3.").wait_for()
-    page.screenshot(path="/work/shots/pm-browser-registered.png", full_page=True)
 
     db.session.rollback()
     tickets = Ticket.query.filter_by(event_id=probe.id, status=TicketStatus.CONFIRMED).all()

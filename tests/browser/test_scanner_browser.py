@@ -322,7 +322,10 @@ def test_volunteer_link_search_walk_in_pending_and_offline(browser, live_server,
 
     students_before = db.session.execute(
         sa.select(sa.func.count()).select_from(Student)).scalar_one()
-    page.click("#answer-close")
+    # The answer closes by itself after a few seconds; waiting for the sync may outlast it.
+    page.evaluate("() => { const b = document.getElementById('answer-close');"
+                  " if (b && b.offsetParent !== null) b.click(); }")
+    page.wait_for_selector("#answer-close", state="hidden")
     page.click("#walkin-btn")
     page.select_option("#walkin-org", str(school_id))
     page.fill("#walkin-last", "Новиков")

@@ -161,8 +161,9 @@ def dashboard():
     trend_chart = _trend_chart(
         trend, report.city["students"].b, chart_id="trend-chart",
         title="Доля обучающихся школ, вовлечённых с начала периода, по месяцам")
-    # The forecast is of a whole academic year, counted from everything (not narrowed).
-    forecast = compute_forecast(query.year) if query.year is not None \
+    # The forecast is of a whole academic year, counted from everything (not narrowed): then the
+    # page's own report is that year's, and the forecast starts from it instead of again.
+    forecast = compute_forecast(query.year, whole_year=report) if query.year is not None \
         and not query.filters.narrowed and not query.filters.verified_only else None
     at_risk = {k: sum(1 for s in forecast.schools if s.indicators[k].status == AT_RISK)
                for k in INDICATOR_KEYS} if forecast is not None else None
@@ -228,7 +229,7 @@ def school(org_id: int):
     ovz_waiting = [s for s in not_involved if s.ovz]
     gaps = school_gaps(row, section, queries.upcoming_events()) \
         if org.kind == OrgKind.SCHOOL else []
-    forecast = compute_forecast(year, organization_id=org.id) \
+    forecast = compute_forecast(year, organization_id=org.id, whole_year=report) \
         if org.kind == OrgKind.SCHOOL else None
     forecast_block = forecast.school(org.id) if forecast is not None else None
     return render_template(
